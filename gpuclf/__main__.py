@@ -1,0 +1,6 @@
+"""``python -m gpuclf`` runs the command line."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,200 @@
+"""gpuclf's own kernels behind the Backend interface, on any array namespace.
+
+:class:`KernelBackend` holds everything the GPU backend does that is not
+CUDA-specific: the estimators that run on our kernels, batched
+cross-validation, the KNN grid search that reuses one neighbour search for
+every ``n_neighbors`` and weighting, and the fallbacks. Running it on NumPy
+(the ``numpy`` backend) tests the GPU code path on a machine without a GPU.
+"""
+from __future__ import annotations
+
+import platform
+
+import numpy as np
+
+from ..errors import GpuclfError
+from ..kernels import folds as fold_kernels
+from ..kernels import metrics as metric_kernels
+from ..kernels.scoring import fold_accuracy
+from .base import Backend, Placement
+from .cpu import CpuBackend, sklearn_estimator
+
+# Roles our kernels implement; the others go to cuML on the GPU, else to scikit-learn.
+KERNEL_ROLES = ("sgd", "knn", "dummy", "scaler")
+CUML_ROLES = ("forest", "svc", "ovr_svc")
+
+
+class KernelBackend(Backend):
+    """Our array kernels on ``xp``; subclasses pick the namespace and the device.
+
+    Parameters
+    ----------
+    budget_bytes : int, optional
+        Working memory a chunked kernel (distances, KNN) may use at once.
+    """
+
+    xp = np
+    feature_dtype = np.float32
+
+    def __init__(self, budget_bytes: int | None = None):
+        self.budget_bytes = budget_bytes
+        self.metrics = metric_kernels
+        self._cpu = CpuBackend()
+
+    # -- arrays ---------------------------------------------------------------
+    def asarray(self, a, dtype=None):
+        return self.xp.asarray(a, dtype=dtype)
+
+    # -- estimators -----------------------------------------------------------
+    def uses_cuml(self) -> bool:
+        """Whether the cuML adapters serve the forest and SVC roles here."""
+        return False
+
+    def cuml_note(self) -> str:
+        return "this backend runs gpuclf's kernels on NumPy; forest and SVC use scikit-learn"
+
+    def estimator(self, role: str, **params):
+        self.check_role(role)
+        from .. import estimators
+
+        if role == "sgd":
+            return estimators.SGDClassifier(**params)
+        if role == "knn":
+            params.setdefault("budget_bytes", self.memory_budget())
+            return estimators.KNeighborsClassifier(**params)
+        if role == "dummy":
+            return estimators.DummyClassifier(**params)
+        if role == "scaler":
+            return estimators.StandardScaler(**params)
+        if self.uses_cuml():
+            from . import cuml_adapters
+
+            return getattr(cuml_adapters, {"forest": "random_forest"}.get(role, role))(**params)
+        return sklearn_estimator(role, **params)
+
+    def placement(self, role: str) -> Placement:
+        self.check_role(role)
+        device = "gpu" if self.xp is not np else "cpu"
+        if role in KERNEL_ROLES:
+            return Placement(device, "gpuclf")
+        if self.uses_cuml():
+            return Placement(device, "cuml")
+        return Placement("cpu", "scikit-learn", self.cuml_note())
+
+    def memory_budget(self) -> int | None:
+        """Bytes a chunked kernel may use now (None: the kernel's default)."""
+        return self.budget_bytes
+
+    # -- cross-validation -----------------------------------------------------
+    def test_folds(self, y, n_splits: int = 3):
+        if getattr(y, "ndim", 1) == 2:  # multilabel: scikit-learn uses KFold
+            return fold_kernels.kfold_test_folds(len(y), n_splits, xp=self.xp)
+        return fold_kernels.stratified_kfold_test_folds(y, n_splits)
+
+    @staticmethod
+    def _runs_on_host(estimator) -> bool:
+        return type(estimator).__module__.startswith("sklearn")
+
+    def cross_val_predict(self, estimator, X, y, cv: int = 3, method: str = "predict"):
+        if self._runs_on_host(estimator):
+            out = self._cpu.cross_val_predict(estimator, self.to_host(X), self.to_host(y), cv, method)
+            return self.asarray(out)
+        folds = self.test_folds(y, cv)
+        from ..estimators.linear import SGDClassifier
+
+        if isinstance(estimator, SGDClassifier):
+            return self._sgd_cross_val(estimator, X, y, folds, method)
+        return self._fold_loop(estimator, X, y, folds, cv, method)
+
+    def _sgd_cross_val(self, estimator, X, y, folds, method):
+        from ..estimators.linear import cross_val_decision_sgd
+
+        if method not in ("predict", "decision_function"):
+            raise GpuclfError(f"SGDClassifier with hinge loss has no {method}; use predict or decision_function")
+        # All folds x all one-vs-rest classes train in one batched loop.
+        scores = cross_val_decision_sgd(estimator, X, y, folds)
+        if method == "decision_function":
+            return scores
+        classes = self.xp.unique(y)
+        picked = (scores > 0).astype(self.xp.int64) if scores.ndim == 1 else self.xp.argmax(scores, axis=1)
+        return classes[picked]
+
+    def _fold_loop(self, estimator, X, y, folds, cv, method):
+        from sklearn.base import clone
+
+        xp = self.xp
+        out = None
+        for k in range(cv):
+            test = xp.flatnonzero(folds == k)
+            train = xp.flatnonzero(folds != k)
+            model = clone(estimator).fit(X[train], y[train])
+            part = getattr(model, method)(X[test])
+            if out is None:
+                out = xp.empty((len(y),) + part.shape[1:], dtype=part.dtype)
+            out[test] = part
+        return out
+
+    def cross_val_score(self, estimator, X, y, cv: int = 3) -> np.ndarray:
+        if self._runs_on_host(estimator):
+            return self._cpu.cross_val_score(estimator, self.to_host(X), self.to_host(y), cv)
+        pred = self.cross_val_predict(estimator, X, y, cv, "predict")
+        return fold_accuracy(pred, y, self.test_folds(y, cv), cv)
+
+    # -- grid search ----------------------------------------------------------
+    def grid_search(self, estimator, param_grid: dict, X, y, cv: int = 5) -> dict:
+        from sklearn.base import clone
+        from sklearn.model_selection import ParameterGrid
+
+        from ..estimators.neighbors import KNeighborsClassifier
+
+        if self._runs_on_host(estimator):
+            return self._cpu.grid_search(estimator, param_grid, self.to_host(X), self.to_host(y), cv)
+        candidates = list(ParameterGrid(param_grid))
+        folds = self.test_folds(y, cv)
+        if isinstance(estimator, KNeighborsClassifier) and set(param_grid) <= {"n_neighbors", "weights"}:
+            scores = self._knn_grid_scores(estimator, candidates, X, y, folds, cv)
+        else:
+            scores = np.array([[float(s) for s in
+                                self.cross_val_score(clone(estimator).set_params(**p), X, y, cv)]
+                               for p in candidates])
+        mean = scores.mean(axis=1)
+        best = int(np.argmax(mean))  # first best on ties, as GridSearchCV's rank_test_score
+        best_estimator = clone(estimator).set_params(**candidates[best]).fit(X, y)
+        return {"best_params": candidates[best], "best_score": float(mean[best]), "params": candidates,
+                "mean_test_score": mean.tolist(), "best_estimator": best_estimator}
+
+    def _knn_grid_scores(self, estimator, candidates, X, y, folds, cv) -> np.ndarray:
+        """One neighbour search per fold (k = the largest asked) serves every candidate."""
+        from ..kernels import neighbors
+
+        xp = self.xp
+        classes, y_idx = xp.unique(y, return_inverse=True)
+        k_max = max(p.get("n_neighbors", estimator.n_neighbors) for p in candidates)
+        scores = np.empty((len(candidates), cv))
+        for k in range(cv):
+            test = xp.flatnonzero(folds == k)
+            train = xp.flatnonzero(folds != k)
+            dist, ind = neighbors.kneighbors(X[train], X[test], k_max, budget_bytes=self.memory_budget())
+            labels = y_idx[train][ind]
+            for c, p in enumerate(candidates):
+                n = p.get("n_neighbors", estimator.n_neighbors)
+                pred = neighbors.vote(labels[:, :n], dist[:, :n], len(classes), p.get("weights", estimator.weights))
+                scores[c, k] = float(xp.mean(pred == y_idx[test]))
+        return scores
+
+
+class NumpyBackend(KernelBackend):
+    """The GPU backend's code run on NumPy: same kernels, no GPU needed.
+
+    Used to test the GPU code path on CPU-only machines and to compare our
+    kernels with scikit-learn on equal hardware.
+    """
+
+    name = "numpy"
+
+    @classmethod
+    def availability(cls):
+        return True, "gpuclf's GPU kernels on NumPy (for testing the GPU code path)"
+
+    def describe(self) -> dict:
+        return {"backend": self.name, "device": f"CPU: {platform.machine()} (NumPy, gpuclf kernels)"}

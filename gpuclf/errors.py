@@ -1,0 +1,9 @@
+"""The one exception type for user mistakes."""
+
+
+class GpuclfError(Exception):
+    """A problem the user can fix: bad input, missing dependency, bad option.
+
+    The command line prints its message as one line and exits with code 2;
+    the message says what is wrong and what to do.
+    """

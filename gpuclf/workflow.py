@@ -1,0 +1,385 @@
+"""The chapter as named steps: ``step(ctx) -> dict`` of JSON-able figures.
+
+Steps ask the backend for estimators, cross-validation and metrics; they
+never import scikit-learn, CuPy or cuML. Arrays live where the backend put
+them (on the GPU for ``gpu``) from the first step to the last; only figures
+and the few arrays the plots need come back to the host.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .backends import Backend
+from .data import MnistData
+from .errors import GpuclfError
+from .kernels.scoring import fold_accuracy
+
+
+@dataclass
+class RunConfig:
+    """Options of one run; everything that changes a figure is here.
+
+    Attributes
+    ----------
+    steps : list of str, optional
+        Step ids to run (default: all, in chapter order).
+    train_size, test_size : int, optional
+        Use only the first rows (quick runs); default all.
+    random_state : int
+        Seed of every stochastic estimator and of the denoising noise.
+    cv : int
+        Folds of the chapter's cross-validations.
+    thresholds : tuple of float
+        Decision thresholds at which the 5-detector's precision/recall/F1 are reported.
+    n_estimators : int
+        Trees in the random forest.
+    svc_train_size, ovr_train_size, grid_train_size : int
+        Training rows of the SVC, the one-vs-rest SVC and the KNN grid search (the book's slices).
+    """
+
+    steps: list[str] | None = None
+    train_size: int | None = None
+    test_size: int | None = None
+    random_state: int = 42
+    cv: int = 3
+    thresholds: tuple[float, ...] = (0.0, 3000.0, 8000.0)
+    n_estimators: int = 100
+    svc_train_size: int = 2000
+    ovr_train_size: int = 1000
+    grid_train_size: int = 10_000
+    grid_cv: int = 5
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["thresholds"] = list(self.thresholds)
+        return d
+
+
+@dataclass
+class Context:
+    """What steps share: the backend, the data on its device, cached results.
+
+    Attributes
+    ----------
+    results : dict
+        Figures of steps already finished (also those loaded on resume).
+    arrays : dict
+        Host arrays of the current step, saved for the report's plots.
+    """
+
+    backend: Backend
+    data: MnistData
+    config: RunConfig
+    results: dict = field(default_factory=dict)
+    arrays: dict = field(default_factory=dict)
+    _memo: dict = field(default_factory=dict)
+
+    def memo(self, key: str, compute):
+        """Compute ``key`` once per run; later steps reuse it (stays on device)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    # Data moves to the backend's device once and stays there.
+    @property
+    def X_train(self):
+        return self.memo("X_train", lambda: self.backend.asarray(self.data.X_train, self.backend.feature_dtype))
+
+    @property
+    def X_test(self):
+        return self.memo("X_test", lambda: self.backend.asarray(self.data.X_test, self.backend.feature_dtype))
+
+    @property
+    def y_train(self):
+        return self.memo("y_train", lambda: self.backend.asarray(self.data.y_train))
+
+    @property
+    def y_test(self):
+        return self.memo("y_test", lambda: self.backend.asarray(self.data.y_test))
+
+    @property
+    def y_train_5(self):
+        return self.memo("y_train_5", lambda: self.y_train == 5)
+
+    def host(self, a) -> np.ndarray:
+        return self.backend.to_host(a)
+
+    def sgd(self):
+        return self.backend.estimator("sgd", random_state=self.config.random_state)
+
+
+def _floats(a) -> list:
+    return [float(v) for v in np.ravel(a)]
+
+
+def step_data(ctx: Context) -> dict:
+    """Sizes, class counts and the first digits."""
+    ctx.arrays["digits"] = ctx.data.X_train[:100]
+    ctx.arrays["digit_labels"] = ctx.data.y_train[:100]
+    return ctx.data.summary()
+
+
+def step_binary_sgd(ctx: Context) -> dict:
+    """Train the SGD 5-detector on the whole training set."""
+    sgd = ctx.sgd().fit(ctx.X_train, ctx.y_train_5)
+    first = ctx.X_train[:10]
+    return {
+        "some_digit_label": int(ctx.data.y_train[0]),
+        "some_digit_is_5": bool(ctx.host(sgd.predict(first[:1]))[0]),
+        "first_labels": ctx.data.y_train[:10].tolist(),
+        "first_predictions": [bool(v) for v in ctx.host(sgd.predict(first))],
+        "first_scores": _floats(ctx.host(sgd.decision_function(first))),
+    }
+
+
+def _sgd5_scores(ctx: Context):
+    """Out-of-fold decision scores of the 5-detector, shared by four steps.
+
+    ``predict`` of a linear binary classifier is ``decision_function > 0``,
+    so accuracy, confusion matrix and curves all come from these one set of
+    fold models (what separate ``cross_val_score`` / ``cross_val_predict``
+    calls with the same seed would train again).
+    """
+    return ctx.memo("sgd5_scores", lambda: ctx.backend.cross_val_predict(
+        ctx.sgd(), ctx.X_train, ctx.y_train_5, cv=ctx.config.cv, method="decision_function"))
+
+
+def _binary_folds(ctx: Context):
+    return ctx.memo("binary_folds", lambda: ctx.backend.test_folds(ctx.y_train_5, ctx.config.cv))
+
+
+def step_binary_cv(ctx: Context) -> dict:
+    """3-fold CV accuracy of the 5-detector and of the most-frequent baseline."""
+    b, cv = ctx.backend, ctx.config.cv
+    pred = _sgd5_scores(ctx) > 0
+    dummy = b.estimator("dummy").fit(ctx.X_train, ctx.y_train_5)
+    return {
+        "sgd_cv_accuracy": _floats(fold_accuracy(pred, ctx.y_train_5, _binary_folds(ctx), cv)),
+        "dummy_cv_accuracy": _floats(b.cross_val_score(b.estimator("dummy"), ctx.X_train, ctx.y_train_5, cv=cv)),
+        "dummy_predicts_any_5": bool(ctx.host(dummy.predict(ctx.X_train)).any()),
+    }
+
+
+def _prf(m, y_true, y_pred) -> dict:
+    return {"precision": float(m.precision_score(y_true, y_pred)),
+            "recall": float(m.recall_score(y_true, y_pred)),
+            "f1": float(m.f1_score(y_true, y_pred))}
+
+
+def step_binary_metrics(ctx: Context) -> dict:
+    """Confusion matrix, precision, recall and F1 of out-of-fold predictions."""
+    m = ctx.backend.metrics
+    pred = _sgd5_scores(ctx) > 0
+    cm = ctx.host(m.confusion_matrix(ctx.y_train_5, pred))
+    return {"confusion_matrix": cm.astype(int).tolist(), **_prf(m, ctx.y_train_5, pred)}
+
+
+def _threshold_90(ctx: Context, precisions, thresholds) -> float:
+    # The book: the lowest threshold that gives at least 90% precision.
+    idx = int(ctx.host(ctx.backend.xp.argmax(precisions[:-1] >= 0.90)))
+    return float(ctx.host(thresholds[idx]))
+
+
+def step_binary_tradeoff(ctx: Context) -> dict:
+    """Precision-recall curve and the threshold for 90% precision."""
+    m, y5 = ctx.backend.metrics, ctx.y_train_5
+    scores = _sgd5_scores(ctx)
+    precisions, recalls, thresholds = m.precision_recall_curve(y5, scores)
+    t90 = _threshold_90(ctx, precisions, thresholds)
+    at90 = _prf(m, y5, scores >= t90)
+    ctx.arrays.update(precisions=ctx.host(precisions), recalls=ctx.host(recalls),
+                      thresholds=ctx.host(thresholds))
+    return {
+        "threshold_90_precision": t90,
+        "precision_at_90": at90["precision"],
+        "recall_at_90": at90["recall"],
+        "at_thresholds": {f"{t:g}": _prf(m, y5, scores >= t) for t in ctx.config.thresholds},
+    }
+
+
+def step_binary_roc(ctx: Context) -> dict:
+    """ROC curve and AUC of the SGD, and the random forest's from ``predict_proba``."""
+    b, m, y5, cfg = ctx.backend, ctx.backend.metrics, ctx.y_train_5, ctx.config
+    scores = _sgd5_scores(ctx)
+    fpr, tpr, _ = m.roc_curve(y5, scores)
+    forest = b.estimator("forest", n_estimators=cfg.n_estimators, random_state=cfg.random_state)
+    proba = b.cross_val_predict(forest, ctx.X_train, y5, cv=cfg.cv, method="predict_proba")[:, 1]
+    f_fpr, f_tpr, _ = m.roc_curve(y5, proba)
+    f_prec, f_rec, _ = m.precision_recall_curve(y5, proba)
+    s_prec, s_rec, _ = m.precision_recall_curve(y5, scores)
+    ctx.arrays.update(fpr=ctx.host(fpr), tpr=ctx.host(tpr), forest_fpr=ctx.host(f_fpr),
+                      forest_tpr=ctx.host(f_tpr), forest_precisions=ctx.host(f_prec),
+                      forest_recalls=ctx.host(f_rec), sgd_precisions=ctx.host(s_prec),
+                      sgd_recalls=ctx.host(s_rec))
+    forest_prf = _prf(m, y5, proba >= 0.5)
+    return {
+        "sgd_auc": float(m.roc_auc_score(y5, scores)),
+        "forest_auc": float(m.roc_auc_score(y5, proba)),
+        "forest_precision": forest_prf["precision"],
+        "forest_recall": forest_prf["recall"],
+        "forest_f1": forest_prf["f1"],
+        "placement_forest": b.placement("forest").to_dict(),
+    }
+
+
+def _scaled_train(ctx: Context):
+    return ctx.memo("X_train_scaled", lambda: ctx.backend.estimator("scaler").fit_transform(
+        ctx.X_train.astype(ctx.backend.xp.float64 if ctx.backend.feature_dtype is None else ctx.backend.feature_dtype)))
+
+
+def _scaled_sgd_pred(ctx: Context):
+    return ctx.memo("sgd_scaled_pred", lambda: ctx.backend.cross_val_predict(
+        ctx.sgd(), _scaled_train(ctx), ctx.y_train, cv=ctx.config.cv))
+
+
+def step_multiclass(ctx: Context) -> dict:
+    """SVC (one-vs-one), one-vs-rest SVC, and SGD raw and scaled."""
+    b, m, cfg = ctx.backend, ctx.backend.metrics, ctx.config
+    X, y, X_test, y_test = ctx.X_train, ctx.y_train, ctx.X_test, ctx.y_test
+    n_svc, n_ovr = min(cfg.svc_train_size, len(y)), min(cfg.ovr_train_size, len(y))
+    svc = b.estimator("svc", random_state=cfg.random_state).fit(X[:n_svc], y[:n_svc])
+    ovr = b.estimator("ovr_svc", random_state=cfg.random_state).fit(X[:n_ovr], y[:n_ovr])
+    sgd = ctx.sgd().fit(X, y)
+    folds = ctx.memo("multiclass_folds", lambda: b.test_folds(y, cfg.cv))
+    return {
+        "svc_some_digit": int(ctx.host(svc.predict(X[:1]))[0]),
+        "svc_some_digit_scores": [round(v, 2) for v in _floats(ctx.host(svc.decision_function(X[:1])))],
+        "svc_test_accuracy": float(m.accuracy_score(y_test, svc.predict(X_test))),
+        "ovr_n_estimators": len(ovr.estimators_),
+        "ovr_some_digit": int(ctx.host(ovr.predict(X[:1]))[0]),
+        "ovr_test_accuracy": float(m.accuracy_score(y_test, ovr.predict(X_test))),
+        "sgd_some_digit": int(ctx.host(sgd.predict(X[:1]))[0]),
+        "sgd_cv_accuracy": _floats(b.cross_val_score(ctx.sgd(), X, y, cv=cfg.cv)),
+        "sgd_scaled_cv_accuracy": _floats(fold_accuracy(_scaled_sgd_pred(ctx), y, folds, cfg.cv)),
+        "placement_svc": b.placement("svc").to_dict(),
+        "placement_ovr_svc": b.placement("ovr_svc").to_dict(),
+    }
+
+
+def step_error_analysis(ctx: Context) -> dict:
+    """Confusion matrix of the scaled SGD, row-normalised errors, most confused pairs."""
+    m, y = ctx.backend.metrics, ctx.y_train
+    pred = _scaled_sgd_pred(ctx)
+    cm = ctx.host(m.confusion_matrix(y, pred)).astype(np.int64)
+    rates = cm / cm.sum(axis=1, keepdims=True)
+    errors = rates.copy()
+    np.fill_diagonal(errors, 0.0)
+    order = np.argsort(errors, axis=None, kind="stable")[::-1][:5]
+    pairs = [{"true": int(i), "predicted": int(j), "rate": float(errors[i, j]), "count": int(cm[i, j])}
+             for i, j in zip(*np.unravel_index(order, errors.shape))]
+    y_host, p_host = ctx.data.y_train, ctx.host(pred)
+    for a, b in ((3, 3), (3, 5), (5, 3), (5, 5)):
+        ctx.arrays[f"images_{a}{b}"] = ctx.data.X_train[(y_host == a) & (p_host == b)][:25]
+    ctx.arrays.update(confusion_matrix=cm, error_rates=errors)
+    return {"confusion_matrix": cm.tolist(), "error_rates": np.round(errors, 4).tolist(),
+            "most_confused": pairs}
+
+
+def step_multilabel(ctx: Context) -> dict:
+    """KNN on two labels (>= 7, odd); F1 from 3-fold CV predictions."""
+    b, m, xp, y = ctx.backend, ctx.backend.metrics, ctx.backend.xp, ctx.y_train
+    y_multi = xp.stack([y >= 7, y % 2 == 1], axis=1)
+    knn = b.estimator("knn").fit(ctx.X_train, y_multi)
+    pred = b.cross_val_predict(b.estimator("knn"), ctx.X_train, y_multi, cv=ctx.config.cv)
+    return {
+        "some_digit_prediction": [bool(v) for v in ctx.host(knn.predict(ctx.X_train[:1]))[0]],
+        "f1_macro": float(m.f1_score(y_multi, pred, average="macro")),
+        "f1_weighted": float(m.f1_score(y_multi, pred, average="weighted")),
+    }
+
+
+def step_denoise(ctx: Context) -> dict:
+    """Add noise ``randint(0, 100)``; KNN predicts the 784 clean pixels."""
+    b, xp = ctx.backend, ctx.backend.xp
+    rng = np.random.RandomState(ctx.config.random_state)  # the book's np.random.seed(42)
+    X_tr, X_te = ctx.data.X_train, ctx.data.X_test
+    noisy_tr = X_tr + rng.randint(0, 100, X_tr.shape)
+    noisy_te = X_te + rng.randint(0, 100, X_te.shape)
+    dtype = b.feature_dtype
+    # Targets are the 784 clean pixel values: KNN predicts each as its neighbours' mode.
+    knn = b.estimator("knn").fit(b.asarray(noisy_tr, dtype), b.asarray(X_tr))
+    clean = knn.predict(b.asarray(noisy_te, dtype))
+    X_te_dev = b.asarray(X_te, xp.float64 if dtype is None else dtype)
+
+    def rmse(a):
+        return float(xp.sqrt(xp.mean((a.astype(X_te_dev.dtype) - X_te_dev) ** 2)))
+
+    ctx.arrays.update(noisy=noisy_te[:5], clean=X_te[:5], denoised=ctx.host(clean[:5]))
+    return {"rmse_noisy": rmse(b.asarray(noisy_te, dtype)), "rmse_denoised": rmse(clean)}
+
+
+PARAM_GRID = {"weights": ["uniform", "distance"], "n_neighbors": [3, 4, 5]}
+BOOK_BEST_PARAMS = {"n_neighbors": 4, "weights": "distance"}
+
+
+def step_best_accuracy(ctx: Context) -> dict:
+    """Grid search KNN (n_neighbors x weights), then test accuracy of the best."""
+    b, m, cfg = ctx.backend, ctx.backend.metrics, ctx.config
+    n = min(cfg.grid_train_size, len(ctx.data.y_train))
+    search = b.grid_search(b.estimator("knn"), PARAM_GRID, ctx.X_train[:n], ctx.y_train[:n], cv=cfg.grid_cv)
+    best = search["best_estimator"].fit(ctx.X_train, ctx.y_train)
+    return {
+        "best_params": search["best_params"],
+        "best_cv_score": search["best_score"],
+        "grid": [{"params": p, "mean_cv_accuracy": s} for p, s in zip(search["params"], search["mean_test_score"])],
+        "test_accuracy": float(m.accuracy_score(ctx.y_test, best.predict(ctx.X_test))),
+    }
+
+
+def step_augmentation(ctx: Context) -> dict:
+    """Shift every training image one pixel four ways (x5 data), retrain the best KNN."""
+    from .kernels.preprocessing import augment_with_shifts
+
+    b, m = ctx.backend, ctx.backend.metrics
+    params = ctx.results.get("best_accuracy", {}).get("best_params") or BOOK_BEST_PARAMS
+    X_aug, y_aug = augment_with_shifts(ctx.X_train, ctx.y_train)
+    knn = b.estimator("knn", **params).fit(X_aug, y_aug)
+    accuracy = float(m.accuracy_score(ctx.y_test, knn.predict(ctx.X_test)))
+    before = ctx.results.get("best_accuracy", {}).get("test_accuracy")
+    out = {"params": params, "n_train_augmented": int(len(y_aug)), "test_accuracy": accuracy}
+    if before is not None and before < 1:
+        out["error_rate_drop"] = float((accuracy - before) / (1 - before))
+    return out
+
+
+STEPS = {
+    "data": step_data,
+    "binary_sgd": step_binary_sgd,
+    "binary_cv": step_binary_cv,
+    "binary_metrics": step_binary_metrics,
+    "binary_tradeoff": step_binary_tradeoff,
+    "binary_roc": step_binary_roc,
+    "multiclass": step_multiclass,
+    "error_analysis": step_error_analysis,
+    "multilabel": step_multilabel,
+    "denoise": step_denoise,
+    "best_accuracy": step_best_accuracy,
+    "augmentation": step_augmentation,
+}
+
+
+def select_steps(names) -> list[str]:
+    """Validate step names and return them in chapter order.
+
+    Raises
+    ------
+    GpuclfError
+        For a name that is not a step.
+    """
+    if not names:
+        return list(STEPS)
+    unknown = [n for n in names if n not in STEPS]
+    if unknown:
+        raise GpuclfError(f"unknown step(s) {', '.join(unknown)}; choose from {', '.join(STEPS)}")
+    return [s for s in STEPS if s in set(names)]
+
+
+#: Estimator roles each step uses, for the per-step placement in the report.
+STEP_ROLES = {
+    "binary_sgd": ("sgd",), "binary_cv": ("sgd", "dummy"), "binary_metrics": ("sgd",),
+    "binary_tradeoff": ("sgd",), "binary_roc": ("sgd", "forest"),
+    "multiclass": ("svc", "ovr_svc", "sgd", "scaler"), "error_analysis": ("sgd", "scaler"),
+    "multilabel": ("knn",), "denoise": ("knn",), "best_accuracy": ("knn",), "augmentation": ("knn",),
+}

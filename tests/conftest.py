@@ -1,0 +1,50 @@
+"""Shared fixtures: backends available here, real MNIST when $GPUCLF_MNIST names it."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from gpuclf.backends import available_backends
+from gpuclf.backends.gpu import cupy_status
+
+GPU_OK, GPU_REASON = cupy_status()
+REAL_MNIST = os.environ.get("GPUCLF_MNIST")
+REAL_REASON = "real MNIST not available: set GPUCLF_MNIST to an npz with X (70000x784) and y"
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_gpu = pytest.mark.skip(reason=f"no usable CUDA device: {GPU_REASON}")
+    for item in items:
+        if "gpu" in item.keywords and not GPU_OK:
+            item.add_marker(skip_gpu)
+
+
+@pytest.fixture(scope="session")
+def real_mnist():
+    """Real MNIST (OpenML order) as an MnistData, or skip with the reason."""
+    if not REAL_MNIST or not os.path.isfile(REAL_MNIST):
+        pytest.skip(REAL_REASON)
+    from gpuclf.data import load_mnist
+
+    return load_mnist(REAL_MNIST)
+
+
+@pytest.fixture(scope="session")
+def sample_mnist():
+    """The offline 5,000-digit sample (4,000 train / 1,000 test)."""
+    from gpuclf.data import load_mnist
+
+    return load_mnist("sample")
+
+
+def backend_params():
+    """Every backend usable here, as pytest params (gpu ones carry the gpu marker)."""
+    names = available_backends()
+    return [pytest.param(n, marks=pytest.mark.gpu) if n == "gpu" else n for n in names]
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
