@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_run(args) -> int:
     from .backends import get_backend
     from .data import load_mnist
+    from .results import check_writable
     from .runner import run_workflow
     from .workflow import RunConfig, select_steps
 
@@ -85,8 +86,10 @@ def cmd_run(args) -> int:
                        random_state=args.seed, thresholds=args.thresholds, n_estimators=args.n_estimators)
     backend = get_backend(args.backend, n_jobs=args.jobs, max_gpu_memory=args.max_gpu_memory)
     data = load_mnist(args.data, data_home=args.data_home).subsample(args.train_size, args.test_size)
-    print(f"gpuclf: backend {backend.name} on {backend.describe()['device']}; data {data.source} "
-          f"({len(data.y_train)} train, {len(data.y_test)} test)", file=sys.stderr)
+    check_writable(args.out)
+    if not args.quiet:
+        print(f"gpuclf: backend {backend.name} on {backend.describe()['device']}; data {data.source} "
+              f"({len(data.y_train)} train, {len(data.y_test)} test)", file=sys.stderr)
     try:
         store = run_workflow(backend, data, config, args.out, resume=args.resume, progress=not args.quiet)
     except KeyboardInterrupt:

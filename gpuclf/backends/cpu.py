@@ -83,9 +83,20 @@ class CpuBackend(Backend):
         self.check_role(role)
         return Placement("cpu", "scikit-learn")
 
+    @staticmethod
+    def check_cv(y, n_splits: int) -> None:
+        """Raise GpuclfError (not sklearn's ValueError) when a fold would lack a class."""
+        from ..kernels.folds import kfold_test_folds, stratified_kfold_test_folds
+
+        if np.ndim(y) == 2:
+            kfold_test_folds(len(y), n_splits)
+        else:
+            stratified_kfold_test_folds(np.asarray(y), n_splits)
+
     def test_folds(self, y, n_splits: int = 3):
         from sklearn.model_selection import check_cv
 
+        self.check_cv(y, n_splits)
         folds = np.empty(len(y), dtype=np.int64)
         for k, (_, test) in enumerate(check_cv(n_splits, y, classifier=True).split(np.zeros(len(y)), y)):
             folds[test] = k
@@ -94,16 +105,19 @@ class CpuBackend(Backend):
     def cross_val_predict(self, estimator, X, y, cv: int = 3, method: str = "predict"):
         from sklearn.model_selection import cross_val_predict
 
+        self.check_cv(y, cv)
         return cross_val_predict(estimator, X, y, cv=cv, method=method, n_jobs=self.n_jobs)
 
     def cross_val_score(self, estimator, X, y, cv: int = 3) -> np.ndarray:
         from sklearn.model_selection import cross_val_score
 
+        self.check_cv(y, cv)
         return cross_val_score(estimator, X, y, cv=cv, scoring="accuracy", n_jobs=self.n_jobs)
 
     def grid_search(self, estimator, param_grid: dict, X, y, cv: int = 5) -> dict:
         from sklearn.model_selection import GridSearchCV
 
+        self.check_cv(y, cv)
         search = GridSearchCV(estimator, param_grid, cv=cv, n_jobs=self.n_jobs).fit(X, y)
         return {"best_params": search.best_params_, "best_score": float(search.best_score_),
                 "params": list(search.cv_results_["params"]),
