@@ -48,3 +48,29 @@ def backend_params():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+BINARY_STEPS = ["binary_cv", "binary_metrics", "binary_tradeoff", "binary_roc"]
+
+
+def run_steps(backend_name, data, steps, out_dir, **config):
+    """Run workflow steps through the public API; returns (results doc, Context memo-free store)."""
+    from gpuclf import RunConfig, get_backend, run_workflow
+
+    backend = get_backend(backend_name, n_jobs=2)
+    store = run_workflow(backend, data, RunConfig(steps=steps, **config), str(out_dir), progress=False)
+    return store.doc
+
+
+@pytest.fixture(scope="session")
+def real_binary_results(real_mnist, tmp_path_factory):
+    """The 5-detector steps on full real MNIST, per backend (computed once per session)."""
+    cache = {}
+
+    def get(backend_name):
+        if backend_name not in cache:
+            out = tmp_path_factory.mktemp(f"binary-{backend_name}")
+            cache[backend_name] = run_steps(backend_name, real_mnist, BINARY_STEPS, out, n_estimators=10)
+        return cache[backend_name]
+
+    return get
