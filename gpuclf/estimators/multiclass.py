@@ -1,0 +1,157 @@
+"""One-vs-one and one-vs-rest classifiers over a binary estimator, on NumPy or CuPy.
+
+They follow :mod:`sklearn.multiclass` rule for rule, but keep the data in
+the namespace of the input: the GPU backend builds a multiclass SVC from
+binary cuML SVCs this way, so training never leaves the device. The base
+estimator is used only through ``fit(X, y)`` with ``y`` in {0, 1} (int32)
+and ``decision_function(X)``, positive meaning label 1.
+"""
+from __future__ import annotations
+
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+
+from ..errors import GpuclfError
+from ..xp import get_namespace
+
+
+def _scores(estimator, X, xp):
+    """The binary estimator's decision values as a flat float64 array in ``xp``."""
+    return xp.reshape(xp.asarray(estimator.decision_function(X)), (-1,)).astype(xp.float64)
+
+
+class _Multiclass(ClassifierMixin, BaseEstimator):
+    """What both reductions share: label encoding, the binary fits, accuracy."""
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def _binary_estimator(self, X):
+        """The unfitted binary estimator cloned for each sub-problem (a hook for subclasses)."""
+        return clone(self.estimator)
+
+    def _encode(self, X, y):
+        xp = get_namespace(X, y)
+        self.classes_, codes = xp.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise GpuclfError(
+                f"{type(self).__name__} needs at least 2 classes in y, got {len(self.classes_)}"
+            )
+        return xp, xp.reshape(codes, (-1,))
+
+    def _fit_binary(self, base, X, positive):
+        """Fit a clone of ``base`` on ``X`` with 0/1 int32 labels (1 where ``positive``)."""
+        xp = get_namespace(X, positive)
+        return clone(base).fit(X, positive.astype(xp.int32))
+
+    def predict(self, X):
+        """The class with the highest decision value (the first one on ties).
+
+        With two classes, ``classes_[1]`` where the decision is positive.
+        """
+        scores = self.decision_function(X)
+        xp = get_namespace(scores)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(xp.int64)]
+        return self.classes_[xp.argmax(scores, axis=1)]
+
+    def score(self, X, y):
+        """Mean accuracy of ``predict(X)`` against ``y``, as a Python float."""
+        xp = get_namespace(X, y)
+        return float(xp.mean(self.predict(X) == y))
+
+
+class OneVsOneClassifier(_Multiclass):
+    """One binary estimator per pair of classes, combined by votes.
+
+    Reproduces :class:`sklearn.multiclass.OneVsOneClassifier` (and so the
+    multiclass rule of :class:`sklearn.svm.SVC`): pairs ``(i, j)`` with
+    ``i < j`` in the order of ``classes_``, each trained on the rows of
+    classes ``i`` and ``j`` with ``j`` as the positive label. ``predict``
+    is the argmax of ``decision_function``, as ``SVC(break_ties=True)``;
+    SVC's default gives tied votes to the first class instead.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Binary classifier with ``fit`` and ``decision_function``.
+
+    Attributes
+    ----------
+    classes_ : array of shape (n_classes,)
+    estimators_ : list of n_classes * (n_classes - 1) / 2 fitted estimators
+    """
+
+    def fit(self, X, y):
+        """Fit one binary estimator per pair of classes; returns ``self``."""
+        xp, codes = self._encode(X, y)
+        base = self._binary_estimator(X)
+        n = len(self.classes_)
+        self.estimators_ = []
+        for i in range(n):
+            for j in range(i + 1, n):
+                rows = xp.flatnonzero((codes == i) | (codes == j))
+                self.estimators_.append(self._fit_binary(base, X[rows], codes[rows] == j))
+        return self
+
+    def decision_function(self, X):
+        """Votes plus normalised summed confidences, as scikit-learn's ``_ovr_decision_function``.
+
+        Returns
+        -------
+        array of shape (n_samples, n_classes), or (n_samples,) for two classes
+            The confidence term lies in (-1/3, 1/3), so it breaks ties
+            between equal vote counts without overturning any vote.
+        """
+        xp = get_namespace(X)
+        n = len(self.classes_)
+        conf = xp.stack([_scores(est, X, xp) for est in self.estimators_], axis=1)
+        # Pair k = (i, j) adds -conf to class i and +conf to class j; a binary
+        # predict (decision >= 0 -> label 1, as SVC's) votes for j, else for i.
+        # One-hot pair matrices turn the per-pair loop into two products.
+        first, second = xp.triu_indices(n, k=1)
+        classes = xp.arange(n)
+        to_i = (first[:, None] == classes).astype(xp.float64)
+        to_j = (second[:, None] == classes).astype(xp.float64)
+        for_j = (conf >= 0).astype(xp.float64)
+        votes = for_j @ to_j + (1.0 - for_j) @ to_i
+        summed = conf @ (to_j - to_i)
+        scores = votes + summed / (3 * (xp.abs(summed) + 1))
+        return scores[:, 1] if n == 2 else scores
+
+
+class OneVsRestClassifier(_Multiclass):
+    """One binary estimator per class against all the others.
+
+    Reproduces :class:`sklearn.multiclass.OneVsRestClassifier` for
+    multiclass (not multilabel) targets; with two classes a single
+    estimator is trained for ``classes_[1]``, as scikit-learn does.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Binary classifier with ``fit`` and ``decision_function``.
+
+    Attributes
+    ----------
+    classes_ : array of shape (n_classes,)
+    estimators_ : list of fitted estimators (one per class, or one for two classes)
+    """
+
+    def fit(self, X, y):
+        """Fit one binary estimator per class; returns ``self``."""
+        _, codes = self._encode(X, y)
+        base = self._binary_estimator(X)
+        targets = [1] if len(self.classes_) == 2 else range(len(self.classes_))
+        self.estimators_ = [self._fit_binary(base, X, codes == k) for k in targets]
+        return self
+
+    def decision_function(self, X):
+        """Each estimator's decision value for its class.
+
+        Returns
+        -------
+        array of shape (n_samples, n_classes), or (n_samples,) for two classes
+        """
+        xp = get_namespace(X)
+        scores = xp.stack([_scores(est, X, xp) for est in self.estimators_], axis=1)
+        return scores[:, 0] if scores.shape[1] == 1 else scores

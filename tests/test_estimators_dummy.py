@@ -1,0 +1,57 @@
+"""DummyClassifier on NumPy against scikit-learn's, for the two strategies we implement."""
+import numpy as np
+import pytest
+import sklearn.dummy
+from sklearn.base import clone
+
+from gpuclf.errors import GpuclfError
+from gpuclf.estimators.dummy import DummyClassifier
+
+LABELS = {
+    # the chapter's use: "is it a 5?" on imbalanced booleans
+    "detector": np.r_[np.zeros(90, bool), np.ones(10, bool)],
+    "digits": np.repeat(np.arange(10, dtype=np.uint8), np.arange(1, 11))[::-1],
+    # equal counts: both pick the smallest label
+    "tie": np.array([7, 3, 7, 3, 9, 9]),
+}
+
+
+@pytest.mark.parametrize("strategy", ["prior", "most_frequent"])
+@pytest.mark.parametrize("name", list(LABELS))
+def test_same_as_sklearn(strategy, name, rng):
+    y = LABELS[name]
+    X = rng.random((len(y), 3))
+    X_test = rng.random((8, 3))
+    y_test = rng.choice(y, 8)
+    ours = DummyClassifier(strategy=strategy).fit(X, y)
+    ref = sklearn.dummy.DummyClassifier(strategy=strategy).fit(X, y)
+    np.testing.assert_array_equal(ours.classes_, ref.classes_)
+    np.testing.assert_array_equal(ours.class_prior_, ref.class_prior_)
+    assert ours.n_classes_ == ref.n_classes_
+    pred, ref_pred = ours.predict(X_test), ref.predict(X_test)
+    assert pred.dtype == ref_pred.dtype
+    np.testing.assert_array_equal(pred, ref_pred)
+    proba, ref_proba = ours.predict_proba(X_test), ref.predict_proba(X_test)
+    assert proba.dtype == ref_proba.dtype == np.float64
+    np.testing.assert_array_equal(proba, ref_proba)
+    for Xs in (X_test, None):
+        score = ours.score(Xs, y_test)
+        assert type(score) is float and score == ref.score(Xs, y_test)
+
+
+def test_estimator_contract():
+    model = DummyClassifier(strategy="most_frequent")
+    assert clone(model).get_params() == {"strategy": "most_frequent"}
+    y = LABELS["digits"]
+    assert model.fit(np.zeros((len(y), 1)), y) is model
+
+
+@pytest.mark.parametrize("strategy", ["stratified", "uniform", "constant", "mode"])
+def test_unsupported_strategy(strategy):
+    with pytest.raises(GpuclfError, match="prior, most_frequent"):
+        DummyClassifier(strategy=strategy).fit(np.zeros((3, 1)), np.array([0, 1, 1]))
+
+
+def test_label_count_must_match_rows():
+    with pytest.raises(GpuclfError, match="one label per row"):
+        DummyClassifier().fit(np.zeros((4, 1)), np.array([0, 1, 1]))
