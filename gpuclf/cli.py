@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--thresholds", type=_floats, default=(0.0, 3000.0, 8000.0),
                      help="5-detector thresholds to report precision/recall at (default 0,3000,8000)")
     run.add_argument("--n-estimators", type=int, default=100, help="random-forest trees (default 100)")
+    run.add_argument("--sgd-max-iter", type=int, default=None,
+                     help="cpu backend: scikit-learn SGD epoch cap (default 1000 from 20k rows, else 100)")
     run.add_argument("--jobs", type=int, default=None, help="CPU backend: parallel jobs for CV (-1: all cores)")
     run.add_argument("--max-gpu-memory", type=_size, default=None,
                      help="GPU backend: cap on device memory, e.g. 4GB (kernels chunk to fit)")
@@ -83,7 +85,8 @@ def cmd_run(args) -> int:
     from .workflow import RunConfig, select_steps
 
     config = RunConfig(steps=select_steps(args.steps), train_size=args.train_size, test_size=args.test_size,
-                       random_state=args.seed, thresholds=args.thresholds, n_estimators=args.n_estimators)
+                       random_state=args.seed, thresholds=args.thresholds, n_estimators=args.n_estimators,
+                       sklearn_sgd_max_iter=args.sgd_max_iter)
     backend = get_backend(args.backend, n_jobs=args.jobs, max_gpu_memory=args.max_gpu_memory)
     data = load_mnist(args.data, data_home=args.data_home).subsample(args.train_size, args.test_size)
     check_writable(args.out)

@@ -34,7 +34,17 @@ def to_jsonable(obj):
     return obj
 
 
-def _atomic_write(path: str, write) -> None:
+def atomic_write(path: str, write) -> None:
+    """Write ``path`` so that readers see the old file or the new one, never half of it.
+
+    Parameters
+    ----------
+    path : str
+        File to (re)write; its folder must exist.
+    write : callable
+        ``write(f)`` writes the content to the binary file object ``f``.
+    """
+    # A temporary file in the same folder, so that os.replace is a rename on one filesystem.
     folder = os.path.dirname(path) or "."
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
     try:
@@ -42,6 +52,10 @@ def _atomic_write(path: str, write) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp creates 0600; give the file the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -83,7 +97,8 @@ class ResultsStore:
     def __init__(self, out_dir: str, header: dict, resume: bool = False):
         self.out_dir = out_dir
         self.path = os.path.join(out_dir, RESULTS)
-        self.doc = {**to_jsonable(header), "steps": {}, "seconds": {}, "memory": {}, "placement": {}}
+        self.doc = {**to_jsonable(header), "steps": {}, "seconds": {}, "memory": {}, "placement": {},
+                    "warnings": {}}
         if resume:
             self._load_previous()
 
@@ -100,7 +115,7 @@ class ResultsStore:
                 raise GpuclfError(f"--resume: {self.out_dir} holds results with a different {key} "
                                   f"({old.get(key)!r} vs {self.doc.get(key)!r}); use another --out "
                                   "or run without --resume")
-        for part in ("steps", "seconds", "memory", "placement"):
+        for part in ("steps", "seconds", "memory", "placement", "warnings"):
             self.doc[part] = old.get(part, {})
 
     @property
@@ -109,21 +124,22 @@ class ResultsStore:
         return self.doc["steps"]
 
     def save_step(self, step: str, figures: dict, seconds: float, memory: dict,
-                  placement: dict, arrays: dict) -> None:
+                  placement: dict, arrays: dict, warnings: list | None = None) -> None:
         """Record one finished step: its arrays first, then ``results.json``."""
         if arrays:
             folder = os.path.join(self.out_dir, ARRAYS_DIR)
             os.makedirs(folder, exist_ok=True)
-            _atomic_write(os.path.join(folder, f"{step}.npz"), lambda f: np.savez_compressed(f, **arrays))
+            atomic_write(os.path.join(folder, f"{step}.npz"), lambda f: np.savez_compressed(f, **arrays))
         self.doc["steps"][step] = to_jsonable(figures)
         self.doc["seconds"][step] = round(float(seconds), 4)
         self.doc["memory"][step] = to_jsonable(memory)
         self.doc["placement"][step] = to_jsonable(placement)
+        self.doc["warnings"][step] = list(warnings or [])
         self.write()
 
     def write(self) -> None:
         text = json.dumps(self.doc, indent=2).encode()
-        _atomic_write(self.path, lambda f: f.write(text))
+        atomic_write(self.path, lambda f: f.write(text))
 
 
 def load_arrays(out_dir: str, step: str) -> dict:

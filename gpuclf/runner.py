@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 
 from .backends import Backend
 from .data import MnistData
@@ -87,8 +88,12 @@ def run_workflow(backend: Backend, data: MnistData, config: RunConfig, out_dir: 
         backend.reset_peak_memory()
         t0 = time.perf_counter()
         try:
-            figures = STEPS[step](ctx)
-            backend.synchronize()
+            # Library warnings (e.g. scikit-learn's ConvergenceWarning on capped
+            # SGD) go into results.json instead of breaking the progress lines.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                figures = STEPS[step](ctx)
+                backend.synchronize()
         except Exception as exc:
             if type(exc).__name__ == "OutOfMemoryError":
                 raise GpuclfError(f"step {step} ran out of GPU memory ({exc}); lower --max-gpu-memory so "
@@ -98,6 +103,7 @@ def run_workflow(backend: Backend, data: MnistData, config: RunConfig, out_dir: 
         bar.finish(seconds)
         memory = {"host_peak_rss_bytes": peak_rss_bytes(), "device_peak_bytes": backend.peak_memory_bytes()}
         placement = {role: backend.placement(role).to_dict() for role in STEP_ROLES.get(step, ())}
-        store.save_step(step, figures, seconds, memory, placement, ctx.arrays)
+        notes = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+        store.save_step(step, figures, seconds, memory, placement, ctx.arrays, notes)
         ctx.results[step] = store.finished[step]
     return store

@@ -17,6 +17,9 @@ from .errors import GpuclfError
 from .kernels.scoring import fold_accuracy
 
 
+FULL_SGD_ROWS = 20_000
+
+
 @dataclass
 class RunConfig:
     """Options of one run; everything that changes a figure is here.
@@ -37,6 +40,13 @@ class RunConfig:
         Trees in the random forest.
     svc_train_size, ovr_train_size, grid_train_size : int
         Training rows of the SVC, the one-vs-rest SVC and the KNN grid search (the book's slices).
+    grid_cv : int
+        Folds of the KNN grid search (the book's 5).
+    sklearn_sgd_max_iter : int, optional
+        Epoch cap of scikit-learn's SGD (the cpu backend). Default: its own
+        1000 from ``FULL_SGD_ROWS`` training rows up, 100 below: on small sets
+        raw-pixel SGD never meets scikit-learn's tolerance and would run all
+        1000 epochs for the same accuracy.
     """
 
     steps: list[str] | None = None
@@ -50,6 +60,7 @@ class RunConfig:
     ovr_train_size: int = 1000
     grid_train_size: int = 10_000
     grid_cv: int = 5
+    sklearn_sgd_max_iter: int | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -107,7 +118,11 @@ class Context:
         return self.backend.to_host(a)
 
     def sgd(self):
-        return self.backend.estimator("sgd", random_state=self.config.random_state)
+        params = {"random_state": self.config.random_state}
+        if self.backend.placement("sgd").library == "scikit-learn":
+            cap = self.config.sklearn_sgd_max_iter
+            params["max_iter"] = cap or (1000 if len(self.data.y_train) >= FULL_SGD_ROWS else 100)
+        return self.backend.estimator("sgd", **params)
 
 
 def _floats(a) -> list:

@@ -77,6 +77,8 @@ class CpuBackend(Backend):
 
     def estimator(self, role: str, **params):
         self.check_role(role)
+        if self.n_jobs is not None and role in ("sgd", "forest", "knn"):
+            params.setdefault("n_jobs", self.n_jobs)  # parallel over classes/trees/queries; same results
         return sklearn_estimator(role, **params)
 
     def placement(self, role: str) -> Placement:

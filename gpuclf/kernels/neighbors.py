@@ -1,0 +1,253 @@
+"""Brute-force k-nearest neighbours by GEMM, and the votes scikit-learn casts on them.
+
+:func:`kneighbors` returns each query's neighbours sorted by distance, ties
+broken by the smaller training index, so the first ``k`` columns of a search
+for ``k_max`` neighbours are exactly the search for ``k``: a grid search over
+``n_neighbors`` and ``weights`` needs one search per fold, then
+:func:`vote` on column slices. :func:`vote` and :func:`vote_proba` follow
+``KNeighborsClassifier.predict`` / ``predict_proba``; :func:`neighbor_mode`
+is its per-output prediction for many-valued targets (the book's denoising,
+where every pixel is a target).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from gpuclf.errors import GpuclfError
+from gpuclf.kernels.chunking import rows_per_chunk
+from gpuclf.xp import get_namespace
+
+WEIGHTS = ("uniform", "distance")
+
+
+def _float_dtype(xp, *arrays):
+    """float32 and float64 inputs keep their precision; anything else becomes float64."""
+    dtype = np.dtype(xp.result_type(*arrays))
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def _smallest_k(d2, k: int):
+    """Column indices of each row's ``k`` smallest entries, ordered by (value, index).
+
+    Parameters
+    ----------
+    d2 : array of shape (m, n)
+        Squared distances, at least ``k`` columns.
+    k : int
+
+    Returns
+    -------
+    array of shape (m, k), int64
+    """
+    xp = get_namespace(d2)
+    m, n = d2.shape
+    part = xp.argpartition(d2, k - 1, axis=1)[:, :k].copy()  # copy frees the (m, n) indices
+    cand = xp.take_along_axis(d2, part, axis=1)
+    kth = cand.max(axis=1, keepdims=True)
+    # argpartition keeps an arbitrary subset of the entries tied with the k-th
+    # smallest (NumPy's introselect and CuPy's sort differ). Replace the tied
+    # slots by the tied entries of smallest index: the r-th tied entry of row i
+    # is where that row's running tie count first reaches r. Offsetting each
+    # row's counts by i * (n + 1) makes the whole chunk one ascending sequence,
+    # so one searchsorted finds them all without a loop or a host sync.
+    row = xp.arange(m, dtype=xp.int64)[:, None]
+    ties_seen = xp.cumsum(d2 == kth, axis=1, dtype=xp.int64)
+    ties_seen += row * (n + 1)
+    tied_slot = cand == kth
+    wanted = row * (n + 1) + xp.cumsum(tied_slot, axis=1, dtype=xp.int64)
+    first_ties = xp.searchsorted(ties_seen.ravel(), wanted.ravel()).reshape(m, k) - row * n
+    # Sorted by index, then stably by distance: (distance, index) order.
+    chosen = xp.sort(xp.where(tied_slot, first_ties, part), axis=1)
+    order = xp.argsort(xp.take_along_axis(d2, chosen, axis=1), axis=1, kind="stable")
+    return xp.take_along_axis(chosen, order, axis=1)
+
+
+def kneighbors(X_train, X_query, k: int, *, budget_bytes: int | None = None, exclude_self: bool = False):
+    """Exact ``k`` nearest training rows of each query row (euclidean).
+
+    Parameters
+    ----------
+    X_train : array of shape (n_train, n_features)
+    X_query : array of shape (n_query, n_features)
+        With ``exclude_self``, the training rows themselves (``n_query == n_train``).
+    k : int
+        Neighbours per query, ``1 <= k <= n_train`` (``n_train - 1`` with ``exclude_self``).
+    budget_bytes : int, optional
+        Working memory per query chunk (see :func:`~gpuclf.kernels.chunking.rows_per_chunk`).
+    exclude_self : bool, default=False
+        Leave query ``i`` out of its own neighbours (leave-one-out, as
+        scikit-learn's ``kneighbors(X=None)``).
+
+    Returns
+    -------
+    distances : array of shape (n_query, k)
+        Euclidean distances, ascending; float32 for float32 inputs, else float64.
+    indices : array of shape (n_query, k), int64
+        Training rows; equal distances are ordered by index, so the result is
+        deterministic and its first ``j`` columns are the search for ``j``.
+
+    Notes
+    -----
+    Squared distances are ``|q|^2 - 2 q.x + |x|^2`` (one GEMM per chunk),
+    clamped at 0, in the inputs' float dtype: float32 on the GPU rounds
+    near-equal distances differently from scikit-learn's float64, which can
+    swap neighbours whose distances differ by about 1e-7 relative.
+    """
+    xp = get_namespace(X_train, X_query)
+    if X_train.ndim != 2 or X_query.ndim != 2 or X_train.shape[1] != X_query.shape[1]:
+        raise GpuclfError(
+            f"kneighbors needs 2-D X_train and X_query with the same number of features, "
+            f"got shapes {X_train.shape} and {X_query.shape}"
+        )
+    n_train, n_query = X_train.shape[0], X_query.shape[0]
+    if exclude_self and n_query != n_train:
+        raise GpuclfError(
+            f"exclude_self needs the training rows as queries, got {n_query} queries for {n_train} rows"
+        )
+    k_max = n_train - 1 if exclude_self else n_train
+    if not 1 <= k <= k_max:
+        raise GpuclfError(
+            f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k}, n_samples_fit = {n_train}"
+            + (" (one less when each sample is left out of its own neighbours)" if exclude_self else "")
+            + "; use 1 <= n_neighbors <= the number of training samples"
+        )
+    dtype = _float_dtype(xp, X_train, X_query)
+    X_train = xp.asarray(X_train, dtype=dtype)
+    X_query = xp.asarray(X_query, dtype=dtype)
+    train_sq = xp.sum(X_train * X_train, axis=1)
+
+    # Per (query, train) pair a chunk holds the distance and its int64 tie
+    # count, and argpartition's int64 indices; CuPy's argpartition is a full
+    # sort that also copies the keys and uses buffers of about the same size.
+    rows = rows_per_chunk(n_train * (4 * dtype.itemsize + 24), budget_bytes, n_query)
+    distances = xp.empty((n_query, k), dtype=dtype)
+    indices = xp.empty((n_query, k), dtype=xp.int64)
+    for start in range(0, n_query, rows):
+        Q = X_query[start:start + rows]
+        d2 = Q @ X_train.T
+        d2 *= -2
+        d2 += xp.sum(Q * Q, axis=1)[:, None]
+        d2 += train_sq
+        xp.maximum(d2, 0, out=d2)
+        if exclude_self:
+            own = xp.arange(Q.shape[0])
+            d2[own, start + own] = xp.inf
+        ind = _smallest_k(d2, k)
+        distances[start:start + rows] = xp.take_along_axis(d2, ind, axis=1)
+        indices[start:start + rows] = ind
+    return xp.sqrt(distances), indices
+
+
+def neighbor_weights(distances, weights: str = "uniform"):
+    """Vote weight of each neighbour, as scikit-learn's ``_get_weights``.
+
+    Parameters
+    ----------
+    distances : array of shape (n, k)
+    weights : {"uniform", "distance"}
+        ``"distance"``: ``1 / d``, except that in a row with any ``d == 0``
+        the zero-distance neighbours weigh 1 and the others 0.
+
+    Returns
+    -------
+    array of shape (n, k), float64
+    """
+    xp = get_namespace(distances)
+    if weights not in WEIGHTS:
+        raise GpuclfError(f"weights must be 'uniform' or 'distance', got {weights!r}")
+    if weights == "uniform":
+        return xp.ones(distances.shape, dtype=xp.float64)
+    d = distances.astype(xp.float64)
+    zero = d == 0
+    # Dividing by 1 where d == 0 keeps NumPy quiet; those rows take the mask instead.
+    inverse = 1.0 / xp.where(zero, 1.0, d)
+    return xp.where(zero.any(axis=1, keepdims=True), zero.astype(xp.float64), inverse)
+
+
+def _class_weights(neighbor_labels, distances, n_classes: int, weights: str):
+    """Summed vote weight per class: (n, n_classes), or (n, L, n_classes) for 3-D labels."""
+    xp = get_namespace(neighbor_labels, distances)
+    if neighbor_labels.shape[:2] != distances.shape:
+        raise GpuclfError(
+            f"neighbor_labels {neighbor_labels.shape} and distances {distances.shape} "
+            "must agree on (n_samples, n_neighbors)"
+        )
+    w = neighbor_weights(distances, weights)
+    n, k = distances.shape
+    n_outputs = 1 if neighbor_labels.ndim == 2 else neighbor_labels.shape[2]
+    labels = neighbor_labels.reshape(n, k, n_outputs).astype(xp.int64)
+    # One bincount over (row, output, class) bins instead of a scatter-add.
+    bins = (xp.arange(n * n_outputs, dtype=xp.int64).reshape(n, 1, n_outputs) * n_classes + labels).ravel()
+    w = xp.broadcast_to(w[:, :, None], labels.shape).ravel()
+    totals = xp.bincount(bins, weights=w, minlength=n * n_outputs * n_classes)
+    return totals.reshape(neighbor_labels.shape[:1] + neighbor_labels.shape[2:] + (n_classes,))
+
+
+def vote(neighbor_labels, distances, n_classes: int, weights: str = "uniform"):
+    """Predicted class index per row, by scikit-learn's KNN rules.
+
+    Parameters
+    ----------
+    neighbor_labels : int array of shape (n, k), or (n, k, L) for multilabel
+        Class index of each neighbour, in ``[0, n_classes)``; 3-D votes each
+        of the ``L`` outputs independently (``n_classes=2`` for 0/1 labels).
+    distances : array of shape (n, k)
+        Neighbour distances (read only for ``weights="distance"``).
+    n_classes : int
+    weights : {"uniform", "distance"}, default="uniform"
+        See :func:`neighbor_weights`.
+
+    Returns
+    -------
+    array of shape (n,) or (n, L), int64
+        The class of largest total weight; the smallest class on ties.
+    """
+    xp = get_namespace(neighbor_labels, distances)
+    return xp.argmax(_class_weights(neighbor_labels, distances, n_classes, weights), axis=-1)
+
+
+def vote_proba(neighbor_labels, distances, n_classes: int, weights: str = "uniform"):
+    """Class probabilities as ``KNeighborsClassifier.predict_proba``: normalised vote weights.
+
+    Parameters are those of :func:`vote`.
+
+    Returns
+    -------
+    array of shape (n, n_classes) or (n, L, n_classes), float64
+    """
+    totals = _class_weights(neighbor_labels, distances, n_classes, weights)
+    return totals / totals.sum(axis=-1, keepdims=True)
+
+
+def neighbor_mode(neighbor_values, weights=None):
+    """Per-output (weighted) mode over the neighbour axis, smallest value on ties.
+
+    This is ``KNeighborsClassifier.predict`` when every column of y is a
+    target (scikit-learn's ``_mode`` / ``weighted_mode`` per output).
+
+    Parameters
+    ----------
+    neighbor_values : array of shape (n, k, m)
+        Values of the ``m`` outputs for each of the ``k`` neighbours (integers,
+        e.g. pixel values or class indices).
+    weights : array of shape (n, k), optional
+        Vote weights (:func:`neighbor_weights`); None counts every neighbour once.
+
+    Returns
+    -------
+    array of shape (n, m), dtype of ``neighbor_values``
+    """
+    xp = get_namespace(neighbor_values, weights)
+    if neighbor_values.ndim != 3:
+        raise GpuclfError(f"neighbor_values must be 3-D (n, k, m), got shape {neighbor_values.shape}")
+    n, k, m = neighbor_values.shape
+    dtype = xp.int64 if weights is None else xp.float64
+    w = xp.ones((n, k), dtype=dtype) if weights is None else xp.asarray(weights, dtype=dtype)
+    # score[i, j, o]: weight of the neighbours sharing neighbour j's value of
+    # output o. The loop is over the k neighbours, never over rows or outputs.
+    score = xp.zeros((n, k, m), dtype=dtype)
+    for j in range(k):
+        score += (neighbor_values == neighbor_values[:, j:j + 1, :]) * w[:, j, None, None]
+    best = score == score.max(axis=1, keepdims=True)
+    ceiling = neighbor_values.max()
+    return xp.where(best, neighbor_values, ceiling).min(axis=1)

@@ -1,0 +1,224 @@
+"""KNN kernels on NumPy against scikit-learn's brute-force KNeighborsClassifier."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.neighbors import KNeighborsClassifier as SkKNN
+from threadpoolctl import threadpool_limits
+
+from gpuclf.errors import GpuclfError
+from gpuclf.kernels import neighbors as nb
+
+WEIGHTS = ["uniform", "distance"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_openmp_thread():
+    # scikit-learn's neighbour search starts OpenMP threads on every call,
+    # which on a busy 2-core machine costs ~0.1 s per call on tiny inputs.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
+
+def exact_sq_distances(X_train, X_query):
+    """Squared distances by differences, exact for small integer data."""
+    diff = X_query[:, None, :].astype(np.float64) - X_train[None, :, :]
+    return (diff * diff).sum(axis=2)
+
+
+def by_distance_then_index(d2, k):
+    """Reference neighbours: stable sort of each row, so ties go to the smaller index."""
+    return np.argsort(d2, axis=1, kind="stable")[:, :k]
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    """Continuous data: no two distances tie, so every correct search agrees."""
+    rng = np.random.default_rng(0)
+    X_train = rng.normal(size=(300, 12))
+    y_train = rng.integers(0, 4, size=300)
+    X_query = rng.normal(size=(60, 12))
+    return X_train, y_train, X_query
+
+
+@pytest.fixture(scope="module")
+def tied():
+    """Few distinct values in 3 features: distances tie all the time."""
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 3, size=(120, 3)).astype(np.float64)
+    return X[:80], X[80:]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kneighbors_matches_sklearn(blobs, dtype):
+    X_train, y_train, X_query = blobs
+    sk = SkKNN(n_neighbors=7, algorithm="brute").fit(X_train, y_train)
+    sk_dist, sk_ind = sk.kneighbors(X_query)
+    dist, ind = nb.kneighbors(X_train.astype(dtype), X_query.astype(dtype), 7)
+    assert dist.dtype == dtype and ind.dtype == np.int64
+    assert_array_equal(ind, sk_ind)
+    assert_allclose(dist, sk_dist, rtol=1e-4 if dtype == np.float32 else 1e-10)
+
+
+@pytest.mark.parametrize("k", [1, 4, 9, 80])
+def test_ties_go_to_the_smaller_training_index(tied, k):
+    X_train, X_query = tied
+    d2 = exact_sq_distances(X_train, X_query)
+    expected = by_distance_then_index(d2, k)
+    dist, ind = nb.kneighbors(X_train, X_query, k)
+    assert_array_equal(ind, expected)
+    assert_allclose(dist, np.sqrt(np.take_along_axis(d2, expected, axis=1)), atol=1e-12)
+
+
+def test_first_columns_are_the_search_for_fewer_neighbours(tied):
+    """What the grid search relies on: one search for k_max serves every k."""
+    X_train, X_query = tied
+    dist, ind = nb.kneighbors(X_train, X_query, 9)
+    for k in (3, 4, 5):
+        dist_k, ind_k = nb.kneighbors(X_train, X_query, k)
+        assert_array_equal(ind[:, :k], ind_k)
+        assert_array_equal(dist[:, :k], dist_k)
+
+
+@pytest.mark.parametrize("budget_bytes", [1, 3000])
+def test_chunks_give_the_same_result_as_one_chunk(tied, budget_bytes):
+    X_train, X_query = tied
+    whole = nb.kneighbors(X_train, X_query, 6)
+    chunked = nb.kneighbors(X_train, X_query, 6, budget_bytes=budget_bytes)
+    for a, b in zip(whole, chunked):
+        assert_array_equal(a, b)
+
+
+def test_exclude_self_is_leave_one_out(blobs, tied):
+    X_train, y_train, _ = blobs
+    sk_dist, sk_ind = SkKNN(n_neighbors=5, algorithm="brute").fit(X_train, y_train).kneighbors()
+    dist, ind = nb.kneighbors(X_train, X_train, 5, exclude_self=True, budget_bytes=20_000)
+    assert_array_equal(ind, sk_ind)
+    assert_allclose(dist, sk_dist, rtol=1e-10)
+    # With duplicates, the sample itself is what is left out, not a copy of it.
+    X, _ = tied
+    d2 = exact_sq_distances(X, X)
+    np.fill_diagonal(d2, np.inf)
+    assert_array_equal(nb.kneighbors(X, X, 5, exclude_self=True)[1], by_distance_then_index(d2, 5))
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        ((np.zeros((4, 2)), np.zeros((3, 2)), 5), {}, "n_neighbors = 5"),
+        ((np.zeros((4, 2)), np.zeros((3, 2)), 0), {}, "n_neighbors = 0"),
+        ((np.zeros((4, 2)), np.zeros((4, 2)), 4), {"exclude_self": True}, "left out"),
+        ((np.zeros((4, 2)), np.zeros((3, 2)), 1), {"exclude_self": True}, "training rows as queries"),
+        ((np.zeros((4, 2)), np.zeros((3, 3)), 1), {}, "same number of features"),
+    ],
+)
+def test_kneighbors_rejects_bad_arguments(args, kwargs, match):
+    with pytest.raises(GpuclfError, match=match):
+        nb.kneighbors(*args, **kwargs)
+
+
+@pytest.mark.parametrize("weights", WEIGHTS)
+def test_vote_matches_sklearn_predict_and_proba(blobs, weights):
+    X_train, y_train, X_query = blobs
+    sk = SkKNN(n_neighbors=5, weights=weights, algorithm="brute").fit(X_train, y_train)
+    dist, ind = nb.kneighbors(X_train, X_query, 5)
+    assert_array_equal(nb.vote(y_train[ind], dist, 4, weights), sk.predict(X_query))
+    assert_allclose(nb.vote_proba(y_train[ind], dist, 4, weights), sk.predict_proba(X_query), rtol=1e-12)
+
+
+def test_uniform_tie_goes_to_the_smallest_class():
+    labels = np.array([[2, 1, 1, 2], [3, 0, 3, 0]])
+    dist = np.ones((2, 4))
+    assert_array_equal(nb.vote(labels, dist, 4), [1, 0])
+    assert_allclose(nb.vote_proba(labels, dist, 4), [[0, 0.5, 0.5, 0], [0.5, 0, 0, 0.5]])
+
+
+def test_distance_weights_are_inverse_distances():
+    labels = np.array([[0, 1, 1]])
+    dist = np.array([[1.0, 3.0, 3.0]])
+    assert_array_equal(nb.vote(labels, dist, 2, "uniform"), [1])
+    assert_array_equal(nb.vote(labels, dist, 2, "distance"), [0])
+    assert_allclose(nb.vote_proba(labels, dist, 2, "distance"), [[0.6, 0.4]])
+
+
+def test_exact_matches_outvote_everything_else():
+    """A row with a zero distance counts only its exact matches, one vote each."""
+    labels = np.array([[2, 1, 0, 0], [2, 1, 0, 0]])
+    dist = np.array([[0.0, 0.0, 1e-3, 1e-3], [1.0, 2.0, 4.0, 4.0]])
+    assert_array_equal(nb.vote(labels, dist, 3, "distance"), [1, 2])
+    assert_allclose(nb.vote_proba(labels, dist, 3, "distance")[0], [0, 0.5, 0.5])
+
+
+def test_vote_rejects_mismatched_shapes():
+    with pytest.raises(GpuclfError, match="must agree"):
+        nb.vote(np.zeros((3, 4), dtype=int), np.ones((3, 5)), 2)
+    with pytest.raises(GpuclfError, match="weights must be"):
+        nb.vote(np.zeros((3, 4), dtype=int), np.ones((3, 4)), 2, "gaussian")
+
+
+@pytest.mark.parametrize("weights", WEIGHTS)
+def test_multilabel_vote_matches_sklearn(blobs, weights):
+    X_train, _, X_query = blobs
+    rng = np.random.default_rng(2)
+    Y = rng.integers(0, 2, size=(X_train.shape[0], 3))
+    sk = SkKNN(n_neighbors=4, weights=weights, algorithm="brute").fit(X_train, Y)
+    dist, ind = nb.kneighbors(X_train, X_query, 4)
+    assert_array_equal(nb.vote(Y[ind], dist, 2, weights), sk.predict(X_query))
+    proba = nb.vote_proba(Y[ind], dist, 2, weights)
+    for j, sk_proba in enumerate(sk.predict_proba(X_query)):
+        assert_allclose(proba[:, j], sk_proba, rtol=1e-12)
+
+
+@pytest.mark.parametrize("weights", WEIGHTS)
+def test_neighbor_mode_is_sklearn_multioutput_predict(weights):
+    """Every column a target, as the book's denoising (pixel values 0-255)."""
+    rng = np.random.default_rng(3)
+    X_train, X_query = rng.normal(size=(200, 5)), rng.normal(size=(30, 5))
+    Y = rng.integers(0, 4, size=(200, 50)) * 60  # few values per output: many ties in the vote
+    sk = SkKNN(n_neighbors=4, weights=weights, algorithm="brute").fit(X_train, Y)
+    dist, ind = sk.kneighbors(X_query)
+    w = None if weights == "uniform" else nb.neighbor_weights(dist, weights)
+    assert_array_equal(nb.neighbor_mode(Y.astype(np.uint8)[ind], w), sk.predict(X_query))
+
+
+def test_neighbor_mode_takes_the_smallest_value_on_ties():
+    values = np.array([[[3, 7], [1, 7], [3, 5], [1, 5]]], dtype=np.uint8)
+    mode = nb.neighbor_mode(values)
+    assert mode.dtype == np.uint8
+    assert_array_equal(mode, [[1, 5]])
+    assert_array_equal(nb.neighbor_mode(values, np.array([[1.0, 0.5, 1.0, 0.25]])), [[3, 7]])
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_knn_matches_sklearn_on_small_integer_data(data):
+    n_train = data.draw(st.integers(2, 25), label="n_train")
+    n_features = data.draw(st.integers(1, 3), label="n_features")
+    ints = st.integers(0, 3)
+    X_train = np.array(data.draw(st.lists(st.lists(ints, min_size=n_features, max_size=n_features),
+                                          min_size=n_train, max_size=n_train)), dtype=np.float64)
+    X_query = np.array(data.draw(st.lists(st.lists(ints, min_size=n_features, max_size=n_features),
+                                          min_size=1, max_size=8)), dtype=np.float64)
+    y = np.array(data.draw(st.lists(st.integers(0, 2), min_size=n_train, max_size=n_train)))
+    k = data.draw(st.integers(1, n_train), label="k")
+    weights = data.draw(st.sampled_from(WEIGHTS), label="weights")
+    classes, codes = np.unique(y, return_inverse=True)
+
+    sk = SkKNN(n_neighbors=k, weights=weights, algorithm="brute").fit(X_train, y)
+    sk_dist, sk_ind = sk.kneighbors(X_query)
+    dist, ind = nb.kneighbors(X_train, X_query, k)
+    assert_allclose(dist, np.sort(sk_dist, axis=1), atol=1e-12)
+
+    # Where the k-th and (k+1)-th distances tie, which neighbours are kept is
+    # arbitrary; elsewhere the neighbour set is unique and so is the vote,
+    # unless two classes' sums of 1/d tie up to rounding (summation order).
+    all_d2 = np.sort(exact_sq_distances(X_train, X_query), axis=1)
+    unique_set = np.ones(len(X_query), bool) if k == n_train else all_d2[:, k - 1] < all_d2[:, k]
+    compare = unique_set.copy()
+    if weights == "distance" and len(classes) > 1:
+        proba = np.sort(nb.vote_proba(codes[ind], dist, len(classes), weights), axis=1)
+        compare &= proba[:, -1] - proba[:, -2] > 1e-9
+    assert_array_equal(np.sort(ind, axis=1)[unique_set], np.sort(sk_ind, axis=1)[unique_set])
+    pred = classes[nb.vote(codes[ind], dist, len(classes), weights)]
+    assert_array_equal(pred[compare], sk.predict(X_query)[compare])
