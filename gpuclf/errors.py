@@ -7,3 +7,11 @@ class GpuclfError(Exception):
     The command line prints its message as one line and exits with code 2;
     the message says what is wrong and what to do.
     """
+
+
+class InputError(GpuclfError, ValueError):
+    """Bad data or parameter given to an estimator.
+
+    A :class:`GpuclfError` for the command line, and a ``ValueError`` for
+    scikit-learn's tools (grid search, ``check_estimator``), which expect one.
+    """

@@ -17,14 +17,9 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from gpuclf.errors import GpuclfError
+from gpuclf.errors import InputError
 from gpuclf.kernels import linear as linear_kernels
 from gpuclf.xp import get_namespace, is_cupy_array, to_host
-
-
-class InputError(GpuclfError, ValueError):
-    """Bad data or parameter: a :class:`GpuclfError` that scikit-learn's tools
-    (``check_estimator``, ``GridSearchCV``) also recognise as a ``ValueError``."""
 
 
 def _move(a, xp):

@@ -8,7 +8,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import check_is_fitted
 
-from gpuclf.estimators.preprocessing import InputError, validate_X
+from gpuclf.errors import InputError
+from gpuclf.estimators.validation import validate_X
 from gpuclf.kernels import neighbors
 from gpuclf.kernels.chunking import rows_per_chunk
 from gpuclf.xp import get_namespace
