@@ -94,3 +94,21 @@ def test_arrays_round_trip(name):
     np.testing.assert_array_equal(backend.to_host(dev), a)
     assert isinstance(backend.to_host(dev), np.ndarray)
     assert issubclass(type(backend), Backend)
+
+
+def test_on_host_fallback_matches_sklearn(sample_mnist):
+    """The GPU backend wraps scikit-learn fallbacks in OnHost; same answers, same CV."""
+    from sklearn.svm import SVC
+
+    from gpuclf.backends.kernel import OnHost
+
+    d = sample_mnist.subsample(600, 100)
+    wrapped = OnHost(SVC(random_state=42)).fit(d.X_train, d.y_train)
+    plain = SVC(random_state=42).fit(d.X_train, d.y_train)
+    np.testing.assert_array_equal(wrapped.predict(d.X_test), plain.predict(d.X_test))
+    np.testing.assert_allclose(wrapped.decision_function(d.X_test), plain.decision_function(d.X_test))
+    np.testing.assert_array_equal(wrapped.classes_, plain.classes_)
+    backend = get_backend("numpy")
+    np.testing.assert_array_equal(
+        backend.cross_val_predict(OnHost(SVC(random_state=42)), d.X_train, d.y_train),
+        get_backend("cpu").cross_val_predict(SVC(random_state=42), d.X_train, d.y_train))

@@ -12,10 +12,13 @@ import platform
 
 import numpy as np
 
+from sklearn.base import BaseEstimator, MetaEstimatorMixin
+
 from ..errors import GpuclfError
 from ..kernels import folds as fold_kernels
 from ..kernels import metrics as metric_kernels
 from ..kernels.scoring import fold_accuracy
+from ..xp import get_namespace, to_host
 from .base import Backend, Placement
 from .cpu import CpuBackend, sklearn_estimator
 
@@ -70,7 +73,9 @@ class KernelBackend(Backend):
             from . import cuml_adapters
 
             return getattr(cuml_adapters, {"forest": "random_forest"}.get(role, role))(**params)
-        return sklearn_estimator(role, **params)
+        if self.xp is np:
+            return sklearn_estimator(role, **params)
+        return OnHost(sklearn_estimator(role, **params))
 
     def placement(self, role: str) -> Placement:
         self.check_role(role)
@@ -93,11 +98,16 @@ class KernelBackend(Backend):
 
     @staticmethod
     def _runs_on_host(estimator) -> bool:
-        return type(estimator).__module__.startswith("sklearn")
+        return type(estimator).__module__.startswith("sklearn") or isinstance(estimator, OnHost)
+
+    @staticmethod
+    def _host_model(estimator):
+        return estimator.estimator if isinstance(estimator, OnHost) else estimator
 
     def cross_val_predict(self, estimator, X, y, cv: int = 3, method: str = "predict"):
         if self._runs_on_host(estimator):
-            out = self._cpu.cross_val_predict(estimator, self.to_host(X), self.to_host(y), cv, method)
+            out = self._cpu.cross_val_predict(self._host_model(estimator), self.to_host(X), self.to_host(y),
+                                              cv, method)
             return self.asarray(out)
         folds = self.test_folds(y, cv)
         from ..estimators.linear import SGDClassifier
@@ -136,7 +146,7 @@ class KernelBackend(Backend):
 
     def cross_val_score(self, estimator, X, y, cv: int = 3) -> np.ndarray:
         if self._runs_on_host(estimator):
-            return self._cpu.cross_val_score(estimator, self.to_host(X), self.to_host(y), cv)
+            return self._cpu.cross_val_score(self._host_model(estimator), self.to_host(X), self.to_host(y), cv)
         pred = self.cross_val_predict(estimator, X, y, cv, "predict")
         return fold_accuracy(pred, y, self.test_folds(y, cv), cv)
 
@@ -148,7 +158,8 @@ class KernelBackend(Backend):
         from ..estimators.neighbors import KNeighborsClassifier
 
         if self._runs_on_host(estimator):
-            return self._cpu.grid_search(estimator, param_grid, self.to_host(X), self.to_host(y), cv)
+            return self._cpu.grid_search(self._host_model(estimator), param_grid, self.to_host(X),
+                                         self.to_host(y), cv)
         candidates = list(ParameterGrid(param_grid))
         folds = self.test_folds(y, cv)
         if isinstance(estimator, KNeighborsClassifier) and set(param_grid) <= {"n_neighbors", "weights"}:
@@ -181,6 +192,49 @@ class KernelBackend(Backend):
                 pred = neighbors.vote(labels[:, :n], dist[:, :n], len(classes), p.get("weights", estimator.weights))
                 scores[c, k] = float(xp.mean(pred == y_idx[test]))
         return scores
+
+
+class OnHost(MetaEstimatorMixin, BaseEstimator):
+    """A scikit-learn estimator fed host copies of device arrays.
+
+    The GPU backend's fallback when cuML is missing: inputs are copied to
+    the host, outputs come back in the inputs' namespace, so steps keep
+    passing device arrays.
+
+    Parameters
+    ----------
+    estimator : scikit-learn estimator
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit(self, X, y):
+        from sklearn.base import clone
+
+        self.estimator_ = clone(self.estimator).fit(to_host(X), to_host(y))
+        return self
+
+    def _call(self, method, X):
+        out = getattr(self.estimator_, method)(to_host(X))
+        return get_namespace(X).asarray(out)
+
+    def predict(self, X):
+        return self._call("predict", X)
+
+    def decision_function(self, X):
+        return self._call("decision_function", X)
+
+    def predict_proba(self, X):
+        return self._call("predict_proba", X)
+
+    @property
+    def classes_(self):
+        return self.estimator_.classes_
+
+    @property
+    def estimators_(self):
+        return self.estimator_.estimators_
 
 
 class NumpyBackend(KernelBackend):
