@@ -29,6 +29,10 @@ class Progress:
             print(f"[{bar}] {self.done}/{self.total} {step} {state}", end="" if not skipped else "\n",
                   file=self.stream, flush=True)
 
+    def fail(self) -> None:
+        if self.enabled:
+            print(" failed", file=self.stream, flush=True)
+
     def finish(self, seconds: float) -> None:
         if self.enabled:
             print(f" {seconds:.2f} s", file=self.stream, flush=True)
@@ -94,7 +98,8 @@ def run_workflow(backend: Backend, data: MnistData, config: RunConfig, out_dir: 
                 warnings.simplefilter("always")
                 figures = STEPS[step](ctx)
                 backend.synchronize()
-        except Exception as exc:
+        except BaseException as exc:
+            bar.fail()
             if type(exc).__name__ == "OutOfMemoryError":
                 raise GpuclfError(f"step {step} ran out of GPU memory ({exc}); lower --max-gpu-memory so "
                                   "kernels work in smaller chunks, or use --train-size") from None
