@@ -161,6 +161,12 @@ def _sgd5_scores(ctx: Context):
         ctx.sgd(), ctx.X_train, ctx.y_train_5, cv=ctx.config.cv, method="decision_function"))
 
 
+def _sgd5_pr_curve(ctx: Context):
+    """Precision, recall and thresholds of the 5-detector's scores (tradeoff and ROC steps share it)."""
+    return ctx.memo("sgd5_pr_curve", lambda: ctx.backend.metrics.precision_recall_curve(
+        ctx.y_train_5, _sgd5_scores(ctx)))
+
+
 def _binary_folds(ctx: Context):
     return ctx.memo("binary_folds", lambda: ctx.backend.test_folds(ctx.y_train_5, ctx.config.cv))
 
@@ -201,7 +207,7 @@ def step_binary_tradeoff(ctx: Context) -> dict:
     """Precision-recall curve and the threshold for 90% precision."""
     m, y5 = ctx.backend.metrics, ctx.y_train_5
     scores = _sgd5_scores(ctx)
-    precisions, recalls, thresholds = m.precision_recall_curve(y5, scores)
+    precisions, recalls, thresholds = _sgd5_pr_curve(ctx)
     t90 = _threshold_90(ctx, precisions, thresholds)
     at90 = _prf(m, y5, scores >= t90)
     ctx.arrays.update(precisions=ctx.host(precisions), recalls=ctx.host(recalls),
@@ -223,7 +229,7 @@ def step_binary_roc(ctx: Context) -> dict:
     proba = b.cross_val_predict(forest, ctx.X_train, y5, cv=cfg.cv, method="predict_proba")[:, 1]
     f_fpr, f_tpr, _ = m.roc_curve(y5, proba)
     f_prec, f_rec, _ = m.precision_recall_curve(y5, proba)
-    s_prec, s_rec, _ = m.precision_recall_curve(y5, scores)
+    s_prec, s_rec, _ = _sgd5_pr_curve(ctx)
     ctx.arrays.update(fpr=ctx.host(fpr), tpr=ctx.host(tpr), forest_fpr=ctx.host(f_fpr),
                       forest_tpr=ctx.host(f_tpr), forest_precisions=ctx.host(f_prec),
                       forest_recalls=ctx.host(f_rec), sgd_precisions=ctx.host(s_prec),

@@ -54,7 +54,7 @@ BINARY_STEPS = ["binary_cv", "binary_metrics", "binary_tradeoff", "binary_roc"]
 
 
 def run_steps(backend_name, data, steps, out_dir, **config):
-    """Run workflow steps through the public API; returns (results doc, Context memo-free store)."""
+    """Run workflow steps through the public API; returns the ``results.json`` document."""
     from gpuclf import RunConfig, get_backend, run_workflow
 
     backend = get_backend(backend_name, n_jobs=2)

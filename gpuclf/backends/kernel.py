@@ -100,15 +100,14 @@ class KernelBackend(Backend):
     def _runs_on_host(estimator) -> bool:
         return type(estimator).__module__.startswith("sklearn") or isinstance(estimator, OnHost)
 
-    @staticmethod
-    def _host_model(estimator):
-        return estimator.estimator if isinstance(estimator, OnHost) else estimator
+    def _on_host(self, estimator, X, y):
+        """The scikit-learn model and host copies of ``X`` and ``y``, for the CPU backend's CV."""
+        model = estimator.estimator if isinstance(estimator, OnHost) else estimator
+        return model, self.to_host(X), self.to_host(y)
 
     def cross_val_predict(self, estimator, X, y, cv: int = 3, method: str = "predict"):
         if self._runs_on_host(estimator):
-            out = self._cpu.cross_val_predict(self._host_model(estimator), self.to_host(X), self.to_host(y),
-                                              cv, method)
-            return self.asarray(out)
+            return self.asarray(self._cpu.cross_val_predict(*self._on_host(estimator, X, y), cv, method))
         folds = self.test_folds(y, cv)
         from ..estimators.linear import SGDClassifier
 
@@ -146,7 +145,7 @@ class KernelBackend(Backend):
 
     def cross_val_score(self, estimator, X, y, cv: int = 3) -> np.ndarray:
         if self._runs_on_host(estimator):
-            return self._cpu.cross_val_score(self._host_model(estimator), self.to_host(X), self.to_host(y), cv)
+            return self._cpu.cross_val_score(*self._on_host(estimator, X, y), cv)
         pred = self.cross_val_predict(estimator, X, y, cv, "predict")
         return fold_accuracy(pred, y, self.test_folds(y, cv), cv)
 
@@ -158,8 +157,8 @@ class KernelBackend(Backend):
         from ..estimators.neighbors import KNeighborsClassifier
 
         if self._runs_on_host(estimator):
-            return self._cpu.grid_search(self._host_model(estimator), param_grid, self.to_host(X),
-                                         self.to_host(y), cv)
+            model, X_host, y_host = self._on_host(estimator, X, y)
+            return self._cpu.grid_search(model, param_grid, X_host, y_host, cv)
         candidates = list(ParameterGrid(param_grid))
         folds = self.test_folds(y, cv)
         if isinstance(estimator, KNeighborsClassifier) and set(param_grid) <= {"n_neighbors", "weights"}:
