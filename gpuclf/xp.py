@@ -39,3 +39,10 @@ def to_host(a) -> np.ndarray:
     if is_cupy_array(a):
         return a.get()
     return np.asarray(a)
+
+
+def to_namespace(a, xp):
+    """``a`` as an array of namespace ``xp``: to the device for CuPy, to the host for NumPy."""
+    if xp is np:
+        return to_host(a)
+    return xp.asarray(a)

@@ -137,11 +137,24 @@ def _with(X, row, col, value):
     (lambda X, y: SGDClassifier().fit(X, np.zeros_like(y)), "at least 2 classes"),
     (lambda X, y: SGDClassifier(batch_size=0).fit(X, y), "batch_size must be a positive integer"),
     (lambda X, y: cross_val_decision_sgd(SGDClassifier(), X, y, np.zeros(3, dtype=int)), "test_folds"),
+    (lambda X, y: SGDClassifier().fit(X.astype(str), y), "SGDClassifier needs numeric X, got dtype <U"),
 ])
 def test_bad_input_raises_gpuclf_error(make_call, match):
     X, y = make_blobs(n_samples=60, centers=2, n_features=5, random_state=0)
     with pytest.raises(GpuclfError, match=match):
         make_call(X, y)
+
+
+def test_pixels_become_float32_and_cv_leaves_the_estimator_unfitted():
+    """uint8 images train in float32 (the GPU's type), as the CV helper does, without fitting its argument."""
+    X, y = make_blobs(n_samples=90, centers=3, n_features=6, random_state=0)
+    pixels = np.clip(X * 20 + 128, 0, 255).astype(np.uint8)
+    model = SGDClassifier().fit(pixels, y)
+    assert model.coef_.dtype == np.float32 and model.n_features_in_ == 6
+    template = SGDClassifier()
+    scores = cross_val_decision_sgd(template, pixels, y, np.arange(90) % 3)
+    assert scores.dtype == np.float32 and scores.shape == (90, 3)
+    assert not hasattr(template, "n_features_in_")
 
 
 # Every applicable check passes; scikit-learn itself skips check_array_api_input

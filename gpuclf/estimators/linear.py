@@ -12,51 +12,27 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from gpuclf.errors import InputError
+from gpuclf.estimators.validation import validate_X
 from gpuclf.kernels import linear as linear_kernels
-from gpuclf.xp import get_namespace, is_cupy_array, to_host
+from gpuclf.xp import get_namespace, to_host, to_namespace
 
 
-def _move(a, xp):
-    """``a`` in namespace ``xp`` (a CuPy array comes back to the host for NumPy)."""
-    if xp is not np:
-        return xp.asarray(a)
-    return to_host(a) if is_cupy_array(a) else a
+def _check_X_y(estimator, X, y):
+    """Validated ``X`` and, in its namespace, the sorted classes and each sample's class index.
 
-
-def _check_X(X, xp):
-    """Return ``X`` as a finite 2-D float array in namespace ``xp``."""
-    X = _move(X, xp)
-    if is_cupy_array(X):
-        if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
-            raise InputError(f"X must be a non-empty 2-D array (n_samples, n_features), got shape {X.shape}")
-        if X.dtype.kind not in "biuf":
-            raise InputError(f"X must hold numbers, got dtype {X.dtype}")
-    else:
-        try:
-            X = check_array(X, ensure_all_finite=False)
-        except ValueError as exc:  # TypeError (sparse, non-numbers) stays a TypeError
-            raise InputError(str(exc)) from None
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(xp.float32)  # the GPU's fast type; float inputs keep theirs
-    if not bool(xp.isfinite(X).all()):
-        raise InputError("X contains NaN or infinity; remove or impute those values before fitting")
-    return X
-
-
-def _check_X_y(X, y):
-    """Validated ``X`` and, in its namespace, the sorted classes and each sample's class index."""
+    ``estimator`` receives scikit-learn's ``n_features_in_`` bookkeeping.
+    """
     if y is None:
         raise InputError("SGDClassifier requires y to be passed, but the target y is None")
-    xp = get_namespace(X, y)
-    X = _check_X(X, xp)
+    X = validate_X(estimator, X, reset=True, xp=get_namespace(X, y), float_dtype=np.float32)
     n_samples = X.shape[0]
-    y_host = to_host(y) if is_cupy_array(y) else np.asarray(y)
+    y_host = to_host(y)
     if y_host.ndim == 2 and y_host.shape[1] == 1:
         warnings.warn("A column-vector y was passed when a 1d array was expected; it is raveled",
                       DataConversionWarning, stacklevel=3)
@@ -70,6 +46,7 @@ def _check_X_y(X, y):
     classes, y_idx = np.unique(y_host, return_inverse=True)
     if classes.shape[0] < 2:
         raise InputError(f"y has only one class ({classes[0]!r}); a classifier needs samples of at least 2 classes")
+    xp = get_namespace(X)
     return X, xp.asarray(classes), xp.asarray(y_idx)
 
 
@@ -151,7 +128,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         params = self._kernel_params()
-        X, classes, y_idx = _check_X_y(X, y)
+        X, classes, y_idx = _check_X_y(self, X, y)
         xp = get_namespace(X)
         Y = _ovr_targets(y_idx, classes.shape[0], xp, X.dtype)
         coef, intercept = linear_kernels.fit_hinge_sgd(X, Y, xp.ones_like(Y), **params)
@@ -169,10 +146,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         also that of the result.
         """
         check_is_fitted(self)
-        X = _check_X(X, get_namespace(self.coef_))  # to where the model lives
-        if X.shape[1] != self.n_features_in_:
-            raise InputError(f"X has {X.shape[1]} features, but SGDClassifier is expecting "
-                             f"{self.n_features_in_} features as input")
+        X = validate_X(self, X, reset=False, xp=get_namespace(self.coef_), float_dtype=np.float32)
         scores = linear_kernels.decision_function(X, self.coef_.T, self.intercept_)
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
@@ -209,10 +183,11 @@ def cross_val_decision_sgd(estimator, X, y, test_folds):
     if not isinstance(estimator, SGDClassifier):
         raise InputError(f"cross_val_decision_sgd needs a gpuclf SGDClassifier, got {type(estimator).__name__}")
     params = estimator._kernel_params()
-    X, classes, y_idx = _check_X_y(X, y)
+    # A clone takes the fit-time bookkeeping: the caller's estimator stays unfitted.
+    X, classes, y_idx = _check_X_y(clone(estimator), X, y)
     n = X.shape[0]
     xp = get_namespace(X)
-    test_folds = _move(test_folds, xp)
+    test_folds = to_namespace(test_folds, xp)
     if test_folds.shape != (n,) or test_folds.dtype.kind not in "iu" or int(test_folds.min()) < 0:
         raise InputError(f"test_folds must be fold ids 0, 1, ..., one per row of X ({n}), "
                          f"got shape {test_folds.shape} and dtype {test_folds.dtype}")

@@ -6,11 +6,11 @@ from scipy import sparse
 from sklearn.utils.validation import validate_data
 
 from gpuclf.errors import InputError
-from gpuclf.xp import get_namespace
+from gpuclf.xp import get_namespace, to_namespace
 
 
-def validate_X(estimator, X, *, reset: bool):
-    """Check ``X`` and return it as a float array in its own namespace.
+def validate_X(estimator, X, *, reset: bool, xp=None, float_dtype=np.float64):
+    """Check ``X`` and return it as a float array in namespace ``xp``.
 
     Parameters
     ----------
@@ -21,27 +21,36 @@ def validate_X(estimator, X, *, reset: bool):
         NumPy, CuPy, or anything ``numpy.asarray`` accepts.
     reset : bool
         True in ``fit``, False afterwards.
+    xp : module, optional
+        Namespace of the result (where the model lives); default that of ``X``.
+    float_dtype : dtype, default=numpy.float64
+        What non-float input becomes (float32 for the SGD, the GPU's fast type).
 
     Returns
     -------
     array of shape (n_samples, n_features)
-        float32 stays float32, other dtypes become float64.
+        float32 and float64 keep their type, other dtypes become ``float_dtype``.
 
     Raises
     ------
     InputError
-        For sparse, complex, non-2-D or empty input, NaN or infinity, and a
+        For sparse, complex, string, non-2-D or empty input, NaN or infinity, and a
         number of features other than at fit time.
     """
     name = type(estimator).__name__
     if X is None or sparse.issparse(X):
         what = "None" if X is None else "sparse input"
         raise InputError(f"{name} got {what} for X; it needs a dense 2-D array (sparse is not supported)")
-    xp = get_namespace(X)
-    Xa = xp.asarray(X)
+    xp = get_namespace(X) if xp is None else xp
+    Xa = to_namespace(X, xp)
     if Xa.dtype.kind == "c":
         raise InputError(f"Complex data not supported by {name}; pass real-valued X")
-    Xa = Xa.astype(Xa.dtype if Xa.dtype in (np.float32, np.float64) else np.float64, copy=False)
+    if Xa.dtype.kind in "USV":
+        raise InputError(f"{name} needs numeric X, got dtype {Xa.dtype}; convert the strings to numbers first")
+    try:
+        Xa = Xa.astype(Xa.dtype if Xa.dtype in (np.float32, np.float64) else float_dtype, copy=False)
+    except ValueError as exc:  # strings; a TypeError (objects that are no numbers) stays one
+        raise InputError(f"{name} needs numeric X, got dtype {Xa.dtype} ({exc})") from None
     if Xa.ndim != 2:
         raise InputError(
             f"Expected a 2D array for X, got {Xa.ndim}D with shape {Xa.shape}. Reshape your data "
