@@ -61,7 +61,7 @@ def test_kneighbors_matches_sklearn(blobs, dtype):
     assert_allclose(dist, sk_dist, rtol=1e-4 if dtype == np.float32 else 1e-10)
 
 
-@pytest.mark.parametrize("k", [1, 4, 9, 80])
+@pytest.mark.parametrize("k", [1, 4, 9, nb.ARGMIN_PASSES_MAX_K, nb.ARGMIN_PASSES_MAX_K + 1, 80])
 def test_ties_go_to_the_smaller_training_index(tied, k):
     X_train, X_query = tied
     d2 = exact_sq_distances(X_train, X_query)
@@ -222,3 +222,16 @@ def test_knn_matches_sklearn_on_small_integer_data(data):
     assert_array_equal(np.sort(ind, axis=1)[unique_set], np.sort(sk_ind, axis=1)[unique_set])
     pred = classes[nb.vote(codes[ind], dist, len(classes), weights)]
     assert_array_equal(pred[compare], sk.predict(X_query)[compare])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_both_selections_agree_on_ties(dtype):
+    """k argmin passes (small k) and the repaired partition (large k) pick the same neighbours."""
+    rng = np.random.default_rng(3)
+    d2 = rng.integers(0, 4, size=(50, 200)).astype(dtype)
+    for k in (1, 5, 17):
+        by_min = nb._smallest_k_by_argmin(d2.copy(), k)
+        by_partition = nb._smallest_k_by_partition(d2.copy(), k)
+        assert_array_equal(by_min[1], by_partition[1])
+        assert_array_equal(by_min[1], by_distance_then_index(d2, k))
+        assert_array_equal(by_min[0], np.take_along_axis(d2, by_min[1], axis=1))

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import importlib
 
-import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from ..errors import GpuclfError
 from ..estimators.multiclass import OneVsOneClassifier, OneVsRestClassifier
-from ..xp import get_namespace, to_host
+from ..xp import get_namespace, to_namespace
 from .gpu import INSTALL_HINT
 
 
@@ -43,11 +42,6 @@ def _cuml_class(module: str, name: str):
     if not ok:
         raise GpuclfError(f"this estimator needs cuML: {reason}")
     return getattr(importlib.import_module(module), name)
-
-
-def _in_namespace(a, xp):
-    """``a`` (NumPy or CuPy) as an array of ``xp``; CuPy refuses implicit host copies."""
-    return to_host(a) if xp is np else xp.asarray(a)
 
 
 class CumlClassifier(ClassifierMixin, BaseEstimator):
@@ -81,7 +75,7 @@ class CumlClassifier(ClassifierMixin, BaseEstimator):
 
     def _ask(self, method: str, X):
         xp = get_namespace(X)
-        return xp, _in_namespace(getattr(self.estimator_, method)(xp.asarray(X, dtype=xp.float32)), xp)
+        return xp, to_namespace(getattr(self.estimator_, method)(xp.asarray(X, dtype=xp.float32)), xp)
 
     def predict(self, X):
         """Predicted labels, in the values and dtype of the training labels."""

@@ -26,19 +26,47 @@ def _float_dtype(xp, *arrays):
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
+# Up to this k, k passes of argmin beat a partition: CuPy's argpartition is a
+# full segmented sort, and NumPy's plus the tie repair below cost ~10 passes.
+ARGMIN_PASSES_MAX_K = 32
+
+
 def _smallest_k(d2, k: int):
-    """Column indices of each row's ``k`` smallest entries, ordered by (value, index).
+    """Each row's ``k`` smallest entries and their columns, ordered by (value, index).
 
     Parameters
     ----------
     d2 : array of shape (m, n)
-        Squared distances, at least ``k`` columns.
+        Squared distances, at least ``k`` columns. Overwritten (a scratch chunk).
     k : int
 
     Returns
     -------
-    array of shape (m, k), int64
+    values : array of shape (m, k)
+    indices : array of shape (m, k), int64
     """
+    if k <= ARGMIN_PASSES_MAX_K:
+        return _smallest_k_by_argmin(d2, k)
+    return _smallest_k_by_partition(d2, k)
+
+
+def _smallest_k_by_argmin(d2, k: int):
+    """``k`` passes of argmin; argmin takes the first of equal minima, hence (value, index) order."""
+    xp = get_namespace(d2)
+    m = d2.shape[0]
+    row = xp.arange(m)
+    values = xp.empty((m, k), dtype=d2.dtype)
+    indices = xp.empty((m, k), dtype=xp.int64)
+    for j in range(k):
+        picked = xp.argmin(d2, axis=1)
+        values[:, j] = d2[row, picked]
+        indices[:, j] = picked
+        d2[row, picked] = xp.inf
+    return values, indices
+
+
+def _smallest_k_by_partition(d2, k: int):
+    """argpartition, then the entries tied with the k-th smallest repaired to the lowest indices."""
     xp = get_namespace(d2)
     m, n = d2.shape
     part = xp.argpartition(d2, k - 1, axis=1)[:, :k].copy()  # copy frees the (m, n) indices
@@ -59,7 +87,8 @@ def _smallest_k(d2, k: int):
     # Sorted by index, then stably by distance: (distance, index) order.
     chosen = xp.sort(xp.where(tied_slot, first_ties, part), axis=1)
     order = xp.argsort(xp.take_along_axis(d2, chosen, axis=1), axis=1, kind="stable")
-    return xp.take_along_axis(chosen, order, axis=1)
+    indices = xp.take_along_axis(chosen, order, axis=1)
+    return xp.take_along_axis(d2, indices, axis=1), indices
 
 
 def kneighbors(X_train, X_query, k: int, *, budget_bytes: int | None = None, exclude_self: bool = False):
@@ -116,10 +145,11 @@ def kneighbors(X_train, X_query, k: int, *, budget_bytes: int | None = None, exc
     X_query = xp.asarray(X_query, dtype=dtype)
     train_sq = xp.sum(X_train * X_train, axis=1)
 
-    # Per (query, train) pair a chunk holds the distance and its int64 tie
-    # count, and argpartition's int64 indices; CuPy's argpartition is a full
-    # sort that also copies the keys and uses buffers of about the same size.
-    rows = rows_per_chunk(n_train * (4 * dtype.itemsize + 24), budget_bytes, n_query)
+    # Per (query, train) pair a chunk holds the distance; with the partition
+    # path also its int64 tie count and argpartition's int64 indices (CuPy's
+    # argpartition is a full sort that copies the keys, with buffers as large).
+    per_pair = dtype.itemsize if k <= ARGMIN_PASSES_MAX_K else 4 * dtype.itemsize + 24
+    rows = rows_per_chunk(n_train * per_pair, budget_bytes, n_query)
     distances = xp.empty((n_query, k), dtype=dtype)
     indices = xp.empty((n_query, k), dtype=xp.int64)
     for start in range(0, n_query, rows):
@@ -132,9 +162,7 @@ def kneighbors(X_train, X_query, k: int, *, budget_bytes: int | None = None, exc
         if exclude_self:
             own = xp.arange(Q.shape[0])
             d2[own, start + own] = xp.inf
-        ind = _smallest_k(d2, k)
-        distances[start:start + rows] = xp.take_along_axis(d2, ind, axis=1)
-        indices[start:start + rows] = ind
+        distances[start:start + rows], indices[start:start + rows] = _smallest_k(d2, k)
     return xp.sqrt(distances), indices
 
 
