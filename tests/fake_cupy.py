@@ -222,7 +222,8 @@ def asarray(a, dtype=None, order=None, *, copy=None, blocking=False):
 
 
 def array(a, dtype=None, copy=True, order="K", ndmin=0):
-    return asarray(a, dtype=dtype)
+    """A new device array (always a copy, as a host-to-device transfer is)."""
+    return ndarray(np.array(_unwrap(a, allow_host=True), dtype=dtype, order=order, ndmin=ndmin))
 
 
 def asnumpy(a, stream=None, order="C", out=None, blocking=True):

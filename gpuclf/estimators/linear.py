@@ -30,7 +30,8 @@ def _check_X_y(estimator, X, y):
     """
     if y is None:
         raise InputError("SGDClassifier requires y to be passed, but the target y is None")
-    X = validate_X(estimator, X, reset=True, xp=get_namespace(X, y), float_dtype=np.float32)
+    xp = get_namespace(X, y)
+    X = validate_X(estimator, X, reset=True, xp=xp, float_dtype=np.float32)
     n_samples = X.shape[0]
     y_host = to_host(y)
     if y_host.ndim == 2 and y_host.shape[1] == 1:
@@ -46,7 +47,6 @@ def _check_X_y(estimator, X, y):
     classes, y_idx = np.unique(y_host, return_inverse=True)
     if classes.shape[0] < 2:
         raise InputError(f"y has only one class ({classes[0]!r}); a classifier needs samples of at least 2 classes")
-    xp = get_namespace(X)
     return X, xp.asarray(classes), xp.asarray(y_idx)
 
 

@@ -49,7 +49,7 @@ def validate_X(estimator, X, *, reset: bool, xp=None, float_dtype=np.float64):
         raise InputError(f"{name} needs numeric X, got dtype {Xa.dtype}; convert the strings to numbers first")
     try:
         Xa = Xa.astype(Xa.dtype if Xa.dtype in (np.float32, np.float64) else float_dtype, copy=False)
-    except ValueError as exc:  # strings; a TypeError (objects that are no numbers) stays one
+    except ValueError as exc:  # object arrays holding non-numeric strings; TypeError (other objects) stays one
         raise InputError(f"{name} needs numeric X, got dtype {Xa.dtype} ({exc})") from None
     if Xa.ndim != 2:
         raise InputError(
