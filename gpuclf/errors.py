@@ -15,3 +15,11 @@ class InputError(GpuclfError, ValueError):
     A :class:`GpuclfError` for the command line, and a ``ValueError`` for
     scikit-learn's tools (grid search, ``check_estimator``), which expect one.
     """
+
+
+class ParameterError(InputError, TypeError):
+    """A hyper-parameter of the wrong type or outside its range.
+
+    Also a ``TypeError``, as scikit-learn's ``InvalidParameterError`` is, so
+    code written against scikit-learn's parameter errors catches it either way.
+    """

@@ -4,7 +4,8 @@ import pytest
 import sklearn.dummy
 from sklearn.base import clone
 
-from gpuclf.errors import GpuclfError
+import fake_cupy
+from gpuclf.errors import ParameterError
 from gpuclf.estimators.dummy import DummyClassifier
 
 LABELS = {
@@ -48,10 +49,29 @@ def test_estimator_contract():
 
 @pytest.mark.parametrize("strategy", ["stratified", "uniform", "constant", "mode"])
 def test_unsupported_strategy(strategy):
-    with pytest.raises(GpuclfError, match="prior, most_frequent"):
+    with pytest.raises(ParameterError, match="'strategy' parameter of DummyClassifier must be one of 'prior', "
+                                             "'most_frequent'"):
         DummyClassifier(strategy=strategy).fit(np.zeros((3, 1)), np.array([0, 1, 1]))
 
 
-def test_label_count_must_match_rows():
-    with pytest.raises(GpuclfError, match="one label per row"):
-        DummyClassifier().fit(np.zeros((4, 1)), np.array([0, 1, 1]))
+def test_reads_only_the_rows_of_X_as_sklearn():
+    """NaN, strings, 3-D: scikit-learn's dummy never looks at X's values, nor at its width when predicting."""
+    y = LABELS["digits"]
+    for X in (np.full((len(y), 2), np.nan), np.zeros((len(y), 2, 2)), [["a", "b"]] * len(y)):
+        ours = DummyClassifier().fit(X, y)
+        ref = sklearn.dummy.DummyClassifier().fit(X, y)
+        for X_test in (np.zeros((4, 7)), [[1.0]] * 4):
+            np.testing.assert_array_equal(ours.predict(X_test), ref.predict(X_test))
+            np.testing.assert_array_equal(ours.predict_proba(X_test), ref.predict_proba(X_test))
+
+
+def test_fitted_on_the_device_stays_there():
+    with fake_cupy.installed() as cp:
+        y = LABELS["digits"]
+        model = DummyClassifier().fit(cp.zeros((len(y), 3)), cp.asarray(y))
+        pred = model.predict(np.zeros((5, 3)))
+        assert isinstance(pred, cp.ndarray) and isinstance(model.class_prior_, cp.ndarray)
+        ref = sklearn.dummy.DummyClassifier().fit(np.zeros((len(y), 3)), y)
+        np.testing.assert_array_equal(pred.get(), ref.predict(np.zeros((5, 3))))
+        np.testing.assert_array_equal(model.class_prior_.get(), ref.class_prior_)
+        assert model.score(None, cp.asarray(y)) == ref.score(None, y)

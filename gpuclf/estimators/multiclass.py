@@ -8,10 +8,12 @@ and ``decision_function(X)``, positive meaning label 1.
 """
 from __future__ import annotations
 
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils import get_tags
 
-from ..errors import GpuclfError
 from ..xp import get_namespace
+from .base import ClassifierMixin
+from .validation import check_fitted, encode_labels, validate_X, validate_X_y
 
 
 def _scores(estimator, X, xp):
@@ -29,14 +31,20 @@ class _Multiclass(ClassifierMixin, BaseEstimator):
         """The unfitted binary estimator cloned for each sub-problem (a hook for subclasses)."""
         return clone(self.estimator)
 
-    def _encode(self, X, y):
-        xp = get_namespace(X, y)
-        self.classes_, codes = xp.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise GpuclfError(
-                f"{type(self).__name__} needs at least 2 classes in y, got {len(self.classes_)}"
-            )
-        return xp, xp.reshape(codes, (-1,))
+    def _validate_fit(self, X, y):
+        """Checked ``X``, and the class index of each label; sets ``classes_``.
+
+        NaN and infinity in X are left to the base estimator, as scikit-learn's
+        meta-estimators do.
+        """
+        X, y = validate_X_y(self, X, y, allow_nan=True)
+        self.classes_, codes = encode_labels(self, y, min_classes=2)
+        return X, codes
+
+    def _validate_predict(self, X):
+        """Checked ``X``, moved to the namespace the model was fitted in."""
+        check_fitted(self)
+        return validate_X(self, X, reset=False, xp=get_namespace(self.classes_), allow_nan=True)
 
     def _fit_binary(self, base, X, positive):
         """Fit a clone of ``base`` on ``X`` with 0/1 int32 labels (1 where ``positive``)."""
@@ -54,10 +62,11 @@ class _Multiclass(ClassifierMixin, BaseEstimator):
             return self.classes_[(scores > 0).astype(xp.int64)]
         return self.classes_[xp.argmax(scores, axis=1)]
 
-    def score(self, X, y):
-        """Mean accuracy of ``predict(X)`` against ``y``, as a Python float."""
-        xp = get_namespace(X, y)
-        return float(xp.mean(self.predict(X) == y))
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if hasattr(self.estimator, "__sklearn_tags__"):  # a bad estimator is refused by fit, not here
+            tags.input_tags.allow_nan = get_tags(self.estimator).input_tags.allow_nan
+        return tags
 
 
 class OneVsOneClassifier(_Multiclass):
@@ -83,7 +92,8 @@ class OneVsOneClassifier(_Multiclass):
 
     def fit(self, X, y):
         """Fit one binary estimator per pair of classes; returns ``self``."""
-        xp, codes = self._encode(X, y)
+        X, codes = self._validate_fit(X, y)
+        xp = get_namespace(X)
         base = self._binary_estimator(X)
         n = len(self.classes_)
         self.estimators_ = []
@@ -102,6 +112,7 @@ class OneVsOneClassifier(_Multiclass):
             The confidence term lies in (-1/3, 1/3), so it breaks ties
             between equal vote counts without overturning any vote.
         """
+        X = self._validate_predict(X)
         xp = get_namespace(X)
         n = len(self.classes_)
         conf = xp.stack([_scores(est, X, xp) for est in self.estimators_], axis=1)
@@ -139,7 +150,7 @@ class OneVsRestClassifier(_Multiclass):
 
     def fit(self, X, y):
         """Fit one binary estimator per class; returns ``self``."""
-        _, codes = self._encode(X, y)
+        X, codes = self._validate_fit(X, y)
         base = self._binary_estimator(X)
         targets = [1] if len(self.classes_) == 2 else range(len(self.classes_))
         self.estimators_ = [self._fit_binary(base, X, codes == k) for k in targets]
@@ -152,6 +163,7 @@ class OneVsRestClassifier(_Multiclass):
         -------
         array of shape (n_samples, n_classes), or (n_samples,) for two classes
         """
+        X = self._validate_predict(X)
         xp = get_namespace(X)
         scores = xp.stack([_scores(est, X, xp) for est in self.estimators_], axis=1)
         return scores[:, 0] if scores.shape[1] == 1 else scores

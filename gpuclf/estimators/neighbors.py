@@ -1,51 +1,13 @@
 """:class:`KNeighborsClassifier`: scikit-learn's brute-force KNN on gpuclf's kernels."""
 from __future__ import annotations
 
-import numbers
-import warnings
+from sklearn.base import BaseEstimator
 
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import DataConversionWarning
-from sklearn.utils.validation import check_is_fitted
-
-from gpuclf.errors import InputError
-from gpuclf.estimators.validation import validate_X
+from gpuclf.estimators.base import ClassifierMixin
+from gpuclf.estimators.validation import (check_fitted, check_n_neighbors, encode_labels, validate_X, validate_X_y)
 from gpuclf.kernels import neighbors
 from gpuclf.kernels.chunking import rows_per_chunk
 from gpuclf.xp import get_namespace
-
-
-def _validate_y(y, n_samples: int, xp):
-    """y as an array of xp, 1-D or (n_samples, n_outputs), with class-like values."""
-    if y is None:
-        raise InputError("KNeighborsClassifier requires y to be passed, but the target y is None")
-    y = xp.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        warnings.warn(
-            "A column-vector y was passed when a 1d array was expected; it is used as y.ravel()",
-            DataConversionWarning,
-            stacklevel=3,
-        )
-        y = y.ravel()
-    if y.ndim not in (1, 2) or y.shape[0] != n_samples:
-        raise InputError(
-            f"y must have shape ({n_samples},) or ({n_samples}, n_outputs) to match X, got {y.shape}"
-        )
-    if y.dtype.kind == "f":
-        if not bool(xp.isfinite(y).all()):
-            raise InputError("Input y contains NaN or infinity; class labels must be finite")
-        if not bool((y == xp.floor(y)).all()):
-            raise InputError(
-                "Unknown label type: continuous. KNeighborsClassifier needs class labels "
-                "(integers or strings), not continuous values"
-            )
-    return y
-
-
-def _encode(y, xp):
-    """Sorted classes of ``y`` and each label's index among them."""
-    classes = xp.unique(y)
-    return classes, xp.searchsorted(classes, y)
 
 
 class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
@@ -89,16 +51,11 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        if not isinstance(self.n_neighbors, numbers.Integral) or self.n_neighbors < 1:
-            raise InputError(f"n_neighbors must be a positive integer, got {self.n_neighbors!r}")
-        if self.weights not in neighbors.WEIGHTS:
-            raise InputError(f"weights must be 'uniform' or 'distance', got {self.weights!r}")
-        X = validate_X(self, X, reset=True)
+        X, y = validate_X_y(self, X, y, multi_output=True)
         xp = get_namespace(X)
-        y = _validate_y(y, X.shape[0], xp)
         self.outputs_2d_ = y.ndim == 2
         if self.outputs_2d_:
-            encoded = [_encode(y[:, j], xp) for j in range(y.shape[1])]
+            encoded = [encode_labels(self, y[:, j]) for j in range(y.shape[1])]
             self.classes_ = [classes for classes, _ in encoded]
             self._y = xp.stack([codes for _, codes in encoded], axis=1)
             # One row of classes per output, padded with its last class, maps
@@ -108,7 +65,7 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
                 xp.concatenate([c, xp.repeat(c[-1:], width - c.shape[0])]) for c in self.classes_
             ])
         else:
-            self.classes_, self._y = _encode(y, xp)
+            self.classes_, self._y = encode_labels(self, y)
         self._fit_X = X
         return self
 
@@ -130,13 +87,14 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
             Euclidean, ascending; only when ``return_distance``.
         indices : array of shape (n_queries, n_neighbors), int64
         """
-        check_is_fitted(self)
-        k = self.n_neighbors if n_neighbors is None else n_neighbors
+        check_fitted(self)
         if X is None:
             query, exclude_self = self._fit_X, True
         else:
-            query = validate_X(self, X, reset=False).astype(self._fit_X.dtype, copy=False)
-            exclude_self = False
+            query = validate_X(self, X, reset=False, xp=get_namespace(self._fit_X))
+            query, exclude_self = query.astype(self._fit_X.dtype, copy=False), False
+        k = check_n_neighbors(self.n_neighbors if n_neighbors is None else n_neighbors, self._fit_X.shape[0],
+                              query.shape[0], leave_one_out=exclude_self)
         distances, indices = neighbors.kneighbors(
             self._fit_X, query, k, budget_bytes=self.budget_bytes, exclude_self=exclude_self
         )
@@ -179,16 +137,6 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
             neighbors.vote_proba(self._y[:, j][indices], distances, classes.shape[0], self.weights)
             for j, classes in enumerate(self.classes_)
         ]
-
-    def score(self, X, y, sample_weight=None):
-        """Mean accuracy (subset accuracy for several outputs), computed in X's namespace."""
-        pred = self.predict(X)
-        xp = get_namespace(pred)
-        correct = pred == xp.asarray(y).reshape(pred.shape)
-        if correct.ndim == 2:
-            correct = correct.all(axis=1)
-        weights = None if sample_weight is None else xp.asarray(sample_weight)
-        return float(xp.average(correct.astype(xp.float64), weights=weights))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
