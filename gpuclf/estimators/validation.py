@@ -200,7 +200,9 @@ def num_samples(estimator, X, *, reset: bool) -> int:
     InputError
         For ``X=None`` or an object without a length.
     """
-    if not reset:
+    if reset:
+        check_params(estimator)
+    else:
         check_fitted(estimator)
     name = type(estimator).__name__
     if not hasattr(X, "shape") and not hasattr(X, "__len__") and hasattr(X, "__array__"):
@@ -213,7 +215,6 @@ def num_samples(estimator, X, *, reset: bool) -> int:
     else:
         raise InputError(f"{name} needs an array-like X of shape (n_samples, n_features), got {type(X).__name__}")
     if reset:
-        check_params(estimator)
         validate_data(estimator, X, reset=True, skip_check_array=True)
     return n
 
@@ -249,7 +250,7 @@ def validate_y(estimator, y, n_samples: int, *, xp, multi_output: bool = False):
         raise InputError(f"This {name} estimator requires y to be passed, but the target y is None")
     if sparse.issparse(y):
         raise InputError(f"{name} needs a dense y; sparse labels are not supported")
-    if isinstance(y, (list, tuple)) and len({isinstance(v, str) for v in np.ravel(np.asarray(y, dtype=object))}) > 1:
+    if isinstance(y, (list, tuple)) and len({isinstance(v, str) for v in np.asarray(y, dtype=object).flat}) > 1:
         # NumPy would make every label a string, so predictions would change type.
         raise InputError(f"Mix of label input types (string and number) in y; {name} needs one type of label")
     y_host = to_host(y)
@@ -314,10 +315,8 @@ def encode_labels(estimator, y, *, min_classes: int = 1):
     xp = get_namespace(y)
     classes, codes = xp.unique(y, return_inverse=True)
     if classes.shape[0] < min_classes:
-        raise InputError(
-            f"y has only one class ({to_host(classes).tolist()[0]!r}); {type(estimator).__name__} needs samples of at "
-            f"least {min_classes} classes"
-        )
+        raise InputError(f"y has only one class ({to_host(classes).tolist()[0]!r}); {type(estimator).__name__} "
+                         f"needs samples of at least {min_classes} classes")
     return classes, xp.reshape(codes, (-1,))
 
 
