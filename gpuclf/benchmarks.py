@@ -49,6 +49,8 @@ REFERENCE = "cpu"
 COMMAND_ENV_VAR = "GPUCLF_BENCH_COMMAND"  # read by bench/conftest.py
 RUN_GLOB, ACCEL_GLOB = "benchmark-*.json", "cuml-accel-*.json"
 ACCEL_SCRIPT = "sklearn_book.py"
+#: Step labels of the SGD size sweep (``bench/test_bench_sgd_sweep.py``): ``sgd_sweep:<task>:<rows>``.
+SWEEP_PREFIX = "sgd_sweep:"
 
 
 @dataclass(frozen=True)
@@ -362,8 +364,11 @@ def render_markdown(json_paths) -> str:
            "context and kernel compilation are paid once per process); CPU backends have no such cost and "
            f"none. Speedup = {REFERENCE} median / backend median (above 1: faster than scikit-learn on the CPU).",
            ""]
+    sweep = [r for r in rows if r["step"].startswith(SWEEP_PREFIX)]
+    rows = [r for r in rows if not r["step"].startswith(SWEEP_PREFIX)]
     for size in _sizes(rows):
         out += _size_section(size, [r for r in rows if r["size"] == size])
+    out += _sweep_section(sweep)
     out += [*(f"{n}." for n in accel_notes), *([""] if accel_notes else [])]
     charts = _chart_names(rows)
     if charts:
@@ -373,6 +378,35 @@ def render_markdown(json_paths) -> str:
     for run in runs:
         out += _environment(run)
     return "\n".join(out).rstrip() + "\n"
+
+
+def _sweep_section(rows: list) -> list:
+    """The SGD size sweep: per model and training rows, seconds, CV accuracy and score scale per backend."""
+    if not rows:
+        return []
+    backends = _backends(rows)
+    at = {(r["step"], r["backend"]): r for r in rows}
+    points = sorted({r["step"] for r in rows}, key=lambda st: (st.split(":")[1], int(st.split(":")[2])))
+    scaled = [b for b in backends if b != REFERENCE] if REFERENCE in backends else []
+    header = ["Model", "Rows", *(f"{b} (s)" for b in backends), *(f"{b} accuracy" for b in backends),
+              *(f"{b} AUC" for b in backends), *(f"{b} score scale vs {REFERENCE}" for b in scaled)]
+    body = []
+    for step in points:
+        _, task, n = step.split(":")
+        cells = [task, f"{int(n):,}"]
+        figures = {b: at[step, b]["figures"] if (step, b) in at else {} for b in backends}
+        cells += [_seconds(at[step, b]["median"]) if (step, b) in at else "–" for b in backends]
+        cells += [_figure(figures[b].get("accuracy")) for b in backends]
+        cells += [_figure(figures[b].get("auc")) for b in backends]
+        for b in scaled:
+            ref, ours = figures[REFERENCE].get("median_abs_score"), figures[b].get("median_abs_score")
+            cells.append(_ratio(ours / ref) if ref and ours else "–")
+        body.append(cells)
+    return ["## SGD size sweep", "",
+            "3-fold CV of the chapter's two SGD models on the first rows: the 5-detector on raw pixels and the "
+            "10-class model on standardised pixels. Accuracy is out of fold; score scale is the median "
+            f"|decision score| over {REFERENCE}'s (scikit-learn's) at the same rows.", "",
+            *_table(header, body, right=1), ""]
 
 
 def _size_section(size: str, rows: list) -> list:
@@ -491,6 +525,7 @@ def render_charts(json_paths, out_dir: str) -> list:
     against training rows, one panel per backend, log-log.
     """
     rows, _, _ = _load(json_paths)
+    rows = [r for r in rows if not r["step"].startswith(SWEEP_PREFIX)]  # the sweep is a table of its own
     paths = []
     for name in _chart_names(rows):
         path = os.path.join(out_dir, name)

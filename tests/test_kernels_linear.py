@@ -11,6 +11,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from gpuclf.errors import GpuclfError
 from gpuclf.estimators.linear import SGDClassifier, cross_val_decision_sgd
+from gpuclf.kernels import linear as linear_kernels
 from gpuclf.kernels.linear import decision_function, fit_hinge_sgd
 
 # scikit-learn 1.9.1, SGDClassifier(random_state=42), StratifiedKFold(3), real MNIST.
@@ -36,27 +37,30 @@ def _fold_ids(y, n_splits=3):
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("average_after, sk_average", [(None, False), (0, True)])
-def test_batch_of_one_is_sklearn_per_sample_sgd(average_after, sk_average):
+def test_batch_of_one_is_sklearn_per_sample_sgd(average_after, sk_average, monkeypatch):
     # One sample per batch leaves nothing stale, so the schedule must be
     # scikit-learn's exactly; it replays our epoch orders with shuffle=False.
+    # The update is under test, not the epoch budget: no minimum of rows seen.
+    monkeypatch.setattr(linear_kernels, "MIN_ROWS_PER_FIT", 0)
     X, Y, _ = _problem(n=150, m=1)
-    coef, intercept = fit_hinge_sgd(X, Y, np.ones_like(Y), batch_size=1, max_iter=2,
+    coef, intercept, _ = fit_hinge_sgd(X, Y, np.ones_like(Y), batch_size=1, max_iter=2,
                                     average_after=average_after, random_state=3)
     rng = np.random.default_rng(3)
     order = np.concatenate([rng.permutation(150) for _ in range(2)])
     sk = SkSGDClassifier(shuffle=False, max_iter=1, tol=None, average=sk_average).fit(X[order], Y[order, 0])
     assert_allclose(coef[:, 0], sk.coef_[0], rtol=1e-10)
     assert_allclose(intercept, sk.intercept_, rtol=1e-10)
+    assert_allclose(decision_function(X, coef, intercept)[:, 0], sk.decision_function(X), rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 1e-4)])
 def test_batched_models_equal_models_trained_alone(dtype, rtol):
     X, Y, M = _problem()
     X = X.astype(dtype)
-    coef, intercept = fit_hinge_sgd(X, Y, M, batch_size=32, max_iter=3)
+    coef, intercept, _ = fit_hinge_sgd(X, Y, M, batch_size=32, max_iter=3, random_state=0)
     assert coef.dtype == dtype and intercept.dtype == dtype
     for j in range(Y.shape[1]):
-        alone, alone_b = fit_hinge_sgd(X, Y[:, [j]], M[:, [j]], batch_size=32, max_iter=3)
+        alone, alone_b, _ = fit_hinge_sgd(X, Y[:, [j]], M[:, [j]], batch_size=32, max_iter=3, random_state=0)
         assert_allclose(coef[:, [j]], alone, rtol=rtol, atol=rtol * np.abs(alone).max())
         assert_allclose(intercept[[j]], alone_b, rtol=rtol)
 
@@ -67,8 +71,8 @@ def test_held_out_rows_have_no_influence():
     X2, Y2 = X.copy(), Y.copy()
     X2[held_out] = 100 * np.random.default_rng(1).normal(size=(held_out.sum(), X.shape[1]))
     Y2[held_out, 0] *= -1
-    coef, intercept = fit_hinge_sgd(X, Y, M, batch_size=32)
-    coef2, intercept2 = fit_hinge_sgd(X2, Y2, M, batch_size=32)
+    coef, intercept, _ = fit_hinge_sgd(X, Y, M, batch_size=32, random_state=0)
+    coef2, intercept2, _ = fit_hinge_sgd(X2, Y2, M, batch_size=32, random_state=0)
     assert_array_equal(coef2[:, 0], coef[:, 0])
     assert intercept2[0] == intercept[0]
     assert not np.allclose(coef2[:, 1:], coef[:, 1:])  # the other models did train on those rows
@@ -112,14 +116,14 @@ def test_binary_bool_labels_like_sklearn():
 def test_cross_val_scores_come_from_the_fold_models(n_classes):
     X, y = make_blobs(n_samples=300, centers=n_classes, n_features=5, random_state=0)
     folds = _fold_ids(y)
-    params = {"batch_size": 32, "max_iter": 3}
+    params = {"batch_size": 32, "max_iter": 3, "random_state": 0}
     scores = cross_val_decision_sgd(SGDClassifier(**params), X, y, folds)
     n_models = 1 if n_classes == 2 else n_classes
     assert scores.shape == ((300,) if n_classes == 2 else (300, n_classes))
     Y = np.where(y[:, None] == (np.arange(n_classes) if n_classes > 2 else 1), 1.0, -1.0)
     for k in range(3):
         train = np.repeat((folds != k)[:, None], n_models, axis=1)
-        coef, intercept = fit_hinge_sgd(X, Y, train, **params)
+        coef, intercept, _ = fit_hinge_sgd(X, Y, train, **params)
         expected = decision_function(X[folds == k], coef, intercept)
         assert_allclose(scores[folds == k], expected.reshape(scores[folds == k].shape), rtol=1e-10)
 
@@ -135,7 +139,7 @@ def _with(X, row, col, value):
     (lambda X, y: SGDClassifier().fit(_with(X, 0, 0, np.inf), y), "infinity"),
     (lambda X, y: SGDClassifier().fit(X, y).predict(X[:, :4]), "X has 4 features, but SGDClassifier is expecting 5"),
     (lambda X, y: SGDClassifier().fit(X, np.zeros_like(y)), "at least 2 classes"),
-    (lambda X, y: SGDClassifier(batch_size=0).fit(X, y), "batch_size must be a positive integer"),
+    (lambda X, y: SGDClassifier(batch_size=0).fit(X, y), "'batch_size' parameter of SGDClassifier must be an integer >= 1"),
     (lambda X, y: cross_val_decision_sgd(SGDClassifier(), X, y, np.zeros(3, dtype=int)), "test_folds"),
     (lambda X, y: SGDClassifier().fit(X.astype(str), y), "SGDClassifier needs numeric X, got dtype <U"),
 ])
@@ -145,16 +149,93 @@ def test_bad_input_raises_gpuclf_error(make_call, match):
         make_call(X, y)
 
 
-def test_pixels_become_float32_and_cv_leaves_the_estimator_unfitted():
-    """uint8 images train in float32 (the GPU's type), as the CV helper does, without fitting its argument."""
+@pytest.mark.parametrize("dtype, expected", [(np.uint8, np.float64), (np.int64, np.float64),
+                                             (np.float64, np.float64), (np.float32, np.float32)])
+def test_dtypes_follow_sklearn(dtype, expected):
+    """Integers train in float64 and floats keep their type, as scikit-learn's coef_; scores follow the model."""
     X, y = make_blobs(n_samples=90, centers=3, n_features=6, random_state=0)
-    pixels = np.clip(X * 20 + 128, 0, 255).astype(np.uint8)
-    model = SGDClassifier().fit(pixels, y)
-    assert model.coef_.dtype == np.float32 and model.n_features_in_ == 6
+    X = np.clip(X * 20 + 128, 0, 255).astype(dtype)
+    model = SGDClassifier(random_state=0).fit(X, y)
+    assert model.coef_.dtype == SkSGDClassifier(random_state=0).fit(X, y).coef_.dtype == expected
+    assert model.intercept_.dtype == expected and model.decision_function(X).dtype == expected
+    scores = cross_val_decision_sgd(SGDClassifier(random_state=0), X, y, np.arange(90) % 3)
+    assert scores.dtype == expected and scores.shape == (90, 3)
+
+
+def test_cv_leaves_the_estimator_unfitted():
+    X, y = make_blobs(n_samples=90, centers=3, n_features=6, random_state=0)
     template = SGDClassifier()
-    scores = cross_val_decision_sgd(template, pixels, y, np.arange(90) % 3)
-    assert scores.dtype == np.float32 and scores.shape == (90, 3)
-    assert not hasattr(template, "n_features_in_")
+    cross_val_decision_sgd(template, X, y, np.arange(90) % 3)
+    assert not hasattr(template, "n_features_in_") and not hasattr(template, "coef_")
+
+
+def test_defaults_are_sklearn_s_except_the_epoch_budget():
+    """Every parameter scikit-learn also has defaults the same, but max_iter/tol (fixed 5 epochs, averaged)."""
+    ours, theirs = SGDClassifier().get_params(), SkSGDClassifier().get_params()
+    shared = set(ours) & set(theirs)
+    assert {"loss", "penalty", "alpha", "random_state", "n_iter_no_change", "max_iter", "tol"} <= shared
+    assert {k for k in shared if ours[k] != theirs[k]} == {"max_iter", "tol"}
+    assert repr(SGDClassifier()) == "SGDClassifier()"
+    assert repr(SGDClassifier(random_state=42, tol=1e-3)) == "SGDClassifier(random_state=42, tol=0.001)"
+
+
+def test_random_state_none_draws_a_fresh_shuffle_each_fit():
+    X, y = make_blobs(n_samples=400, centers=2, n_features=5, cluster_std=4.0, random_state=0)
+    fits = [SGDClassifier().fit(X, y).coef_ for _ in range(2)]
+    seeded = [SGDClassifier(random_state=7).fit(X, y).coef_ for _ in range(2)]
+    assert not np.array_equal(*fits)
+    assert_array_equal(*seeded)
+
+
+@pytest.mark.parametrize("loss, penalty", [("log_loss", "l2"), ("hinge", "l1")])
+def test_other_losses_and_penalties_are_refused(loss, penalty):
+    X, y = make_blobs(n_samples=60, centers=2, n_features=5, random_state=0)
+    with pytest.raises(ValueError, match="'(loss|penalty)' parameter of SGDClassifier must be one of"):
+        SGDClassifier(loss=loss, penalty=penalty).fit(X, y)
+
+
+@pytest.mark.parametrize("n, batch, epochs", [(60_000, 512, 5), (32_768, 512, 5), (6_000, 94, 5),
+                                               (1_500, 24, 20), (500, 8, 60), (30, 1, 134)])
+def test_schedule_adapts_to_the_rows(n, batch, epochs):
+    """Small sets get smaller batches (64 updates an epoch) and more epochs (30,000 rows seen, or 4,000 updates)."""
+    assert linear_kernels.effective_batch_size(n, 512) == batch
+    assert linear_kernels.epochs_to_run(n, 5, None) == epochs
+    assert linear_kernels.epochs_to_run(n, 5, 1e-3) == 5  # with tol, max_iter is the cap
+    X = np.random.default_rng(0).normal(size=(max(n // 100, 20), 3))
+    assert SGDClassifier(max_iter=3).fit(X, X[:, 0] > 0).n_iter_ == linear_kernels.epochs_to_run(len(X), 3, None)
+
+
+def test_stopping_rule_stops_and_freezes_each_model_alone():
+    """With tol each model stops by scikit-learn's rule, checked every n_iter_no_change epochs;
+    a stopped model is frozen, so batched models still equal models trained alone."""
+    X, Y, M = _problem(n=600)
+    params = {"batch_size": 8, "max_iter": 200, "tol": 1e-3, "n_iter_no_change": 3, "random_state": 0}
+    coef, intercept, n_iter = fit_hinge_sgd(X, Y, M, **params)
+    assert (n_iter < 200).all() and (n_iter % 3 == 0).all()
+    assert len(set(n_iter.tolist())) > 1  # the models stopped at different epochs
+    for j in range(Y.shape[1]):
+        alone, alone_b, alone_iter = fit_hinge_sgd(X, Y[:, [j]], M[:, [j]], **params)
+        assert alone_iter[0] == n_iter[j]
+        assert_allclose(coef[:, [j]], alone, rtol=1e-10, atol=1e-10 * np.abs(alone).max())
+        assert_allclose(intercept[[j]], alone_b, rtol=1e-10)
+    model = SGDClassifier(**{**params, "batch_size": 512}).fit(X, Y[:, 0])
+    assert model.n_iter_ < 200
+    big = np.tile(X, (10, 1))  # 6,000 rows: no minimum-rows epochs, so tol=None runs max_iter exactly
+    assert SGDClassifier(max_iter=7).fit(big, np.tile(Y[:, 0], 10)).n_iter_ == 7
+
+
+def test_stopping_rule_is_sklearn_s_on_its_loss_sequence():
+    """The rule replays scikit-learn's on the same epoch losses (``_plain_sgd``: a loss above
+    ``best - tol * n`` counts as no improvement; ``n_iter_no_change`` of them in a row stop)."""
+    from gpuclf.kernels.linear import _StoppingRule
+
+    losses = np.array([100.0, 90.0, 89.95, 89.99, 85.0, 84.99, 84.98, 84.97, 80.0])
+    rule = _StoppingRule(tol=1e-3, n_iter_no_change=3, n_samples=[100])
+    running = rule.update(losses[:, None], first_epoch=0)
+    # epochs 6, 7, 8 (84.99, 84.98, 84.97) fail to beat 85.0 - 0.1: the third of them stops it
+    assert not running[0] and rule.stopped_at[0] == 9  # runs to the end of the window it was read in
+    rule = _StoppingRule(tol=1e-3, n_iter_no_change=3, n_samples=[100])
+    assert rule.update(losses[:5, None], first_epoch=0)[0]  # 89.95 and 89.99 alone are only two
 
 
 # Every applicable check passes; scikit-learn itself skips check_array_api_input

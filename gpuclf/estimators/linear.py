@@ -8,7 +8,6 @@ L2 penalty, one-vs-rest for more than two classes, the same ``classes_``,
 """
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
@@ -31,7 +30,7 @@ def _check_X_y(estimator, X, y):
     if y is None:
         raise InputError("SGDClassifier requires y to be passed, but the target y is None")
     xp = get_namespace(X, y)
-    X = validate_X(estimator, X, reset=True, xp=xp, float_dtype=np.float32)
+    X = validate_X(estimator, X, reset=True, xp=xp)
     n_samples = X.shape[0]
     y_host = to_host(y)
     if y_host.ndim == 2 and y_host.shape[1] == 1:
@@ -60,30 +59,46 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
     """Linear classifier (hinge loss, L2 penalty) by batched mini-batch SGD.
 
     scikit-learn's ``SGDClassifier()`` loss, penalty and learning-rate
-    schedule, on NumPy or CuPy arrays, in mini-batches for a fixed number of
-    epochs; one-vs-rest for more than two classes, all classes trained at once.
+    schedule, on NumPy or CuPy arrays, in mini-batches; one-vs-rest for more
+    than two classes, all classes trained at once. Parameters that scikit-learn
+    also has mean the same and default the same, except ``max_iter`` and
+    ``tol``: a fixed 5 epochs with averaged weights by default, scikit-learn's
+    stopping rule on request.
 
     Parameters
     ----------
+    loss : {'hinge'}, default='hinge'
+        The only loss (a linear SVM), as scikit-learn's default.
+    penalty : {'l2'}, default='l2'
+        The only penalty, as scikit-learn's default.
     alpha : float, default=1e-4
         L2 penalty; the learning rate follows scikit-learn's 'optimal' schedule.
     max_iter : int, default=5
-        Epochs, always all of them (no tolerance-based stopping).
+        Epochs: the most with ``tol``; without, all of them, and more on sets
+        under 6,000 rows so that a fit sees at least 30,000 rows.
+    tol : float or None, default=None
+        With a number, scikit-learn's stopping rule: a model stops once its
+        epoch loss has not fallen below ``best_loss - tol * n_samples`` for
+        ``n_iter_no_change`` epochs (checked every ``n_iter_no_change`` epochs).
+    n_iter_no_change : int, default=5
+        Epochs without improvement before stopping (with ``tol``).
     batch_size : int, default=512
-        Rows per mini-batch.
+        Largest number of rows per mini-batch; small sets use smaller batches
+        so that every epoch makes at least 64 updates.
     average_after : int or None, default=1
         Epochs after which the weights are averaged (ASGD); None keeps the last.
-    random_state : int or None, default=42
-        Seed of the shuffling.
+    random_state : int or None, default=None
+        Seed of the shuffling; None draws a fresh one at each fit, as scikit-learn.
 
     Attributes
     ----------
     classes_ : array of shape (n_classes,)
     coef_ : array of shape (1, n_features) for two classes, else (n_classes, n_features)
+        float64 for float64 or integer input, float32 for float32 input.
     intercept_ : array of shape (1,) or (n_classes,)
     n_features_in_ : int
     n_iter_ : int
-        Epochs run (always ``max_iter``).
+        Epochs run (the most of any one-vs-rest model, as scikit-learn).
 
     See Also
     --------
@@ -91,26 +106,24 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         differs from scikit-learn's.
     """
 
-    def __init__(self, alpha=1e-4, max_iter=5, batch_size=512, average_after=1, random_state=42):
+    def __init__(self, loss="hinge", penalty="l2", alpha=1e-4, max_iter=5, tol=None, n_iter_no_change=5,
+                 batch_size=512, average_after=1, random_state=None):
+        self.loss = loss
+        self.penalty = penalty
         self.alpha = alpha
         self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
         self.batch_size = batch_size
         self.average_after = average_after
         self.random_state = random_state
 
     def _kernel_params(self) -> dict:
-        if not isinstance(self.alpha, numbers.Real) or not self.alpha > 0:
-            raise InputError(f"alpha must be a positive number, got {self.alpha!r}")
-        for name in ("max_iter", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or value < 1:
-                raise InputError(f"{name} must be a positive integer, got {value!r}")
-        if self.average_after is not None and (
-                not isinstance(self.average_after, numbers.Integral) or self.average_after < 0):
-            raise InputError(f"average_after must be None or an integer >= 0, got {self.average_after!r}")
+        """Keyword arguments of :func:`~gpuclf.kernels.linear.fit_hinge_sgd` (checked by :func:`validate_X`)."""
         return {"alpha": float(self.alpha), "max_iter": int(self.max_iter),
-                "batch_size": int(self.batch_size), "average_after": self.average_after,
-                "random_state": self.random_state}
+                "tol": None if self.tol is None else float(self.tol),
+                "n_iter_no_change": int(self.n_iter_no_change), "batch_size": int(self.batch_size),
+                "average_after": self.average_after, "random_state": self.random_state}
 
     def fit(self, X, y):
         """Fit one binary model, or one per class (one-vs-rest).
@@ -118,7 +131,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array of shape (n_samples, n_features)
-            NumPy or CuPy; integers become float32. The model lives in the
+            NumPy or CuPy; integers become float64, float32 stays float32. The model lives in the
             namespace of ``X`` and ``y`` (CuPy if either is).
         y : array of shape (n_samples,)
             Class labels.
@@ -127,16 +140,16 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        params = self._kernel_params()
         X, classes, y_idx = _check_X_y(self, X, y)
+        params = self._kernel_params()
         xp = get_namespace(X)
         Y = _ovr_targets(y_idx, classes.shape[0], xp, X.dtype)
-        coef, intercept = linear_kernels.fit_hinge_sgd(X, Y, xp.ones_like(Y), **params)
+        coef, intercept, n_iter = linear_kernels.fit_hinge_sgd(X, Y, xp.ones_like(Y), **params)
         self.classes_ = classes
         self.coef_ = coef.T
         self.intercept_ = intercept
         self.n_features_in_ = X.shape[1]
-        self.n_iter_ = params["max_iter"]
+        self.n_iter_ = int(n_iter.max())
         return self
 
     def decision_function(self, X):
@@ -146,7 +159,9 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         also that of the result.
         """
         check_is_fitted(self)
-        X = validate_X(self, X, reset=False, xp=get_namespace(self.coef_), float_dtype=np.float32)
+        # Scores in the model's dtype, as scikit-learn's (float32 X on a float64 model is promoted).
+        X = validate_X(self, X, reset=False, xp=get_namespace(self.coef_))
+        X = X.astype(self.coef_.dtype, copy=False) if X.dtype != self.coef_.dtype else X
         scores = linear_kernels.decision_function(X, self.coef_.T, self.intercept_)
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
@@ -182,9 +197,9 @@ def cross_val_decision_sgd(estimator, X, y, test_folds):
     """
     if not isinstance(estimator, SGDClassifier):
         raise InputError(f"cross_val_decision_sgd needs a gpuclf SGDClassifier, got {type(estimator).__name__}")
-    params = estimator._kernel_params()
     # A clone takes the fit-time bookkeeping: the caller's estimator stays unfitted.
     X, classes, y_idx = _check_X_y(clone(estimator), X, y)
+    params = estimator._kernel_params()
     n = X.shape[0]
     xp = get_namespace(X)
     test_folds = to_namespace(test_folds, xp)
@@ -197,7 +212,7 @@ def cross_val_decision_sgd(estimator, X, y, test_folds):
     # Column j is the model of fold j // n_cls and class j % n_cls.
     fold_of_model = xp.repeat(xp.arange(n_splits), n_cls)
     mask = test_folds[:, None] != fold_of_model[None, :]
-    coef, intercept = linear_kernels.fit_hinge_sgd(X, xp.tile(Y, (1, n_splits)), mask, **params)
+    coef, intercept, _ = linear_kernels.fit_hinge_sgd(X, xp.tile(Y, (1, n_splits)), mask, **params)
     scores = linear_kernels.decision_function(X, coef, intercept).reshape(n, n_splits, n_cls)
     out_of_fold = scores[xp.arange(n), test_folds]
     return out_of_fold[:, 0] if n_cls == 1 else out_of_fold

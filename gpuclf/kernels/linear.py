@@ -24,19 +24,64 @@ gets the exact per-sample sum of ``eta_s y_s active_s``), and with
 dependent vector updates per epoch, far too many kernel launches for a GPU.
 ``t`` counts each model's own (unmasked) samples, as if it trained alone.
 
-scikit-learn stops when the epoch's training loss stops improving, which
-needs a host sync and, on raw MNIST pixels, 130-240 epochs whose last
-per-sample iterate stays noisy (its 5-detector accuracy moves by about 1 pp
-with the seed). Here a fixed, small number of epochs runs and the weights are
-averaged over the batches of every epoch after the first (ASGD): steadier
-than a last iterate, and the first epoch is left out because its weights,
-driven by the largest learning rates, would dominate the average.
+Schedule at every size
+----------------------
+The schedule adapts to the data: at least :data:`MIN_BATCHES_PER_EPOCH`
+updates per epoch (``batch_size`` rows at most, fewer on small sets), and,
+without ``tol``, at least :data:`MIN_ROWS_PER_FIT` rows seen (more epochs than
+``max_iter`` below 6,000 rows; or :data:`MIN_UPDATES_PER_FIT` updates on
+tiny sets). With a fixed 512 rows and 5 epochs, 1,500
+training rows made 15 updates whose first steps (``B * eta_t`` with
+``eta_0 = 10`` on 0-255 pixels) overshot and never decayed: a constant "not 5"
+predictor. From 32,768 rows up the batch stays ``batch_size`` and from 6,000
+the epochs stay ``max_iter``, so full-MNIST figures are those of the fixed
+schedule. Measured on real MNIST (README, "GPU SGD versus scikit-learn's"),
+the 3-fold CV accuracy is within 1 pp of scikit-learn's and the AUC within
+0.01 from 500 rows up.
+
+Stopping and scale
+------------------
+By default a fixed ``max_iter`` epochs run and the weights are averaged over
+the batches of every epoch after the first (ASGD): steadier than a last
+iterate, and the first epoch is left out because its weights, driven by the
+largest learning rates, would dominate the average. ``tol`` turns on
+scikit-learn's rule instead (stop a model once its epoch loss, the sum of its
+samples' hinge losses before their update, has not fallen below
+``best - tol * n_samples`` for ``n_iter_no_change`` epochs): the losses
+accumulate on the device and are read once every ``n_iter_no_change`` epochs,
+so a model runs to the end of that window; stopped models freeze while the
+others go on.
+
+Neither reaches scikit-learn's score *scale*: with raw pixels its 'optimal'
+rate keeps the model in a perceptron-like regime whose scores shrink as
+``1 / (alpha * samples seen)`` until its noisy stopping rule ends it (239
+epochs on the full 5-detector), and mini-batches take the hinge activity at
+the batch's start, which counts more active samples than per-sample updates
+would. Scores are therefore larger than scikit-learn's (measured factors in
+the README); predictions and curves do not depend on the scale.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from gpuclf.xp import get_namespace
+from gpuclf.xp import get_namespace, to_host
+
+#: Fewest mini-batch updates per epoch; the batch shrinks below ``batch_size`` to keep them.
+MIN_BATCHES_PER_EPOCH = 64
+#: Fewest rows a fixed-epoch fit passes over; small sets run more than ``max_iter`` epochs to reach it...
+MIN_ROWS_PER_FIT = 30_000
+#: ... or this many updates, whichever comes first (it binds below about 500 rows).
+MIN_UPDATES_PER_FIT = 4_000
+
+
+def epochs_to_run(n_samples: int, max_iter: int, tol, batch_size: int = 512) -> int:
+    """Epochs of a fit: ``max_iter`` with ``tol`` (a cap); without, enough to see
+    :data:`MIN_ROWS_PER_FIT` rows or make :data:`MIN_UPDATES_PER_FIT` updates."""
+    if tol is not None:
+        return max_iter
+    n = max(n_samples, 1)
+    batches = -(-n // effective_batch_size(n, batch_size))
+    return max(max_iter, min(-(-MIN_ROWS_PER_FIT // n), -(-MIN_UPDATES_PER_FIT // batches)))
 
 
 def optimal_t0(alpha: float) -> float:
@@ -59,8 +104,50 @@ def optimal_t0(alpha: float) -> float:
     return 1.0 / (eta_0 * alpha)
 
 
-def fit_hinge_sgd(X, Y, sample_mask, *, alpha=1e-4, max_iter=5, batch_size=512,
-                  average_after=1, random_state=42):
+def effective_batch_size(n_samples: int, batch_size: int) -> int:
+    """Rows per mini-batch: ``batch_size``, or fewer so an epoch has :data:`MIN_BATCHES_PER_EPOCH` updates.
+
+    Parameters
+    ----------
+    n_samples : int
+        Rows of ``X``.
+    batch_size : int
+        The largest batch.
+
+    Returns
+    -------
+    int
+        ``min(batch_size, ceil(n_samples / MIN_BATCHES_PER_EPOCH))``, at least 1.
+    """
+    return int(min(batch_size, max(1, -(-n_samples // MIN_BATCHES_PER_EPOCH))))
+
+
+class _StoppingRule:
+    """scikit-learn's ``tol`` / ``n_iter_no_change`` rule for ``m`` models, on host copies of the epoch losses."""
+
+    def __init__(self, tol: float, n_iter_no_change: int, n_samples):
+        self.tol = tol
+        self.patience = n_iter_no_change
+        self.n_samples = np.asarray(n_samples, dtype=np.float64)
+        self.best = np.full(self.n_samples.shape, np.inf)
+        self.bad = np.zeros(self.n_samples.shape, dtype=np.int64)
+        # Epochs run by each stopped model (to the end of the window in which the rule fired); 0 while running.
+        self.stopped_at = np.zeros(self.n_samples.shape, dtype=np.int64)
+
+    def update(self, losses: np.ndarray, first_epoch: int) -> np.ndarray:
+        """Feed epoch losses of shape (epochs, m); returns the running flags of the models."""
+        for i, loss in enumerate(losses):
+            running = self.stopped_at == 0
+            worse = loss > self.best - self.tol * self.n_samples
+            self.bad = np.where(running & worse, self.bad + 1, np.where(running, 0, self.bad))
+            self.best = np.where(running, np.minimum(self.best, loss), self.best)
+            done = running & (self.bad >= self.patience)
+            self.stopped_at[done] = first_epoch + len(losses)
+        return self.stopped_at == 0
+
+
+def fit_hinge_sgd(X, Y, sample_mask, *, alpha=1e-4, max_iter=5, tol=None, n_iter_no_change=5,
+                  batch_size=512, average_after=1, random_state=None):
     """Train ``m`` L2-regularized hinge-loss linear models at once by mini-batch SGD.
 
     Parameters
@@ -74,13 +161,20 @@ def fit_hinge_sgd(X, Y, sample_mask, *, alpha=1e-4, max_iter=5, batch_size=512,
     alpha : float, default=1e-4
         L2 penalty, as scikit-learn's ``SGDClassifier``.
     max_iter : int, default=5
-        Epochs (passes over the data); always all of them.
+        Epochs (passes over the data): the most with ``tol``; without, all of
+        them and more where needed to see :data:`MIN_ROWS_PER_FIT` rows.
+    tol : float or None, default=None
+        Stopping tolerance of scikit-learn's rule (see the module docstring);
+        None runs ``max_iter`` epochs.
+    n_iter_no_change : int, default=5
+        Epochs without improvement before a model stops; also how often (in
+        epochs) the losses are read from the device.
     batch_size : int, default=512
-        Rows per mini-batch (shared by all models).
+        Largest number of rows per mini-batch (see :func:`effective_batch_size`).
     average_after : int or None, default=1
         Epochs after which the weights are averaged over batches (ASGD);
-        None, or not less than ``max_iter``, returns the last weights.
-    random_state : int, default=42
+        None, or not less than the epochs run, returns the last weights.
+    random_state : int, numpy Generator or None, default=None
         Seed of the host generator that draws one sample order per epoch.
 
     Returns
@@ -88,6 +182,8 @@ def fit_hinge_sgd(X, Y, sample_mask, *, alpha=1e-4, max_iter=5, batch_size=512,
     coef : array of shape (d, m)
     intercept : array of shape (m,)
         In the namespace and float dtype of ``X``.
+    n_iter : ndarray of shape (m,), int
+        Epochs each model ran.
     """
     xp = get_namespace(X, Y, sample_mask)
     n, d = X.shape
@@ -95,9 +191,11 @@ def fit_hinge_sgd(X, Y, sample_mask, *, alpha=1e-4, max_iter=5, batch_size=512,
     dtype = X.dtype
     t0 = optimal_t0(alpha)
     rng = np.random.default_rng(random_state)
-    starts = np.arange(0, n, batch_size)
-    ends = np.minimum(starts + batch_size, n)
-    averaging = average_after is not None and average_after < max_iter
+    batch = effective_batch_size(n, batch_size)
+    starts = np.arange(0, n, batch)
+    ends = np.minimum(starts + batch, n)
+    averaging = average_after is not None
+    epochs = epochs_to_run(n, max_iter, tol, batch_size)
 
     W = xp.zeros((d, m), dtype=dtype)
     b = xp.zeros(m, dtype=dtype)
@@ -106,7 +204,13 @@ def fit_hinge_sgd(X, Y, sample_mask, *, alpha=1e-4, max_iter=5, batch_size=512,
     M = sample_mask.astype(dtype)
     YM = Y.astype(dtype) * M  # y where the sample trains the model, 0 where held out
     seen = xp.zeros(m, dtype=xp.float64)  # samples each model has trained on
-    for epoch in range(max_iter):
+    seen_before_average = None
+    rule = None
+    if tol is not None:
+        rule = _StoppingRule(tol, n_iter_no_change, to_host(M.sum(axis=0)))
+        epoch_losses = []
+    n_iter = np.full(m, epochs, dtype=np.int64)
+    for epoch in range(epochs):
         order = xp.asarray(rng.permutation(n))
         # One gather per epoch; the batches are then contiguous views.
         Xp, Mp, YMp = X[order], M[order], YM[order]
@@ -122,22 +226,41 @@ def fit_hinge_sgd(X, Y, sample_mask, *, alpha=1e-4, max_iter=5, batch_size=512,
         shrink = (xp.maximum(t0 + t_start - 1, 0) / den).astype(dtype)
         gain = (1.0 / (alpha * den)).astype(dtype)
         count = (t_end - t_start).astype(dtype)
-        average_now = averaging and epoch >= average_after
         if averaging and epoch == average_after:
             seen_before_average = seen
+        average_now = averaging and epoch >= average_after
+        loss = xp.zeros(m, dtype=dtype) if rule is not None else None
         for k, (lo, hi) in enumerate(zip(starts.tolist(), ends.tolist())):
             Xb, YMb = Xp[lo:hi], YMp[lo:hi]
-            R = ((Xb @ W + b) * YMb < 1) * YMb  # y where the hinge is active
-            W = W * shrink[k] + (Xb.T @ R) * gain[k]
-            b = b + (eta[lo:hi] * R).sum(axis=0)
+            margin = (Xb @ W + b) * YMb
+            R = (margin < 1) * YMb  # y where the hinge is active
+            if loss is not None:  # held-out rows have YM = 0: margin 0, masked out by Mp
+                loss += (xp.maximum(1 - margin, 0) * Mp[lo:hi]).sum(axis=0)
+            W *= shrink[k]
+            W += (Xb.T @ R) * gain[k]
+            b += (eta[lo:hi] * R).sum(axis=0)
             if average_now:  # weighted by the samples each model saw in the batch
                 W_sum += W * count[k]
                 b_sum += b * count[k]
         seen = t_end[-1]
-    if not averaging:
-        return W, b
+        if rule is not None:
+            epoch_losses.append(loss)
+            if len(epoch_losses) == n_iter_no_change or epoch == epochs - 1:
+                first = epoch + 1 - len(epoch_losses)
+                # The one device-to-host transfer of the window.
+                running = rule.update(to_host(xp.stack(epoch_losses)).astype(np.float64), first)
+                epoch_losses = []
+                if not running.any():
+                    break
+                # A stopped model freezes: with no samples, its shrink is 1 and its gains add nothing.
+                keep = xp.asarray(running.astype(np.float64)).astype(dtype)
+                M, YM = M * keep, YM * keep
+    if rule is not None:
+        n_iter = np.where(rule.stopped_at > 0, rule.stopped_at, epoch + 1)
+    if seen_before_average is None:  # stopped (or ended) before averaging began
+        return W, b, n_iter
     total = xp.maximum(seen - seen_before_average, 1).astype(dtype)
-    return W_sum / total, b_sum / total
+    return W_sum / total, b_sum / total, n_iter
 
 
 def decision_function(X, coef, intercept):
