@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from gpuclf import benchmarks
+from gpuclf.sgd_sweep import SWEEP_SIZES, TASKS
 from gpuclf.benchmarks import render_charts, render_markdown, run_benchmarks
 from gpuclf.errors import GpuclfError
 
@@ -183,7 +184,8 @@ def test_bench_suite_smoke():
     """Every bench module collects, and one quick group runs on cpu with timing disabled, so bench/ cannot rot."""
     collected = _pytest_bench("bench", "--collect-only")
     assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-3000:]
-    assert f"{len(benchmarks.STEP_ORDER)} tests collected" in collected.stdout
+    sweep = len(SWEEP_SIZES) * len(TASKS)  # bench/test_bench_sgd_sweep.py: one per (rows, model)
+    assert f"{len(benchmarks.STEP_ORDER) + sweep} tests collected" in collected.stdout
     proc = _pytest_bench("bench/test_bench_binary.py", "--benchmark-disable")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "2 passed" in proc.stdout

@@ -29,8 +29,6 @@ from gpuclf.xp import get_namespace, is_cupy_array
 STRING_LABELS = ("CuPy has no string arrays, so a model fitted on device arrays refuses string labels "
                  "(test_estimators_errors.py); the check fits on string labels. The emulation lets SGDClassifier, "
                  "which skips that check, keep them: XPASS there")
-SGD_SCORE = ("SGDClassifier inherits scikit-learn's ClassifierMixin.score, whose accuracy_score converts CuPy arrays "
-             "to NumPy implicitly, which CuPy refuses; gpuclf.estimators.base.ClassifierMixin is the fix")
 SCALER_SPARSE = ("the check calls set_params(with_mean=False) on any estimator named StandardScaler; this scaler "
                  "always centres, has no such parameter and refuses sparse input")
 
@@ -187,8 +185,6 @@ def device(request):
 
 def expected_failed_on_device(estimator):
     failing = {"check_classifiers_classes": STRING_LABELS} if is_classifier(estimator) else {}
-    if isinstance(estimator.estimator, SGDClassifier):
-        failing.update(check_fit_score_takes_y=SGD_SCORE, check_pipeline_consistency=SGD_SCORE)
     return failing
 
 

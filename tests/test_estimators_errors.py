@@ -69,9 +69,6 @@ STRICTER = {
 
 #: SGDClassifier checks y itself (linear.py's _check_X_y, under rewrite); validate_X_y + encode_labels
 #: would give it the shared messages and checks. Not strict: passes once it does.
-SGD_OWN_Y_CHECK = pytest.mark.xfail(strict=False, reason="SGDClassifier's own y check: mixed lists accepted, "
-                                    "its own length message, string labels not refused for the device")
-
 
 @pytest.fixture(params=["numpy", "emulated"])
 def path(request):
@@ -172,17 +169,15 @@ ON_HOST_ONLY = {"y mixed list", "y mixed objects"}  # string labels: CuPy has no
 
 @pytest.mark.parametrize("case", BAD_Y)
 @pytest.mark.parametrize("name", CLASSIFIERS)
-def test_fit_y_like_sklearn(name, case, path, request):
+def test_fit_y_like_sklearn(name, case, path):
     if case in ON_HOST_ONLY and path is OnDevice:
         pytest.skip("string labels on the device are refused: test_device_refuses_string_labels")
-    if (name, case) == ("sgd", "y mixed list"):
-        request.applymarker(SGD_OWN_Y_CHECK)
     y = BAD_Y[case]
     ours, theirs = PAIRS[name]
     check_like_sklearn(name, case, lambda: path(ours()).fit(X0, y), lambda: theirs().fit(X0, y))
 
 
-@pytest.mark.parametrize("name", [n if n != "sgd" else pytest.param(n, marks=SGD_OWN_Y_CHECK) for n in CLASSIFIERS])
+@pytest.mark.parametrize("name", CLASSIFIERS)
 def test_length_mismatch_message(name, path):
     ours, theirs = PAIRS[name]
     with pytest.raises(ValueError) as sk_err:
@@ -228,7 +223,7 @@ def test_labels_round_trip_like_sklearn(name, labels):
     assert ours.score(X_test, pred) == 1.0
 
 
-@pytest.mark.parametrize("name", [n if n != "sgd" else pytest.param(n, marks=SGD_OWN_Y_CHECK) for n in CLASSIFIERS])
+@pytest.mark.parametrize("name", CLASSIFIERS)
 def test_device_refuses_string_labels(name):
     with fake_cupy.installed():
         with pytest.raises(InputError, match="labels must be numbers or booleans"):

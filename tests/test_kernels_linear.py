@@ -7,7 +7,6 @@ from sklearn.linear_model import SGDClassifier as SkSGDClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from gpuclf.errors import GpuclfError
 from gpuclf.estimators.linear import SGDClassifier, cross_val_decision_sgd
@@ -236,13 +235,6 @@ def test_stopping_rule_is_sklearn_s_on_its_loss_sequence():
     assert not running[0] and rule.stopped_at[0] == 9  # runs to the end of the window it was read in
     rule = _StoppingRule(tol=1e-3, n_iter_no_change=3, n_samples=[100])
     assert rule.update(losses[:5, None], first_epoch=0)[0]  # 89.95 and 89.99 alone are only two
-
-
-# Every applicable check passes; scikit-learn itself skips check_array_api_input
-# unless SCIPY_ARRAY_API is set (our CuPy support goes through get_namespace instead).
-@parametrize_with_checks([SGDClassifier()])
-def test_sklearn_estimator_checks(estimator, check):
-    check(estimator)
 
 
 @pytest.mark.realdata

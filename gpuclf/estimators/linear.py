@@ -8,18 +8,14 @@ L2 penalty, one-vs-rest for more than two classes, the same ``classes_``,
 """
 from __future__ import annotations
 
-import warnings
-
-import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.exceptions import DataConversionWarning
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from gpuclf.errors import InputError
-from gpuclf.estimators.validation import validate_X
+from gpuclf.estimators.base import ClassifierMixin
+from gpuclf.estimators.validation import encode_labels, validate_X, validate_X_y
 from gpuclf.kernels import linear as linear_kernels
-from gpuclf.xp import get_namespace, to_host, to_namespace
+from gpuclf.xp import get_namespace, to_namespace
 
 
 def _check_X_y(estimator, X, y):
@@ -27,26 +23,9 @@ def _check_X_y(estimator, X, y):
 
     ``estimator`` receives scikit-learn's ``n_features_in_`` bookkeeping.
     """
-    if y is None:
-        raise InputError("SGDClassifier requires y to be passed, but the target y is None")
-    xp = get_namespace(X, y)
-    X = validate_X(estimator, X, reset=True, xp=xp)
-    n_samples = X.shape[0]
-    y_host = to_host(y)
-    if y_host.ndim == 2 and y_host.shape[1] == 1:
-        warnings.warn("A column-vector y was passed when a 1d array was expected; it is raveled",
-                      DataConversionWarning, stacklevel=3)
-        y_host = y_host.ravel()
-    if y_host.ndim != 1 or y_host.shape[0] != n_samples:
-        raise InputError(f"y must be 1-D with one label per row of X ({n_samples}), got shape {y_host.shape}")
-    try:
-        check_classification_targets(y_host)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-    classes, y_idx = np.unique(y_host, return_inverse=True)
-    if classes.shape[0] < 2:
-        raise InputError(f"y has only one class ({classes[0]!r}); a classifier needs samples of at least 2 classes")
-    return X, xp.asarray(classes), xp.asarray(y_idx)
+    X, y = validate_X_y(estimator, X, y)
+    classes, y_idx = encode_labels(estimator, y, min_classes=2)
+    return X, classes, y_idx
 
 
 def _ovr_targets(y_idx, n_classes: int, xp, dtype):
