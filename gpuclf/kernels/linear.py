@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gpuclf.kernels.sgd_step import BatchStep
 from gpuclf.xp import get_namespace, to_host
 
 #: Fewest mini-batch updates per epoch; the batch shrinks below ``batch_size`` to keep them.
@@ -204,6 +205,8 @@ def fit_hinge_sgd(X, Y, sample_mask, *, alpha=1e-4, max_iter=5, tol=None, n_iter
     M = sample_mask.astype(dtype)
     YM = Y.astype(dtype) * M  # y where the sample trains the model, 0 where held out
     seen = xp.zeros(m, dtype=xp.float64)  # samples each model has trained on
+    step = BatchStep(xp, batch, d, m, dtype)  # fused kernels and buffers: no allocation per batch
+    no_count = xp.zeros(m, dtype=dtype)
     seen_before_average = None
     rule = None
     if tol is not None:
@@ -231,17 +234,9 @@ def fit_hinge_sgd(X, Y, sample_mask, *, alpha=1e-4, max_iter=5, tol=None, n_iter
         average_now = averaging and epoch >= average_after
         loss = xp.zeros(m, dtype=dtype) if rule is not None else None
         for k, (lo, hi) in enumerate(zip(starts.tolist(), ends.tolist())):
-            Xb, YMb = Xp[lo:hi], YMp[lo:hi]
-            margin = (Xb @ W + b) * YMb
-            R = (margin < 1) * YMb  # y where the hinge is active
-            if loss is not None:  # held-out rows have YM = 0: margin 0, masked out by Mp
-                loss += (xp.maximum(1 - margin, 0) * Mp[lo:hi]).sum(axis=0)
-            W *= shrink[k]
-            W += (Xb.T @ R) * gain[k]
-            b += (eta[lo:hi] * R).sum(axis=0)
-            if average_now:  # weighted by the samples each model saw in the batch
-                W_sum += W * count[k]
-                b_sum += b * count[k]
+            # The running sums are weighted by the samples each model saw in the batch (0 before averaging).
+            step.step(Xp[lo:hi], YMp[lo:hi], eta[lo:hi], W, b, W_sum, b_sum, shrink[k], gain[k],
+                      count[k] if average_now else no_count, loss=loss, Mb=Mp[lo:hi])
         seen = t_end[-1]
         if rule is not None:
             epoch_losses.append(loss)
