@@ -23,6 +23,7 @@ gets the exact per-sample sum of ``eta_s y_s active_s``), and with
 ``batch_size=1`` the two agree to rounding. Per-sample steps would be ``n``
 dependent vector updates per epoch, far too many kernel launches for a GPU.
 ``t`` counts each model's own (unmasked) samples, as if it trained alone.
+One batch is two GEMMs and four fused kernels (:mod:`gpuclf.kernels.sgd_step`).
 
 Schedule at every size
 ----------------------
