@@ -1,4 +1,4 @@
-"""Command line: ``gpuclf run | bench | info``.
+"""gpuclf's command line: run, compare, bench, info, demo.
 
 User mistakes (bad data, unknown step, missing GPU) print one line
 ``gpuclf: error: ...`` and exit with code 2, never a traceback.
@@ -52,8 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="results", help="output folder (default: ./results)")
     run.add_argument("--resume", action="store_true", help="skip the steps an earlier run in --out finished")
     run.add_argument("--seed", type=int, default=42, help="random_state of every estimator (default 42)")
-    run.add_argument("--thresholds", type=_floats, default=(0.0, 3000.0, 8000.0),
-                     help="5-detector thresholds to report precision/recall at (default 0,3000,8000)")
+    run.add_argument("--thresholds", type=_floats, default=(),
+                     help="also report the 5-detector at these decision scores, in the SGD's own units "
+                          "(e.g. 0,3000,8000 for scikit-learn's on full MNIST; default: precision targets "
+                          "80/90/95%% and score quantiles only)")
     run.add_argument("--n-estimators", type=int, default=100, help="random-forest trees (default 100)")
     run.add_argument("--sgd-max-iter", type=int, default=None,
                      help="cpu backend: scikit-learn SGD epoch cap (default 1000 from 20k rows, else 100)")
@@ -70,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--data", default=None, help="as for run (default $GPUCLF_MNIST, else sample)")
     bench.add_argument("--out", default="bench-results", help="output folder")
     bench.add_argument("--cuml-accel", action="store_true", help="add a column for python -m cuml.accel")
+
+    compare = sub.add_parser("compare", help="put two or more run folders side by side: seconds, speedups, "
+                             "memory, every figure judged against the parity tolerances")
+    compare.add_argument("runs", nargs="+", metavar="RUN_DIR", help="output folders of gpuclf run (first: reference)")
+    compare.add_argument("--out", default="compare",
+                         help="folder for compare.html and compare.md (default: ./compare)")
 
     sub.add_parser("info", help="backends, devices and library versions found here")
     demo = sub.add_parser("demo", help="info, then the whole workflow on the offline sample")
@@ -99,6 +107,8 @@ def cmd_run(args) -> int:
         print(f"gpuclf: interrupted; finished steps are saved in {args.out}; "
               "run again with --resume to continue", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if not args.quiet:
+        _print_deviations(store.doc)
     if not args.no_report:
         from .report import build_report
 
@@ -106,6 +116,16 @@ def cmd_run(args) -> int:
         print(f"gpuclf: report written to {page}", file=sys.stderr)
     print(store.path)
     return 0
+
+
+def _print_deviations(doc: dict) -> None:
+    """How the run differs from the book's setup, and the warnings it recorded: on the console too."""
+    from .report_text import deviations, warnings_by_step
+
+    for line in deviations(doc):
+        print(f"gpuclf: note: {line}", file=sys.stderr)
+    for title, warning in warnings_by_step(doc):
+        print(f"gpuclf: warning in {title!r}: {warning}", file=sys.stderr)
 
 
 def cmd_bench(args) -> int:
@@ -150,7 +170,16 @@ def cmd_demo(args) -> int:
     return main(["run", "--data", "sample", "--out", args.out])
 
 
-COMMANDS = {"run": cmd_run, "bench": cmd_bench, "info": cmd_info, "demo": cmd_demo}
+def cmd_compare(args) -> int:
+    from .compare import compare_runs
+
+    html_path, md_path = compare_runs(args.runs, args.out)
+    print(f"gpuclf: comparison written to {html_path}", file=sys.stderr)
+    print(md_path)
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "bench": cmd_bench, "info": cmd_info, "demo": cmd_demo}
 
 
 def main(argv=None) -> int:

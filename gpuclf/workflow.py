@@ -8,6 +8,7 @@ and the few arrays the plots need come back to the host.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -35,7 +36,15 @@ class RunConfig:
     cv : int
         Folds of the chapter's cross-validations.
     thresholds : tuple of float
-        Decision thresholds at which the 5-detector's precision/recall/F1 are reported.
+        Decision thresholds, in the SGD's own score units, at which the
+        5-detector's precision/recall/F1 are also reported (default none:
+        scores are on another scale per backend and per data size).
+    precision_targets : tuple of float
+        Precisions at which the 5-detector's tradeoff is reported: the
+        lowest threshold reaching each, as the book finds its 90% point.
+    score_quantiles : tuple of float
+        Quantiles of the 5-detector's own scores used as thresholds (0.9:
+        the top 10% of digits are called 5s), meaningful on every backend.
     n_estimators : int
         Trees in the random forest.
     svc_train_size, ovr_train_size, grid_train_size : int
@@ -54,7 +63,9 @@ class RunConfig:
     test_size: int | None = None
     random_state: int = 42
     cv: int = 3
-    thresholds: tuple[float, ...] = (0.0, 3000.0, 8000.0)
+    thresholds: tuple[float, ...] = ()
+    precision_targets: tuple[float, ...] = (0.80, 0.90, 0.95)
+    score_quantiles: tuple[float, ...] = (0.80, 0.90, 0.95)
     n_estimators: int = 100
     svc_train_size: int = 2000
     ovr_train_size: int = 1000
@@ -64,7 +75,8 @@ class RunConfig:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d["thresholds"] = list(self.thresholds)
+        for key in ("thresholds", "precision_targets", "score_quantiles"):
+            d[key] = list(d[key])
         return d
 
 
@@ -78,6 +90,9 @@ class Context:
         Figures of steps already finished (also those loaded on resume).
     arrays : dict
         Host arrays of the current step, saved for the report's plots.
+    on_progress : callable, optional
+        Called with a short text at each stage of a long step (the runner's
+        progress display).
     """
 
     backend: Backend
@@ -85,7 +100,13 @@ class Context:
     config: RunConfig
     results: dict = field(default_factory=dict)
     arrays: dict = field(default_factory=dict)
+    on_progress: Callable[[str], None] | None = None
     _memo: dict = field(default_factory=dict)
+
+    def progress(self, stage: str) -> None:
+        """Say what a long step is doing now (``"random forest, 3-fold CV"``); shown live on a terminal."""
+        if self.on_progress is not None:
+            self.on_progress(stage)
 
     def memo(self, key: str, compute):
         """Compute ``key`` once per run; later steps reuse it (stays on device)."""
@@ -157,6 +178,8 @@ def _sgd5_scores(ctx: Context):
     fold models (what separate ``cross_val_score`` / ``cross_val_predict``
     calls with the same seed would train again).
     """
+    if "sgd5_scores" not in ctx._memo:
+        ctx.progress(f"SGD 5-detector, {ctx.config.cv}-fold CV")
     return ctx.memo("sgd5_scores", lambda: ctx.backend.cross_val_predict(
         ctx.sgd(), ctx.X_train, ctx.y_train_5, cv=ctx.config.cv, method="decision_function"))
 
@@ -197,27 +220,51 @@ def step_binary_metrics(ctx: Context) -> dict:
     return {"confusion_matrix": cm.astype(int).tolist(), **_prf(m, ctx.y_train_5, pred)}
 
 
-def _threshold_90(ctx: Context, precisions, thresholds) -> float:
-    # The book: the lowest threshold that gives at least 90% precision.
-    idx = int(ctx.host(ctx.backend.xp.argmax(precisions[:-1] >= 0.90)))
-    return float(ctx.host(thresholds[idx]))
+def _at_threshold(ctx: Context, scores, threshold: float, **label) -> dict:
+    """Precision, recall and F1 of ``scores >= threshold``, after ``label``."""
+    threshold = float(threshold)
+    return {**label, "threshold": threshold, **_prf(ctx.backend.metrics, ctx.y_train_5, scores >= threshold)}
+
+
+def _at_precision(ctx: Context, scores, precisions, thresholds, target: float) -> dict:
+    """The book's ``thresholds[(precisions >= target).argmax()]``, or why there is none.
+
+    ``argmax`` of an all-False mask is 0, the lowest threshold, whose
+    precision is the share of 5s; a target no threshold reaches is reported
+    as such, with the best precision there is.
+    """
+    reached = precisions[:-1] >= target
+    if not reached.any():
+        return {"target": target, "reached": False, "best_precision": float(precisions[:-1].max())}
+    return _at_threshold(ctx, scores, thresholds[int(np.argmax(reached))], target=target, reached=True)
 
 
 def step_binary_tradeoff(ctx: Context) -> dict:
-    """Precision-recall curve and the threshold for 90% precision."""
-    m, y5 = ctx.backend.metrics, ctx.y_train_5
+    """Precision and recall at precision targets, at score quantiles and at asked thresholds.
+
+    Targets and quantiles mean the same on every backend; absolute
+    thresholds are in each SGD's own score units.
+    """
+    cfg = ctx.config
     scores = _sgd5_scores(ctx)
-    precisions, recalls, thresholds = _sgd5_pr_curve(ctx)
-    t90 = _threshold_90(ctx, precisions, thresholds)
-    at90 = _prf(m, y5, scores >= t90)
-    ctx.arrays.update(precisions=ctx.host(precisions), recalls=ctx.host(recalls),
-                      thresholds=ctx.host(thresholds))
-    return {
-        "threshold_90_precision": t90,
-        "precision_at_90": at90["precision"],
-        "recall_at_90": at90["recall"],
-        "at_thresholds": {f"{t:g}": _prf(m, y5, scores >= t) for t in ctx.config.thresholds},
+    precisions, recalls, thresholds = (ctx.host(a) for a in _sgd5_pr_curve(ctx))
+    host_scores = ctx.host(scores)
+    targets = [_at_precision(ctx, scores, precisions, thresholds, t) for t in cfg.precision_targets]
+    at90 = _at_precision(ctx, scores, precisions, thresholds, 0.90)
+    ctx.arrays.update(precisions=precisions, recalls=recalls, thresholds=thresholds)
+    out = {
+        "threshold_90_precision": at90.get("threshold"),
+        "precision_at_90": at90.get("precision"),
+        "recall_at_90": at90.get("recall"),
+        "at_precision_targets": targets,
+        "at_score_quantiles": [_at_threshold(ctx, scores, np.quantile(host_scores, q), quantile=q)
+                               for q in cfg.score_quantiles],
+        "score_range": [float(host_scores.min()), float(host_scores.max())],
     }
+    if cfg.thresholds:
+        out["at_thresholds"] = {f"{t:g}": _prf(ctx.backend.metrics, ctx.y_train_5, scores >= t)
+                                for t in cfg.thresholds}
+    return out
 
 
 def step_binary_roc(ctx: Context) -> dict:
@@ -225,17 +272,24 @@ def step_binary_roc(ctx: Context) -> dict:
     b, m, y5, cfg = ctx.backend, ctx.backend.metrics, ctx.y_train_5, ctx.config
     scores = _sgd5_scores(ctx)
     fpr, tpr, _ = m.roc_curve(y5, scores)
+    ctx.progress(f"random forest ({cfg.n_estimators} trees), {cfg.cv}-fold CV")
     forest = b.estimator("forest", n_estimators=cfg.n_estimators, random_state=cfg.random_state)
     proba = b.cross_val_predict(forest, ctx.X_train, y5, cv=cfg.cv, method="predict_proba")[:, 1]
     f_fpr, f_tpr, _ = m.roc_curve(y5, proba)
     f_prec, f_rec, _ = m.precision_recall_curve(y5, proba)
-    s_prec, s_rec, _ = _sgd5_pr_curve(ctx)
+    s_prec, s_rec, s_thr = _sgd5_pr_curve(ctx)
+    at90 = _at_precision(ctx, scores, ctx.host(s_prec), ctx.host(s_thr), 0.90)
     ctx.arrays.update(fpr=ctx.host(fpr), tpr=ctx.host(tpr), forest_fpr=ctx.host(f_fpr),
                       forest_tpr=ctx.host(f_tpr), forest_precisions=ctx.host(f_prec),
                       forest_recalls=ctx.host(f_rec), sgd_precisions=ctx.host(s_prec),
                       sgd_recalls=ctx.host(s_rec))
     forest_prf = _prf(m, y5, proba >= 0.5)
+    if at90["reached"]:
+        # The book's point on the ROC curve: false and true positive rates at 90% precision.
+        negatives = ~y5
+        at90["fpr"] = float(((scores >= at90["threshold"]) & negatives).sum()) / float(negatives.sum())
     return {
+        "sgd_at_90_precision": {k: at90.get(k) for k in ("reached", "threshold", "fpr", "precision", "recall")},
         "sgd_auc": float(m.roc_auc_score(y5, scores)),
         "forest_auc": float(m.roc_auc_score(y5, proba)),
         "forest_precision": forest_prf["precision"],
@@ -251,6 +305,8 @@ def _scaled_train(ctx: Context):
 
 
 def _scaled_sgd_pred(ctx: Context):
+    if "sgd_scaled_pred" not in ctx._memo:
+        ctx.progress(f"SGD on scaled pixels, {ctx.config.cv}-fold CV")
     return ctx.memo("sgd_scaled_pred", lambda: ctx.backend.cross_val_predict(
         ctx.sgd(), _scaled_train(ctx), ctx.y_train, cv=ctx.config.cv))
 
@@ -260,10 +316,15 @@ def step_multiclass(ctx: Context) -> dict:
     b, m, cfg = ctx.backend, ctx.backend.metrics, ctx.config
     X, y, X_test, y_test = ctx.X_train, ctx.y_train, ctx.X_test, ctx.y_test
     n_svc, n_ovr = min(cfg.svc_train_size, len(y)), min(cfg.ovr_train_size, len(y))
+    ctx.progress(f"SVC (one-vs-one) on {n_svc:,} rows")
     svc = b.estimator("svc", random_state=cfg.random_state).fit(X[:n_svc], y[:n_svc])
+    ctx.progress(f"one-vs-rest SVC on {n_ovr:,} rows")
     ovr = b.estimator("ovr_svc", random_state=cfg.random_state).fit(X[:n_ovr], y[:n_ovr])
+    ctx.progress("SGD, 10 classes")
     sgd = ctx.sgd().fit(X, y)
     folds = ctx.memo("multiclass_folds", lambda: b.test_folds(y, cfg.cv))
+    ctx.progress(f"SGD on raw pixels, {cfg.cv}-fold CV")
+    raw_cv = _floats(b.cross_val_score(ctx.sgd(), X, y, cv=cfg.cv))
     return {
         "svc_some_digit": int(ctx.host(svc.predict(X[:1]))[0]),
         "svc_some_digit_scores": [round(v, 2) for v in _floats(ctx.host(svc.decision_function(X[:1])))],
@@ -272,7 +333,7 @@ def step_multiclass(ctx: Context) -> dict:
         "ovr_some_digit": int(ctx.host(ovr.predict(X[:1]))[0]),
         "ovr_test_accuracy": float(m.accuracy_score(y_test, ovr.predict(X_test))),
         "sgd_some_digit": int(ctx.host(sgd.predict(X[:1]))[0]),
-        "sgd_cv_accuracy": _floats(b.cross_val_score(ctx.sgd(), X, y, cv=cfg.cv)),
+        "sgd_cv_accuracy": raw_cv,
         "sgd_scaled_cv_accuracy": _floats(fold_accuracy(_scaled_sgd_pred(ctx), y, folds, cfg.cv)),
         "placement_svc": b.placement("svc").to_dict(),
         "placement_ovr_svc": b.placement("ovr_svc").to_dict(),
@@ -303,6 +364,7 @@ def step_multilabel(ctx: Context) -> dict:
     b, m, xp, y = ctx.backend, ctx.backend.metrics, ctx.backend.xp, ctx.y_train
     y_multi = xp.stack([y >= 7, y % 2 == 1], axis=1)
     knn = b.estimator("knn").fit(ctx.X_train, y_multi)
+    ctx.progress(f"KNN, {ctx.config.cv}-fold CV")
     pred = b.cross_val_predict(b.estimator("knn"), ctx.X_train, y_multi, cv=ctx.config.cv)
     return {
         "some_digit_prediction": [bool(v) for v in ctx.host(knn.predict(ctx.X_train[:1]))[0]],
@@ -320,6 +382,7 @@ def step_denoise(ctx: Context) -> dict:
     noisy_te = X_te + rng.randint(0, 100, X_te.shape)
     dtype = b.feature_dtype
     # Targets are the 784 clean pixel values: KNN predicts each as its neighbours' mode.
+    ctx.progress(f"KNN predicting {len(X_te):,} x 784 pixels")
     knn = b.estimator("knn").fit(b.asarray(noisy_tr, dtype), b.asarray(X_tr))
     clean = knn.predict(b.asarray(noisy_te, dtype))
     X_te_dev = b.asarray(X_te, xp.float64 if dtype is None else dtype)
@@ -339,7 +402,10 @@ def step_best_accuracy(ctx: Context) -> dict:
     """Grid search KNN (n_neighbors x weights), then test accuracy of the best."""
     b, m, cfg = ctx.backend, ctx.backend.metrics, ctx.config
     n = min(cfg.grid_train_size, len(ctx.data.y_train))
+    ctx.progress(f"grid search, {len(PARAM_GRID['n_neighbors']) * len(PARAM_GRID['weights'])} settings x "
+                 f"{cfg.grid_cv} folds on {n:,} rows")
     search = b.grid_search(b.estimator("knn"), PARAM_GRID, ctx.X_train[:n], ctx.y_train[:n], cv=cfg.grid_cv)
+    ctx.progress("best KNN on the test set")
     best = search["best_estimator"].fit(ctx.X_train, ctx.y_train)
     return {
         "best_params": search["best_params"],
@@ -351,11 +417,15 @@ def step_best_accuracy(ctx: Context) -> dict:
 
 def step_augmentation(ctx: Context) -> dict:
     """Shift every training image one pixel four ways (x5 data), retrain the best KNN."""
-    from .kernels.preprocessing import augment_with_shifts
+    from .kernels.preprocessing import BOOK_SHIFTS, augment_with_shifts
 
     b, m = ctx.backend, ctx.backend.metrics
     params = ctx.results.get("best_accuracy", {}).get("best_params") or BOOK_BEST_PARAMS
     X_aug, y_aug = augment_with_shifts(ctx.X_train, ctx.y_train)
+    n, k = len(ctx.data.y_train), min(3, len(ctx.data.y_train))
+    # The first digits and their four shifts (blocks of n rows), for the report's figure.
+    ctx.arrays["shifted"] = np.stack([ctx.host(X_aug[i * n:i * n + k]) for i in range(len(BOOK_SHIFTS) + 1)])
+    ctx.progress(f"KNN on {len(y_aug):,} shifted and original images")
     knn = b.estimator("knn", **params).fit(X_aug, y_aug)
     accuracy = float(m.accuracy_score(ctx.y_test, knn.predict(ctx.X_test)))
     before = ctx.results.get("best_accuracy", {}).get("test_accuracy")

@@ -1,0 +1,328 @@
+"""What the report says: step titles, the sentences under them, tables, deviations and headlines.
+
+Each ``_step_*`` function turns one step's figures from ``results.json`` into
+HTML (paragraphs and tables with units); :func:`deviations` lists every way
+a run differs from the book's setup plus the library warnings it recorded,
+for the report and the console alike.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .html_page import esc, table
+from .published import BOOK, BOOK_N_TEST, BOOK_N_TRAIN, HEADLINES, is_book_setup, lookup, verdict
+from .workflow import FULL_SGD_ROWS, RunConfig
+
+#: Human titles of the steps, in the chapter's words.
+TITLES = {
+    "data": "The MNIST data",
+    "binary_sgd": "A first binary classifier: the 5-detector",
+    "binary_cv": "Cross-validated accuracy of the 5-detector",
+    "binary_metrics": "Confusion matrix, precision and recall of the 5-detector",
+    "binary_tradeoff": "The precision/recall tradeoff",
+    "binary_roc": "ROC curves: SGD against a random forest",
+    "multiclass": "Multiclass classification: SVC, one-vs-rest, SGD",
+    "error_analysis": "Error analysis of the scaled SGD",
+    "multilabel": "Multilabel classification with a KNN",
+    "denoise": "Multioutput classification: removing noise",
+    "best_accuracy": "Exercise 1: a KNN tuned by grid search",
+    "augmentation": "Exercise 2: data augmentation by shifting images",
+}
+
+
+def pct(v, digits: int = 2) -> str:
+    """A fraction as a percentage, e.g. ``95.04%``; dashes for missing values."""
+    return "–" if v is None else f"{100 * v:.{digits}f}%"
+
+
+def count(v) -> str:
+    return "–" if v is None else f"{int(v):,}"
+
+
+def _p(*sentences: str) -> str:
+    return "<p>" + " ".join(sentences) + "</p>"
+
+
+def _folds_row(name: str, values) -> list:
+    return [name, *(pct(v) for v in values), pct(float(np.mean(values)))]
+
+
+def _step_data(f, doc) -> str:
+    train, test = f.get("train_class_counts", []), f.get("test_class_counts", [])
+    rows = [[str(d), count(a), pct(a / max(sum(train), 1), 1), count(b), pct(b / max(sum(test), 1), 1)]
+            for d, (a, b) in enumerate(zip(train, test))]
+    return _p(f"Each image is a 28 × 28 grey-scale digit, flattened to {f.get('n_features', 784)} pixel "
+              "intensities from 0 (white) to 255 (black).",
+              f"This run uses <b>{esc(f.get('source'))}</b>: {count(f.get('n_train'))} training and "
+              f"{count(f.get('n_test'))} test images (the book: {60_000:,} and {10_000:,}).") \
+        + table(["Digit", "Training images", "share", "Test images", "share"], rows)
+
+
+def _step_binary_sgd(f, doc) -> str:
+    label, is5 = f.get("some_digit_label"), f.get("some_digit_is_5")
+    verdict_text = "a 5" if is5 else "not a 5"
+    book = ("In MNIST it is a 5, and the book's detector says so." if label == 5 else
+            f"In the book it is a 5; in this data it is a <b>{label}</b>, so the book's 'True' is not expected here.")
+    rows = [[str(i + 1), str(lab), "5" if pred else "not 5", f"{score:,.2f}"]
+            for i, (lab, pred, score) in enumerate(zip(f.get("first_labels", []), f.get("first_predictions", []),
+                                                        f.get("first_scores", [])))]
+    return _p("A stochastic gradient descent (SGD) linear classifier learns to answer one question: "
+              "is this digit a 5? It is trained on every training image, labelled '5' or 'not 5'.",
+              f"The book first asks about 'some digit', the first training image. {book}",
+              f"Here the detector calls it {verdict_text}.") \
+        + table(["Image", "True label", "Detector says", "Decision score (backend's units)"], rows, left=3)
+
+
+def _step_binary_cv(f, doc) -> str:
+    sgd, dummy = f.get("sgd_cv_accuracy", []), f.get("dummy_cv_accuracy", [])
+    k = len(sgd)
+    return _p(f"{k}-fold cross-validation: each {'third' if k == 3 else 'fold'} of the training set is scored "
+              f"by a model trained on the rest. The SGD is right on {pct(np.mean(sgd))} of images on average.",
+              f"A baseline that always answers 'not 5' scores {pct(np.mean(dummy))}: only about one image in ten "
+              "is a 5, which is why accuracy is a poor measure for skewed classes.") \
+        + table(["Model", *(f"Fold {i + 1}" for i in range(k)), "Mean"],
+                [_folds_row("SGD 5-detector", sgd), _folds_row("Always 'not 5'", dummy)])
+
+
+def _step_binary_metrics(f, doc) -> str:
+    (tn, fp), (fn, tp) = f["confusion_matrix"]
+    rows = [["True: not 5", count(tn), pct(tn / max(tn + fp, 1), 1), count(fp), pct(fp / max(tn + fp, 1), 1)],
+            ["True: 5", count(fn), pct(fn / max(fn + tp, 1), 1), count(tp), pct(tp / max(fn + tp, 1), 1)]]
+    return _p(f"The same out-of-fold predictions, counted by outcome. Of the {fn + tp:,} real 5s the detector "
+              f"finds {tp:,}: a <b>recall</b> of {pct(f['recall'])}. Of the {tp + fp:,} images it calls 5, "
+              f"{tp:,} are: a <b>precision</b> of {pct(f['precision'])}.",
+              f"F1, their harmonic mean, is {pct(f['f1'])}.") \
+        + table(["", "Predicted: not 5", "% of row", "Predicted: 5", "% of row"], rows)
+
+
+def _prf_cells(r: dict) -> list:
+    return [pct(r.get("precision")), pct(r.get("recall")), pct(r.get("f1"))]
+
+
+def _step_binary_tradeoff(f, doc) -> str:
+    lo, hi = f.get("score_range", [None, None])
+    scale = f" Here they run from {lo:,.0f} to {hi:,.0f}." if lo is not None else ""
+    parts = [_p("Precision and recall depend on the decision threshold: the detector calls a digit a 5 when its "
+                "score is at least the threshold. Raising it makes the detector pickier: precision goes up, "
+                "recall goes down.",
+                "Scores are in each SGD's own units: scikit-learn's on full MNIST are in the thousands (the book's "
+                "90%-precision threshold is 3,370), other SGD implementations and other data sizes give other "
+                f"scales.{scale} So the tradeoff is reported by what a threshold achieves (a precision target) "
+                "and by the share of digits it flags (a quantile of the scores), which read the same on every "
+                "backend.")]
+    rows = []
+    for r in f.get("at_precision_targets", []):
+        if r.get("reached"):
+            rows.append([pct(r["target"], 0), f"{r['threshold']:,.2f}", *_prf_cells(r)])
+        else:
+            rows.append([pct(r["target"], 0), "never reached", f"best {pct(r.get('best_precision'))}", "–", "–"])
+    parts.append("<h3>At precision targets</h3>" + table(
+        ["Precision target", "Lowest threshold reaching it", "Precision", "Recall", "F1"], rows))
+    missed = [pct(r["target"], 0) for r in f.get("at_precision_targets", []) if not r.get("reached")]
+    if missed:
+        parts.append(f"<p class='warn'>No threshold reaches {', '.join(missed)} precision on this run; the best "
+                     "precision any threshold gives is shown instead.</p>")
+    rows = [[f"top {pct(1 - r['quantile'], 0)} of scores (quantile {r['quantile']:g})", f"{r['threshold']:,.2f}",
+             *_prf_cells(r)] for r in f.get("at_score_quantiles", [])]
+    parts.append("<h3>At quantiles of the scores</h3>"
+                 + table(["Digits called 5", "Threshold", "Precision", "Recall", "F1"], rows))
+    if f.get("at_thresholds"):
+        rows = [[f"{float(t):,.2f}", *_prf_cells(r)] for t, r in f["at_thresholds"].items()]
+        parts.append("<h3>At the thresholds asked for (--thresholds)</h3>"
+                     + table(["Threshold (backend's units)", "Precision", "Recall", "F1"], rows))
+    return "".join(parts)
+
+
+def _step_binary_roc(f, doc) -> str:
+    at90 = f.get("sgd_at_90_precision") or {}
+    point = (f" At 90% precision the SGD has a false positive rate of {pct(at90['fpr'])} and a recall of "
+             f"{pct(at90['recall'])} (the black dot)." if at90.get("reached") else
+             " The SGD never reaches 90% precision on this run.")
+    return _p("The ROC curve plots the true positive rate (recall) against the false positive rate over all "
+              "thresholds; the area under it (AUC) is 1 for a perfect detector and 0.5 for a coin toss.",
+              f"The SGD's AUC is {f['sgd_auc']:.4f}; a random forest, scored by its predicted probability of "
+              f"'5', reaches {f['forest_auc']:.4f}.{point}") \
+        + table(["Model", "ROC AUC", "Precision", "Recall", "F1"],
+                [["SGD", f"{f['sgd_auc']:.4f}", "–", "–", "–"],
+                 ["Random forest (probability ≥ 0.5)", f"{f['forest_auc']:.4f}", pct(f.get("forest_precision")),
+                  pct(f.get("forest_recall")), pct(f.get("forest_f1"))]])
+
+
+def _step_multiclass(f, doc) -> str:
+    cfg = doc.get("config", {})
+    n_svc = min(cfg.get("svc_train_size", 2000), doc.get("n_train", 0))
+    n_ovr = min(cfg.get("ovr_train_size", 1000), doc.get("n_train", 0))
+    rows = [[f"SVC, one-vs-one (first {n_svc:,} training images)", "test set", pct(f.get("svc_test_accuracy")),
+             str(f.get("svc_some_digit"))],
+            [f"SVC, one-vs-rest: {f.get('ovr_n_estimators')} binary SVCs (first {n_ovr:,})", "test set",
+             pct(f.get("ovr_test_accuracy")), str(f.get("ovr_some_digit"))],
+            ["SGD, raw pixels", "3-fold CV, mean", pct(np.mean(f["sgd_cv_accuracy"])), str(f.get("sgd_some_digit"))],
+            ["SGD, standardised pixels", "3-fold CV, mean", pct(np.mean(f["sgd_scaled_cv_accuracy"])), "–"]]
+    return _p("Ten classes now. The SVC trains one classifier per pair of digits (45 of them) and lets them "
+              "vote; one-vs-rest trains one per digit; the SGD is one-vs-rest internally.",
+              "Standardising the pixels (zero mean, unit variance) helps the SGD, as in the book.") \
+        + table(["Model", "Measured on", "Accuracy", "'Some digit' predicted as"], rows, left=2)
+
+
+def _step_error_analysis(f, doc) -> str:
+    rows = [[str(p["true"]), str(p["predicted"]), count(p["count"]), pct(p["rate"])]
+            for p in f.get("most_confused", [])]
+    return _p("The scaled SGD's cross-validated predictions, digit by digit. The counts show where the model is "
+              "right (the diagonal); dividing each row by its class size shows error rates that classes of "
+              "different sizes can share; blanking the diagonal and normalising by row or by column shows "
+              "which confusions dominate.") \
+        + table(["True digit", "Predicted as", "Images", "% of the true digit"], rows, left=2)
+
+
+def _step_multilabel(f, doc) -> str:
+    large, odd = (f.get("some_digit_prediction") or [None, None])[:2]
+    return _p("A KNN predicts two labels per image at once: 'large' (7, 8 or 9) and 'odd'.",
+              f"For 'some digit' it says large = {large}, odd = {odd}.",
+              f"Averaging the two labels' F1 scores gives {pct(f.get('f1_macro'))} (macro, both labels weigh "
+              f"the same) and {pct(f.get('f1_weighted'))} (weighted by how many images carry each label).") \
+        + table(["Average", "F1"], [["macro", pct(f.get("f1_macro"))], ["weighted", pct(f.get("f1_weighted"))]])
+
+
+def _step_denoise(f, doc) -> str:
+    noisy, clean = f.get("rmse_noisy"), f.get("rmse_denoised")
+    gain = f" ({1 - clean / noisy:.0%} lower)" if noisy and clean is not None else ""
+    return _p("Noise (random integers 0-99) is added to every pixel; a KNN predicts all 784 clean pixel "
+              "values of each test image at once (multioutput classification).",
+              f"The root-mean-square error against the clean images drops from {noisy:,.1f} to {clean:,.1f} "
+              f"intensity levels (of 255){gain}.") \
+        + table(["Images", "RMSE (pixel intensity, 0-255)"],
+                [["noisy", f"{noisy:,.2f}"], ["KNN denoised", f"{clean:,.2f}"]])
+
+
+def _step_best_accuracy(f, doc) -> str:
+    cfg = doc.get("config", {})
+    n = min(cfg.get("grid_train_size", 10_000), doc.get("n_train", 0))
+    best = f.get("best_params", {})
+    rows = [[str(g["params"]["n_neighbors"]), g["params"]["weights"], pct(g["mean_cv_accuracy"]),
+             "best" if g["params"] == best else ""] for g in f.get("grid", [])]
+    return _p(f"A grid search tries every n_neighbors × weights on the first {n:,} training images with "
+              f"{cfg.get('grid_cv', 5)}-fold cross-validation, keeps the best (n_neighbors="
+              f"{best.get('n_neighbors')}, weights={esc(best.get('weights'))}, {pct(f.get('best_cv_score'))}), "
+              f"retrains it on the whole training set and scores it on the test set: "
+              f"<b>{pct(f.get('test_accuracy'))}</b> (the book: 97.14%).") \
+        + table(["n_neighbors", "weights", "Mean CV accuracy", ""], rows, left=2)
+
+
+def _step_augmentation(f, doc) -> str:
+    drop = f.get("error_rate_drop")
+    drop_text = f" The error rate falls by {pct(drop, 0)}." if drop is not None else ""
+    return _p(f"Every training image is shifted by one pixel left, right, up and down, giving "
+              f"{count(f.get('n_train_augmented'))} training images; the best KNN "
+              f"({esc(', '.join(f'{k}={v}' for k, v in f.get('params', {}).items()))}) trained on them scores "
+              f"<b>{pct(f.get('test_accuracy'))}</b> on the test set (the book: 97.63%).{drop_text}")
+
+
+STEP_HTML = {
+    "data": _step_data, "binary_sgd": _step_binary_sgd, "binary_cv": _step_binary_cv,
+    "binary_metrics": _step_binary_metrics, "binary_tradeoff": _step_binary_tradeoff,
+    "binary_roc": _step_binary_roc, "multiclass": _step_multiclass, "error_analysis": _step_error_analysis,
+    "multilabel": _step_multilabel, "denoise": _step_denoise, "best_accuracy": _step_best_accuracy,
+    "augmentation": _step_augmentation,
+}
+
+
+def step_html(step: str, figures: dict, doc: dict) -> str:
+    """The paragraphs and tables of one step; a step this version does not know gets its raw figures."""
+    try:
+        return STEP_HTML[step](figures, doc)
+    except (KeyError, TypeError, ValueError):
+        # Results from another gpuclf version: show what is there rather than fail.
+        return table(["Figure", "Value"], [[k, str(v)] for k, v in figures.items()])
+
+
+# -- deviations and warnings ---------------------------------------------------
+
+_BOOK_SETUP = RunConfig()
+
+
+def deviations(doc: dict) -> list[str]:
+    """Every way this run differs from the book's setup, one sentence each."""
+    out = []
+    source, n_train, n_test = str(doc.get("data_source", "")), doc.get("n_train"), doc.get("n_test")
+    if source.startswith("sample"):
+        out.append("Data: the offline 5,000-digit sample, not full MNIST: every figure differs from the book's.")
+    if (n_train, n_test) != (BOOK_N_TRAIN, BOOK_N_TEST):
+        out.append(f"Data size: {n_train:,} training and {n_test:,} test images (the book: "
+                   f"{BOOK_N_TRAIN:,} / {BOOK_N_TEST:,}).")
+    label = doc.get("steps", {}).get("binary_sgd", {}).get("some_digit_label")
+    if label is not None and label != 5:
+        out.append(f"'Some digit' (the first training image) is a {label} in this data, not the book's 5.")
+    cfg, placement = doc.get("config", {}), doc.get("placement", {})
+    sgd_libraries = {roles["sgd"]["library"] for roles in placement.values() if "sgd" in roles}
+    if "scikit-learn" in sgd_libraries:
+        cap = cfg.get("sklearn_sgd_max_iter") or (1000 if (n_train or 0) >= FULL_SGD_ROWS else 100)
+        if cap != 1000:
+            out.append(f"SGD: scikit-learn's epochs capped at max_iter={cap} (the book: its default 1000).")
+    if sgd_libraries - {"scikit-learn"}:
+        out.append("SGD: gpuclf's batched, averaged SGD rather than scikit-learn's per-sample one; its scores are "
+                   "on another scale, its figures within the parity tolerances.")
+    names = {"cv": "cross-validation folds", "n_estimators": "random-forest trees",
+             "svc_train_size": "SVC training images", "ovr_train_size": "one-vs-rest SVC training images",
+             "grid_train_size": "grid-search training images", "grid_cv": "grid-search folds",
+             "random_state": "random_state"}
+    for key, name in names.items():
+        book = getattr(_BOOK_SETUP, key)
+        if key in cfg and cfg[key] != book:
+            out.append(f"{name[0].upper() + name[1:]}: {cfg[key]:,} (the book: {book:,}).")
+    notes = sorted({p["note"] for roles in placement.values() for p in roles.values() if p.get("note")})
+    out += [f"Placement: {note}." for note in notes]
+    return out
+
+
+def warnings_by_step(doc: dict) -> list[tuple[str, str]]:
+    """The library warnings ``results.json`` recorded, as (step title, warning)."""
+    return [(TITLES.get(step, step), w) for step, ws in doc.get("warnings", {}).items() for w in ws]
+
+
+# -- the headline table --------------------------------------------------------
+
+def _show(value, unit: str) -> str:
+    if value is None:
+        return "–"
+    if unit == "matrix":
+        return " / ".join(", ".join(f"{int(v):,}" for v in row) for row in value)
+    if unit == "params":
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    value = float(np.mean(value))
+    return {"fraction": pct, "score": lambda v: f"{v:,.2f}", "number": lambda v: f"{v:.4f}"}[unit](value)
+
+
+def _diff(book, run, unit: str) -> str:
+    from .published import difference
+
+    d = difference(run, book)
+    if d is None:
+        return "–"
+    if unit == "matrix":
+        return f"largest cell {100 * d:.2f} pp of samples"
+    if unit == "fraction":
+        return f"{100 * d:+.2f} pp"
+    return f"{d:+,.4f}" if unit == "number" else f"{d:+,.2f}"
+
+
+def headline_rows(doc: dict) -> list[list[str]]:
+    """Rows of the headline table: figure, book, this run, difference, tolerance, verdict (HTML)."""
+    steps, comparable = doc.get("steps", {}), is_book_setup(doc)
+    rows = []
+    for h in HEADLINES:
+        run = lookup(steps, h.key)
+        if h.key.split(".")[0] not in steps:
+            continue
+        tol = h.tolerance
+        if run is None:
+            v = "<span class=bad>not reached</span>"
+        elif not comparable:
+            v = "<span class=note>not compared: other data</span>"
+        else:
+            v = verdict(run, BOOK[h.key], tol)
+            v = {"outside tolerance": f"<span class=bad>{v}</span>", "not compared": f"<span class=note>{v}</span>"
+                 }.get(v, f"<span class=ok>{v}</span>")
+        diff = _diff(BOOK[h.key], run, h.unit) if tol.comparable else "–"
+        rows.append([esc(h.label), esc(_show(BOOK[h.key], h.unit)), esc(_show(run, h.unit)), esc(diff),
+                     esc(tol.text), v])
+    return rows
