@@ -12,7 +12,19 @@ that break code written for NumPy, so such bugs fail on CPU-only CI:
   arrays (``TypeError: Unsupported type``);
 - reductions and scalar indexing give 0-d device arrays, not scalars, and a
   0-d array has no ``__index__`` (``range(a)`` and ``lst[a]`` fail);
-- ``cuda.Device``, ``cuda.runtime`` and a memory pool with CuPy's methods.
+- ``cuda.Device``, ``cuda.runtime`` and a memory pool with CuPy's methods;
+  the allocator is pluggable (``cuda.set_allocator``) as in CuPy, so RMM's
+  ``rmm_cupy_allocator`` (``tests/fake_rmm.py``) takes over from the pool;
+- ``ElementwiseKernel`` for one-statement operations (``y = max(a + b, (T)0)``),
+  evaluated with NumPy's operators in C's left-to-right order.
+
+It also counts what would cost time on a GPU (:data:`stats`): kernel
+launches, host synchronisations (results read on the host, boolean masks,
+``unique``/``nonzero`` whose output size depends on the data), host-to-device
+copies, and distinct kernel signatures (name, dtypes, ndim), which stand in
+for the kernels CuPy would compile on a cold start. The counts are
+approximate (one launch per CuPy call) and serve for before/after
+comparisons, not as absolute figures.
 
 The arithmetic is NumPy's, so results must equal the ``numpy`` backend's.
 Which names real CuPy has is checked separately against CuPy itself
@@ -34,11 +46,44 @@ _HOST_ERROR = ("Implicit conversion to a NumPy array is not allowed. "
                "Please use `.get()` to construct a NumPy array explicitly.")
 
 
+class OutOfMemoryError(MemoryError):
+    """``cupy.cuda.memory.OutOfMemoryError``: a ``MemoryError``, as in CuPy."""
+
+
+#: What the emulated device was asked to do since :func:`reset_stats`.
+stats = {"launches": 0, "syncs": 0, "h2d": 0, "kernels": set()}
+
+
+def reset_stats() -> None:
+    stats.update(launches=0, syncs=0, h2d=0, kernels=set())
+
+
+def _launch(name: str, args=()) -> None:
+    """Count one kernel launch and remember its signature (what CuPy compiles once)."""
+    stats["launches"] += 1
+    arrays = [a for a in args if isinstance(a, (ndarray, np.ndarray))]
+    stats["kernels"].add((name, tuple(str(a.dtype) for a in arrays), tuple(a.ndim for a in arrays)))
+
+
+def _sync() -> None:
+    stats["syncs"] += 1
+
+
+class _Block:
+    """A pool allocation; dropping it returns the bytes, as CuPy's ``MemoryPointer`` does."""
+
+    def __init__(self, pool, nbytes):
+        self.pool, self.nbytes = pool, nbytes
+
+    def __del__(self):
+        self.pool.free(self.nbytes)
+
+
 class _MemoryPool:
     """CuPy's ``MemoryPool`` interface over the bytes of live emulated arrays.
 
     As in CuPy, ``total_bytes`` keeps the high-water mark until
-    ``free_all_blocks`` and a ``set_limit`` cap raises ``MemoryError``.
+    ``free_all_blocks`` and a ``set_limit`` cap raises ``OutOfMemoryError``.
     """
 
     def __init__(self):
@@ -46,11 +91,12 @@ class _MemoryPool:
         self.used = 0
         self.high = 0
 
-    def malloc(self, nbytes: int) -> None:
+    def malloc(self, nbytes: int) -> _Block:
         if self.limit and self.used + nbytes > self.limit:
-            raise MemoryError(f"Out of memory allocating {nbytes:,} bytes (pool limit {self.limit:,})")
+            raise OutOfMemoryError(f"Out of memory allocating {nbytes:,} bytes (pool limit {self.limit:,})")
         self.used += nbytes
         self.high = max(self.high, self.used)
+        return _Block(self, nbytes)
 
     def free(self, nbytes: int) -> None:
         self.used -= nbytes
@@ -76,6 +122,17 @@ class _MemoryPool:
 
 _POOL = _MemoryPool()
 DEVICE_BYTES = 80 * 2**30
+#: CuPy's allocator: its default pool's ``malloc`` until ``cuda.set_allocator`` replaces it.
+_allocator = [_POOL.malloc]
+
+
+def set_allocator(allocator=None) -> None:
+    """``cupy.cuda.set_allocator``: None means plain device allocations, no pool."""
+    _allocator[0] = allocator
+
+
+def get_allocator():
+    return _allocator[0]
 
 
 class ndarray(NDArrayOperatorsMixin):
@@ -84,18 +141,16 @@ class ndarray(NDArrayOperatorsMixin):
     __array_priority__ = 1000
 
     def __init__(self, host: np.ndarray):
-        # Views share memory in CuPy; counting only owners keeps the pool honest.
-        self._owned = 0
-        owned = host.nbytes if host.base is None else 0
-        _POOL.malloc(owned)
-        self._owned, self._a = owned, host
-
-    def __del__(self):
-        _POOL.free(self._owned)
+        # Views share memory in CuPy; only owners allocate.
+        allocate = _allocator[0]
+        owns = host.base is None and allocate is not None
+        self._memory = allocate(host.nbytes) if owns else None
+        self._a = host
 
     # The way back to the host, and the implicit ways CuPy refuses.
-    def get(self) -> np.ndarray:
-        return self._a.copy()
+    def get(self, stream=None, order="C", out=None, blocking=True) -> np.ndarray:
+        _sync()
+        return self._a.copy(order="A" if order == "A" else "C")
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError(_HOST_ERROR)
@@ -104,6 +159,7 @@ class ndarray(NDArrayOperatorsMixin):
         out = kwargs.get("out")
         if out is not None:
             kwargs["out"] = tuple(_unwrap(o) for o in out)
+        _launch(f"{ufunc.__name__}.{method}", inputs)
         result = getattr(ufunc, method)(*_unwrap(inputs), **kwargs)
         if out is not None:
             return out[0] if len(out) == 1 else out
@@ -140,20 +196,33 @@ class ndarray(NDArrayOperatorsMixin):
     def T(self):
         return ndarray(self._a.T)
 
+    @property
+    def flags(self):
+        return types.SimpleNamespace(c_contiguous=self._a.flags.c_contiguous,
+                                     f_contiguous=self._a.flags.f_contiguous, owndata=self._a.base is None)
+
     def __getattr__(self, name):
         if name.startswith("_") or name not in _NDARRAY_METHODS:
             raise AttributeError(f"'cupy.ndarray' object has no attribute {name!r}")
         method = getattr(self._a, name)
 
         def call(*args, **kwargs):
+            if name in _SYNCING:
+                _sync()
+            elif not (name in _FREE_METHODS or (name == "astype" and np.dtype(args[0]) == self.dtype
+                                                 and kwargs.get("copy") is False)):
+                _launch(name, (self, *args))
             return _wrap(method(*_unwrap(args), **_unwrap(kwargs)))
 
         return call
 
     def __getitem__(self, key):
+        _index_cost(key)
         return _wrap(self._a[_unwrap(key, allow_host=True)])
 
     def __setitem__(self, key, value):
+        _launch("setitem", (self, value))
+        _index_cost(key, write=True)
         self._a[_unwrap(key, allow_host=True)] = _unwrap(value, allow_host=True)
 
     def __len__(self):
@@ -163,12 +232,15 @@ class ndarray(NDArrayOperatorsMixin):
         return (_wrap(row) for row in self._a)
 
     def __bool__(self):
+        _sync()
         return bool(self._a)
 
     def __int__(self):
+        _sync()
         return int(self._a)
 
     def __float__(self):
+        _sync()
         return float(self._a)
 
     def __repr__(self):
@@ -182,6 +254,20 @@ _NDARRAY_METHODS = frozenset({
     "repeat", "reshape", "round", "searchsorted", "sort", "squeeze", "std", "sum", "swapaxes", "take",
     "tolist", "transpose", "var", "view",
 })
+#: Methods that only change the view of the same memory (no kernel).
+_FREE_METHODS = frozenset({"ravel", "reshape", "squeeze", "swapaxes", "transpose", "view"})
+#: Calls whose result goes to the host or whose size depends on the data: the host waits.
+_SYNCING = frozenset({"item", "tolist", "nonzero", "flatnonzero", "argwhere", "unique", "extract", "compress"})
+
+
+def _index_cost(key, write: bool = False) -> None:
+    """A gather for array indices; a boolean mask also syncs (its size comes back to the host)."""
+    keys = key if isinstance(key, tuple) else (key,)
+    arrays = [k for k in keys if isinstance(k, (ndarray, np.ndarray))]
+    if any(k.dtype == bool for k in arrays):
+        _sync()
+    if arrays and not write:
+        _launch("take", arrays)
 
 
 def _unwrap(x, allow_host: bool = False):
@@ -215,19 +301,163 @@ def _wrap(x):
 def asarray(a, dtype=None, order=None, *, copy=None, blocking=False):
     """Host data (NumPy arrays, lists, scalars) or device arrays onto the device."""
     if isinstance(a, ndarray):
-        return a if dtype is None or a.dtype == dtype else ndarray(a._a.astype(dtype))
+        if (dtype is None or a.dtype == dtype) and (order in (None, "K", "A")
+                                                    or a._a.flags[f"{order.upper()}_CONTIGUOUS"]):
+            return a
+        _launch("astype", (a,))
+        return ndarray(np.array(a._a, dtype=dtype, order=order or "K"))
     if isinstance(a, (list, tuple)):
         a = _unwrap(a, allow_host=True)
+    stats["h2d"] += 1
     return ndarray(np.array(a, dtype=dtype, order=order or "K", copy=True))
 
 
 def array(a, dtype=None, copy=True, order="K", ndmin=0):
     """A new device array (always a copy, as a host-to-device transfer is)."""
+    if isinstance(a, ndarray):
+        _launch("copy", (a,))
+    else:
+        stats["h2d"] += 1
     return ndarray(np.array(_unwrap(a, allow_host=True), dtype=dtype, order=order, ndmin=ndmin))
+
+
+def asfortranarray(a, dtype=None):
+    return asarray(a, dtype=dtype, order="F")
+
+
+def ascontiguousarray(a, dtype=None):
+    return asarray(a, dtype=dtype, order="C")
 
 
 def asnumpy(a, stream=None, order="C", out=None, blocking=True):
     return a.get() if isinstance(a, ndarray) else np.asarray(a)
+
+
+def _c_to_python(expression: str) -> str:
+    """A C expression as Python on NumPy arrays: ``(T)`` casts dropped, ``c ? a : b`` as ``where``."""
+    expression = expression.replace("(T)", "").strip()
+    depth, question = 0, None
+    for i, ch in enumerate(expression):
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "?" and depth == 0:
+            question = i
+            break
+    if question is None:
+        return expression
+    depth, rest = 0, expression[question + 1:]
+    for i, ch in enumerate(rest):
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == ":" and depth == 0:
+            return (f"where({_c_to_python(expression[:question])}, {_c_to_python(rest[:i])}, "
+                    f"{_c_to_python(rest[i + 1:])})")
+    raise NotImplementedError(f"unbalanced ternary in {expression!r}")
+
+
+def _params(spec: str):
+    """``"T x, float32 y"`` as [(name, type)]."""
+    return [(p.split()[-1], p.split()[-2]) for p in spec.split(",") if p.strip()]
+
+
+class ElementwiseKernel:
+    """``cupy.ElementwiseKernel`` whose C body NumPy evaluates, statement by statement.
+
+    The body may hold statements ``out = expr``, ``out += expr`` (``-=``,
+    ``*=``) separated by ``;``; expressions may use the parameters,
+    arithmetic, comparisons, ``c ? a : b``, ``(T)`` casts and
+    ``max``/``min``/``sqrt``. Each statement runs on whole arrays, which
+    equals running the body per element because no element reads another.
+    C evaluates ``a + b + c`` left to right, as Python does. Inputs
+    broadcast and outputs may be passed (and read), as in CuPy.
+    """
+
+    _FUNCTIONS = {"max": np.maximum, "min": np.minimum, "sqrt": np.sqrt, "where": np.where,
+                  "exp": np.exp, "log": np.log, "abs": np.abs}
+
+    def __init__(self, in_params: str, out_params: str, operation: str, name: str = "kernel", **kwargs):
+        self.inputs, self.outputs = _params(in_params), _params(out_params)
+        self.statements = []
+        for statement in (part.strip() for part in operation.split(";")):
+            if not statement:
+                continue
+            target, op, expression = None, None, None
+            for candidate in ("+=", "-=", "*=", "="):
+                if candidate in statement:
+                    target, expression = (x.strip() for x in statement.split(candidate, 1))
+                    op = candidate
+                    break
+            if target not in {n for n, _ in self.outputs}:
+                raise NotImplementedError(f"the emulation assigns only outputs, got {statement!r}")
+            self.statements.append((target, op, _c_to_python(expression)))
+        self.name = name
+
+    def _dtype(self, type_name, arrays):
+        if type_name == "T":
+            return np.result_type(*[a for a in arrays if isinstance(a, np.ndarray)])
+        return np.dtype(type_name)
+
+    def __call__(self, *args, **kwargs):
+        n_in = len(self.inputs)
+        inputs, outputs = list(args[:n_in]), list(args[n_in:])
+        _launch(self.name, inputs + outputs)
+        arrays = [_unwrap(a) for a in inputs + outputs]
+        scope = {}
+        for (name, type_name), a in zip(self.inputs, arrays):
+            scope[name] = a if isinstance(a, np.ndarray) else np.asarray(a, dtype=self._dtype(type_name, arrays))
+        shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
+        targets = {}
+        for i, (name, type_name) in enumerate(self.outputs):
+            if i < len(outputs):
+                targets[name] = _unwrap(outputs[i])
+            else:
+                targets[name] = np.zeros(shape, dtype=self._dtype(type_name, arrays))
+            scope[name] = targets[name].copy()
+        with np.errstate(all="ignore"):
+            for target, op, expression in self.statements:
+                value = eval(expression, {"__builtins__": {}, **self._FUNCTIONS}, scope)  # noqa: S307
+                current = scope[target]
+                if op == "+=":
+                    value = current + value
+                elif op == "-=":
+                    value = current - value
+                elif op == "*=":
+                    value = current * value
+                scope[target] = np.asarray(value).astype(current.dtype, copy=False)
+        for name, array in targets.items():
+            array[...] = scope[name]
+        results = [outputs[i] if i < len(outputs) else ndarray(targets[name])
+                   for i, (name, _) in enumerate(self.outputs)]
+        return results[0] if len(results) == 1 else tuple(results)
+
+
+class ReductionKernel:
+    """``cupy.ReductionKernel`` for the sums, maxima and minima of a mapped expression."""
+
+    _REDUCE = {"a + b": np.sum, "max(a, b)": np.max, "min(a, b)": np.min}
+
+    def __init__(self, in_params, out_params, map_expr, reduce_expr, post_map_expr, identity, name="reduce",
+                 **kwargs):
+        if reduce_expr.replace(" ", "") not in {k.replace(" ", "") for k in self._REDUCE}:
+            raise NotImplementedError(f"the emulation reduces with + or max/min, got {reduce_expr!r}")
+        self.inputs, self.outputs = _params(in_params), _params(out_params)
+        self.map = _c_to_python(map_expr)
+        self.reduce = next(f for k, f in self._REDUCE.items() if k.replace(" ", "") == reduce_expr.replace(" ", ""))
+        if post_map_expr.replace(" ", "") != f"{self.outputs[0][0]}=a":
+            raise NotImplementedError("the emulation's post-map is the identity")
+        self.name = name
+
+    def __call__(self, *args, axis=None, out=None, keepdims=False, **kwargs):
+        _launch(self.name, args)
+        arrays = [_unwrap(a) for a in args]
+        scope = dict(zip((n for n, _ in self.inputs), arrays))
+        with np.errstate(all="ignore"):
+            mapped = np.asarray(eval(self.map, {"__builtins__": {}, **ElementwiseKernel._FUNCTIONS}, scope))  # noqa: S307
+        result = self.reduce(mapped, axis=axis, keepdims=keepdims)
+        if out is not None:
+            _unwrap(out)[...] = result
+            return out
+        return _wrap(np.asarray(result))
 
 
 def get_default_memory_pool() -> _MemoryPool:
@@ -239,30 +469,71 @@ class _Device:
 
     def __init__(self, device=None):
         self.id = 0 if device is None else int(device)
+        if not 0 <= self.id < _machine["devices"]:
+            raise _machine["error"](f"cudaErrorInvalidDevice: invalid device ordinal {self.id}")
         self.compute_capability = "90"
 
     @property
     def mem_info(self):
         return DEVICE_BYTES - _POOL.used_bytes(), DEVICE_BYTES
 
+    def use(self) -> None:
+        _machine["current"] = self.id
+
+    def __enter__(self):
+        self._previous = _machine["current"]
+        self.use()
+        return self
+
+    def __exit__(self, *exc):
+        _machine["current"] = self._previous
+
     def synchronize(self) -> None:
-        pass
+        _sync()
+
+
+class CUDARuntimeError(RuntimeError):
+    """``cupy_backends.cuda.api.runtime.CUDARuntimeError``."""
+
+
+#: The emulated machine: devices, driver and runtime versions, and what fails
+#: (tests change these to imitate a machine without a driver or without NVRTC).
+_machine = {"devices": 1, "driver": 13000, "runtime": 13000, "current": 0, "error": CUDARuntimeError,
+            "compile_error": None, "gemm_error": None}
+
+
+def _device_count() -> int:
+    if _machine["driver"] < _machine["runtime"]:
+        # What CuPy reports with no driver, or too old a one.
+        raise CUDARuntimeError("cudaErrorInsufficientDriver: CUDA driver version is insufficient for "
+                               "CUDA runtime version")
+    return _machine["devices"]
 
 
 _runtime = types.SimpleNamespace(
-    getDeviceCount=lambda: 1,
+    getDeviceCount=_device_count,
     getDeviceProperties=lambda i: {"name": b"Emulated GPU (NumPy)", "totalGlobalMem": DEVICE_BYTES},
-    driverGetVersion=lambda: 13000,
-    runtimeGetVersion=lambda: 13000,
+    driverGetVersion=lambda: _machine["driver"],
+    runtimeGetVersion=lambda: _machine["runtime"],
+    CUDARuntimeError=CUDARuntimeError,
 )
 
 
 def _function(name, numpy_function):
     def call(*args, **kwargs):
+        if name in _SYNCING:
+            _sync()
+        elif name not in _FREE_FUNCTIONS:
+            _launch(name, args)
         return _wrap(numpy_function(*_unwrap(args), **_unwrap(kwargs)))
 
     call.__name__ = name
     return call
+
+
+#: Functions that make no kernel (views, metadata) or are only a host-side wrapper.
+_FREE_FUNCTIONS = frozenset({"reshape", "ravel", "broadcast_to", "squeeze", "expand_dims", "swapaxes",
+                             "transpose", "result_type", "shape", "ndim", "iinfo", "finfo", "dtype"})
 
 
 class _CupyModule(types.ModuleType):
@@ -278,22 +549,82 @@ class _CupyModule(types.ModuleType):
 
 
 _module = _CupyModule("cupy", __doc__)
+def _matmul(a, b, out=None):
+    if _machine["gemm_error"] is not None:
+        raise _machine["gemm_error"]
+    _launch("gemm", (a, b))
+    if out is not None:  # CuPy writes into out, as NumPy does
+        np.matmul(_unwrap(a), _unwrap(b), out=_unwrap(out))
+        return out
+    return _wrap(np.matmul(_unwrap(a), _unwrap(b)))
+
+
+def _elementwise_kernel(*args, **kwargs):
+    if _machine["compile_error"] is not None:
+        raise _machine["compile_error"]
+    return ElementwiseKernel(*args, **kwargs)
+
+
+class MemoryPointer:
+    """``cupy.cuda.MemoryPointer`` over an ``UnownedMemory``: keeps its owner alive."""
+
+    def __init__(self, mem, offset):
+        self.mem, self.offset = mem, offset
+
+
+class UnownedMemory:
+    def __init__(self, ptr, size, owner, device_id=-1):
+        self.ptr, self.size, self._owner, self.device_id = ptr, size, owner, device_id
+
+
 _module.__dict__.update(
     __version__=__version__, ndarray=ndarray, asarray=asarray, array=array, asnumpy=asnumpy,
-    get_default_memory_pool=get_default_memory_pool,
-    cuda=types.SimpleNamespace(Device=_Device, runtime=_runtime),
+    asfortranarray=asfortranarray, ascontiguousarray=ascontiguousarray, matmul=_matmul,
+    ElementwiseKernel=_elementwise_kernel, ReductionKernel=ReductionKernel, get_default_memory_pool=get_default_memory_pool,
+    cuda=types.SimpleNamespace(
+        Device=_Device, runtime=_runtime, set_allocator=set_allocator, get_allocator=get_allocator,
+        MemoryPointer=MemoryPointer, UnownedMemory=UnownedMemory,
+        get_current_stream=lambda: None, get_device_id=lambda: _machine["current"],
+        memory=types.SimpleNamespace(OutOfMemoryError=OutOfMemoryError, MemoryPointer=MemoryPointer),
+    ),
 )
+# ``a @ b`` on device arrays goes through __array_ufunc__ (np.matmul): route it to the GEMM counter too.
+ndarray.__matmul__ = lambda self, other: _matmul(self, other)
+ndarray.__rmatmul__ = lambda self, other: _matmul(other, self)
+
+
+def configure(**machine) -> None:
+    """Change the emulated machine (``devices``, ``driver``, ``runtime``, ``compile_error``, ``gemm_error``)."""
+    unknown = set(machine) - set(_machine)
+    if unknown:
+        raise TypeError(f"unknown machine settings {sorted(unknown)}")
+    _machine.update(machine)
 
 
 @contextlib.contextmanager
-def installed():
-    """Make ``import cupy`` give this emulation inside the block; the pool starts empty."""
+def installed(**machine):
+    """Make ``import cupy`` give this emulation inside the block.
+
+    The pool starts empty and uncapped, CuPy's allocator is the pool's, the
+    counters start at zero; ``machine`` settings (see :func:`configure`)
+    hold inside the block only.
+    """
+    from gpuclf.backends import probes
+
     saved = sys.modules.get("cupy")
     sys.modules["cupy"] = _module
     _POOL.set_limit(size=0)
+    set_allocator(_POOL.malloc)
+    reset_stats()
+    defaults = dict(_machine)
+    configure(**machine)
+    probes._CUPY_CACHE.clear()
     try:
         yield _module
     finally:
+        _machine.update(defaults)
+        set_allocator(_POOL.malloc)
+        probes._CUPY_CACHE.clear()
         if saved is None:
             sys.modules.pop("cupy", None)
         else:

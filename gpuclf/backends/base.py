@@ -102,6 +102,10 @@ class Backend(ABC):
         """Device memory high-water mark since the last reset, or None on the CPU."""
         return None
 
+    def out_of_memory(self, exc: BaseException) -> bool:
+        """Whether ``exc`` means the device ran out of memory (never on the CPU backends)."""
+        return False
+
     def check_role(self, role: str) -> None:
         from ..errors import GpuclfError
 

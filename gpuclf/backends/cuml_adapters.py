@@ -23,18 +23,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from ..errors import GpuclfError
 from ..estimators.multiclass import OneVsOneClassifier, OneVsRestClassifier
 from ..xp import get_namespace, to_namespace
-from .gpu import INSTALL_HINT
+from .probes import cuml_status
 
-
-def cuml_status() -> tuple[bool, str]:
-    """Whether cuML imports here, with a one-line reason (an install hint when not)."""
-    try:
-        cuml = importlib.import_module("cuml")
-    except ImportError:
-        return False, f"cuML is not installed: {INSTALL_HINT}"
-    except Exception as exc:  # e.g. a CUDA runtime or driver error raised at import
-        return False, f"cuML is installed but does not import ({exc.__class__.__name__}: {exc})"
-    return True, f"cuML {cuml.__version__}"
+__all__ = ["CumlClassifier", "SVCOneVsOne", "SVCOneVsRest", "cuml_status", "knn", "ovr_svc", "random_forest", "svc"]
 
 
 def _cuml_class(module: str, name: str):

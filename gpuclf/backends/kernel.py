@@ -34,15 +34,21 @@ class KernelBackend(Backend):
     ----------
     budget_bytes : int, optional
         Working memory a chunked kernel (distances, KNN) may use at once.
+    n_jobs : int, default=-1
+        Cores of the scikit-learn forest that stands in where cuML is
+        missing (trees in parallel; the same trees as with one core).
     """
 
     xp = np
     feature_dtype = np.float32
 
-    def __init__(self, budget_bytes: int | None = None):
+    def __init__(self, budget_bytes: int | None = None, n_jobs: int | None = -1):
         self.budget_bytes = budget_bytes
+        self.n_jobs = n_jobs
         self.metrics = metric_kernels
+        # Folds run one after another: the forest's trees already use every core.
         self._cpu = CpuBackend()
+        self._folds = {}
 
     # -- arrays ---------------------------------------------------------------
     def asarray(self, a, dtype=None):
@@ -73,6 +79,8 @@ class KernelBackend(Backend):
             from . import cuml_adapters
 
             return getattr(cuml_adapters, {"forest": "random_forest"}.get(role, role))(**params)
+        if role == "forest" and self.n_jobs is not None:
+            params.setdefault("n_jobs", self.n_jobs)
         if self.xp is np:
             return sklearn_estimator(role, **params)
         return OnHost(sklearn_estimator(role, **params))
@@ -92,9 +100,21 @@ class KernelBackend(Backend):
 
     # -- cross-validation -----------------------------------------------------
     def test_folds(self, y, n_splits: int = 3):
+        """Test-fold ids, computed once per labels array and ``n_splits`` (a run asks nine times).
+
+        The memo holds the labels array itself, so an id is never reused
+        for another array while its entry lives.
+        """
+        key = (id(y), n_splits)
+        hit = self._folds.get(key)
+        if hit is not None and hit[0] is y:
+            return hit[1]
         if getattr(y, "ndim", 1) == 2:  # multilabel: scikit-learn uses KFold
-            return fold_kernels.kfold_test_folds(len(y), n_splits, xp=self.xp)
-        return fold_kernels.stratified_kfold_test_folds(y, n_splits)
+            folds = fold_kernels.kfold_test_folds(len(y), n_splits, xp=self.xp)
+        else:
+            folds = fold_kernels.stratified_kfold_test_folds(y, n_splits)
+        self._folds[key] = (y, folds)
+        return folds
 
     @staticmethod
     def _runs_on_host(estimator) -> bool:
