@@ -16,6 +16,7 @@ from .backends import Backend
 from .data import MnistData
 from .errors import GpuclfError
 from .kernels.scoring import fold_accuracy
+from .preconditions import KNN_NEIGHBORS, check_needs, digits_per_fold, fives_and_others, needs, neighbors, two_digits
 
 
 FULL_SGD_ROWS = 20_000
@@ -157,6 +158,7 @@ def step_data(ctx: Context) -> dict:
     return ctx.data.summary()
 
 
+@needs(fives_and_others(folds=False))
 def step_binary_sgd(ctx: Context) -> dict:
     """Train the SGD 5-detector on the whole training set."""
     sgd = ctx.sgd().fit(ctx.X_train, ctx.y_train_5)
@@ -194,6 +196,7 @@ def _binary_folds(ctx: Context):
     return ctx.memo("binary_folds", lambda: ctx.backend.test_folds(ctx.y_train_5, ctx.config.cv))
 
 
+@needs(fives_and_others(folds=True))
 def step_binary_cv(ctx: Context) -> dict:
     """3-fold CV accuracy of the 5-detector and of the most-frequent baseline."""
     b, cv = ctx.backend, ctx.config.cv
@@ -212,6 +215,7 @@ def _prf(m, y_true, y_pred) -> dict:
             "f1": float(m.f1_score(y_true, y_pred))}
 
 
+@needs(fives_and_others(folds=True))
 def step_binary_metrics(ctx: Context) -> dict:
     """Confusion matrix, precision, recall and F1 of out-of-fold predictions."""
     m = ctx.backend.metrics
@@ -239,6 +243,7 @@ def _at_precision(ctx: Context, scores, precisions, thresholds, target: float) -
     return _at_threshold(ctx, scores, thresholds[int(np.argmax(reached))], target=target, reached=True)
 
 
+@needs(fives_and_others(folds=True))
 def step_binary_tradeoff(ctx: Context) -> dict:
     """Precision and recall at precision targets, at score quantiles and at asked thresholds.
 
@@ -267,6 +272,7 @@ def step_binary_tradeoff(ctx: Context) -> dict:
     return out
 
 
+@needs(fives_and_others(folds=True))
 def step_binary_roc(ctx: Context) -> dict:
     """ROC curve and AUC of the SGD, and the random forest's from ``predict_proba``."""
     b, m, y5, cfg = ctx.backend, ctx.backend.metrics, ctx.y_train_5, ctx.config
@@ -311,6 +317,7 @@ def _scaled_sgd_pred(ctx: Context):
         ctx.sgd(), _scaled_train(ctx), ctx.y_train, cv=ctx.config.cv))
 
 
+@needs(two_digits("svc_train_size"), two_digits("ovr_train_size"), digits_per_fold("cv"))
 def step_multiclass(ctx: Context) -> dict:
     """SVC (one-vs-one), one-vs-rest SVC, and SGD raw and scaled."""
     b, m, cfg = ctx.backend, ctx.backend.metrics, ctx.config
@@ -340,6 +347,7 @@ def step_multiclass(ctx: Context) -> dict:
     }
 
 
+@needs(two_digits(), digits_per_fold("cv"))
 def step_error_analysis(ctx: Context) -> dict:
     """Confusion matrix of the scaled SGD, row-normalised errors, most confused pairs."""
     m, y = ctx.backend.metrics, ctx.y_train
@@ -359,6 +367,7 @@ def step_error_analysis(ctx: Context) -> dict:
             "most_confused": pairs}
 
 
+@needs(neighbors(KNN_NEIGHBORS, folds_of="cv"))
 def step_multilabel(ctx: Context) -> dict:
     """KNN on two labels (>= 7, odd); F1 from 3-fold CV predictions."""
     b, m, xp, y = ctx.backend, ctx.backend.metrics, ctx.backend.xp, ctx.y_train
@@ -373,31 +382,45 @@ def step_multilabel(ctx: Context) -> dict:
     }
 
 
+@needs(neighbors(KNN_NEIGHBORS))
 def step_denoise(ctx: Context) -> dict:
-    """Add noise ``randint(0, 100)``; KNN predicts the 784 clean pixels."""
-    b, xp = ctx.backend, ctx.backend.xp
+    """Add noise ``randint(0, 100)``; KNN predicts the 784 clean pixels.
+
+    The noise is the book's: NumPy's legacy ``RandomState(42).randint`` on
+    the host, for every backend, so cpu, numpy and gpu denoise the very same
+    images. It crosses to the device as uint8 (values 0-99) beside the uint8
+    images and the sum is formed there, in the feature dtype (exact: at most 354).
+    """
+    b = ctx.backend
     rng = np.random.RandomState(ctx.config.random_state)  # the book's np.random.seed(42)
     X_tr, X_te = ctx.data.X_train, ctx.data.X_test
-    noisy_tr = X_tr + rng.randint(0, 100, X_tr.shape)
-    noisy_te = X_te + rng.randint(0, 100, X_te.shape)
-    dtype = b.feature_dtype
+    noise_tr = rng.randint(0, 100, X_tr.shape).astype(np.uint8)
+    noise_te = rng.randint(0, 100, X_te.shape).astype(np.uint8)
+    dtype = b.feature_dtype or np.int64  # the CPU backend keeps the book's integer images
+
+    def noisy(X, noise):
+        return b.asarray(X, dtype) + b.asarray(noise, dtype)
+
     # Targets are the 784 clean pixel values: KNN predicts each as its neighbours' mode.
     ctx.progress(f"KNN predicting {len(X_te):,} x 784 pixels")
-    knn = b.estimator("knn").fit(b.asarray(noisy_tr, dtype), b.asarray(X_tr))
-    clean = knn.predict(b.asarray(noisy_te, dtype))
-    X_te_dev = b.asarray(X_te, xp.float64 if dtype is None else dtype)
+    knn = b.estimator("knn").fit(noisy(X_tr, noise_tr), b.asarray(X_tr))
+    noisy_te = noisy(X_te, noise_te)
+    clean = knn.predict(noisy_te)
+    X_te_dev = b.asarray(X_te, np.float64 if b.feature_dtype is None else b.feature_dtype)
 
     def rmse(a):
-        return float(xp.sqrt(xp.mean((a.astype(X_te_dev.dtype) - X_te_dev) ** 2)))
+        return float(b.xp.sqrt(b.xp.mean((a.astype(X_te_dev.dtype) - X_te_dev) ** 2)))
 
-    ctx.arrays.update(noisy=noisy_te[:5], clean=X_te[:5], denoised=ctx.host(clean[:5]))
-    return {"rmse_noisy": rmse(b.asarray(noisy_te, dtype)), "rmse_denoised": rmse(clean)}
+    ctx.arrays.update(noisy=ctx.host(noisy_te[:5]), clean=X_te[:5], denoised=ctx.host(clean[:5]))
+    return {"rmse_noisy": rmse(noisy_te), "rmse_denoised": rmse(clean)}
 
 
 PARAM_GRID = {"weights": ["uniform", "distance"], "n_neighbors": [3, 4, 5]}
 BOOK_BEST_PARAMS = {"n_neighbors": 4, "weights": "distance"}
 
 
+@needs(digits_per_fold("grid_cv", rows_of="grid_train_size"),
+       neighbors(max(PARAM_GRID["n_neighbors"]), folds_of="grid_cv", rows_of="grid_train_size"))
 def step_best_accuracy(ctx: Context) -> dict:
     """Grid search KNN (n_neighbors x weights), then test accuracy of the best."""
     b, m, cfg = ctx.backend, ctx.backend.metrics, ctx.config
@@ -465,6 +488,21 @@ def select_steps(names) -> list[str]:
     if unknown:
         raise GpuclfError(f"unknown step(s) {', '.join(unknown)}; choose from {', '.join(STEPS)}")
     return [s for s in STEPS if s in set(names)]
+
+
+def check_preconditions(steps: list[str], data: MnistData, config: RunConfig) -> None:
+    """Check, before any step runs, that ``data`` has what each of ``steps`` needs.
+
+    Each step declares its needs beside it (``@needs(...)``, see
+    :mod:`gpuclf.preconditions`); the check is on the host labels, the same on
+    every backend.
+
+    Raises
+    ------
+    GpuclfError
+        Naming the first step the data falls short for, and what it lacks.
+    """
+    check_needs({s: STEPS[s] for s in steps}, data, config)
 
 
 #: Estimator roles each step uses, for the per-step placement in the report.

@@ -10,6 +10,17 @@ from gpuclf.kernels.chunking import rows_per_chunk
 from gpuclf.xp import get_namespace
 
 
+def _small_integers(y) -> bool:
+    """Whether every column of ``y`` fits :func:`~gpuclf.kernels.neighbors.encode_columns` (pixels, flags)."""
+    if y.dtype == bool:
+        return True
+    if y.dtype.kind not in "iu":
+        return False
+    if y.dtype.itemsize == 1:
+        return True
+    return int(y.max()) - int(y.min()) < neighbors.ENCODE_MAX_SPAN
+
+
 class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
     """Brute-force k-nearest-neighbours vote, as scikit-learn's (``algorithm="brute"``).
 
@@ -54,7 +65,9 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_X_y(self, X, y, multi_output=True)
         xp = get_namespace(X)
         self.outputs_2d_ = y.ndim == 2
-        if self.outputs_2d_:
+        if self.outputs_2d_ and _small_integers(y):
+            self.classes_, self._y, self._class_table = neighbors.encode_columns(y)
+        elif self.outputs_2d_:
             encoded = [encode_labels(self, y[:, j]) for j in range(y.shape[1])]
             self.classes_ = [classes for classes, _ in encoded]
             self._y = xp.stack([codes for _, codes in encoded], axis=1)

@@ -26,9 +26,21 @@ def _float_dtype(xp, *arrays):
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
-# Up to this k, k passes of argmin beat a partition: CuPy's argpartition is a
-# full segmented sort, and NumPy's plus the tie repair below cost ~10 passes.
-ARGMIN_PASSES_MAX_K = 32
+# Top-k costs, in bytes moved per (query, train) pair. One argmin pass reads
+# the distance (itemsize). CuPy 14.2's argpartition (``_routines_sorting.pyx``)
+# is a selection, not a sort, for k < 512: it writes an int64 index per pair,
+# then gathers value and index per pair while keeping a sorted head of
+# max(32, 2**bit_length(k)) entries per segment, and ``unravel_index`` reads
+# and writes the int64 indices again; the tie repair below adds an int64 tie
+# count. About 48 bytes plus two reads of the value, against ``itemsize`` per
+# argmin pass, so argmin wins up to k ~ 14 (float32) or ~ 8 (float64); NumPy's
+# introselect plus the same repair costs a similar number of passes.
+PARTITION_BYTES_PER_PAIR = 48
+
+
+def _argmin_is_cheaper(k: int, itemsize: int) -> bool:
+    """Whether ``k`` argmin passes move fewer bytes than argpartition and its tie repair."""
+    return k * itemsize <= PARTITION_BYTES_PER_PAIR + 2 * itemsize
 
 
 def _smallest_k(d2, k: int):
@@ -45,7 +57,7 @@ def _smallest_k(d2, k: int):
     values : array of shape (m, k)
     indices : array of shape (m, k), int64
     """
-    if k <= ARGMIN_PASSES_MAX_K:
+    if _argmin_is_cheaper(k, d2.dtype.itemsize):
         return _smallest_k_by_argmin(d2, k)
     return _smallest_k_by_partition(d2, k)
 
@@ -73,7 +85,7 @@ def _smallest_k_by_partition(d2, k: int):
     cand = xp.take_along_axis(d2, part, axis=1)
     kth = cand.max(axis=1, keepdims=True)
     # argpartition keeps an arbitrary subset of the entries tied with the k-th
-    # smallest (NumPy's introselect and CuPy's sort differ). Replace the tied
+    # smallest (NumPy's introselect and CuPy's bitonic selection differ). Replace the tied
     # slots by the tied entries of smallest index: the r-th tied entry of row i
     # is where that row's running tie count first reaches r. Offsetting each
     # row's counts by i * (n + 1) makes the whole chunk one ascending sequence,
@@ -89,6 +101,31 @@ def _smallest_k_by_partition(d2, k: int):
     order = xp.argsort(xp.take_along_axis(d2, chosen, axis=1), axis=1, kind="stable")
     indices = xp.take_along_axis(chosen, order, axis=1)
     return xp.take_along_axis(d2, indices, axis=1), indices
+
+
+# d2 = max((d2 + |q|^2) + |x|^2, 0) in one pass on the device, in the order
+# and rounding of the NumPy twin below (no multiply, so nothing to contract into an FMA).
+_EPILOGUE = ("T q, T x", "T d2", "d2 = max(d2 + q + x, (T)0)", "gpuclf_knn_epilogue")
+
+
+def _distance_epilogue(xp, d2, q_sq, x_sq) -> None:
+    """Add the squared norms to ``-2 Q X^T`` and clamp at 0, in place, in one pass where a kernel compiles."""
+    if hasattr(xp, "ElementwiseKernel"):
+        _epilogue_kernel(xp)(q_sq, x_sq, d2)
+        return
+    d2 += q_sq
+    d2 += x_sq
+    xp.maximum(d2, 0, out=d2)
+
+
+_KERNELS: dict = {}
+
+
+def _epilogue_kernel(xp):
+    if xp not in _KERNELS:
+        in_params, out_params, body, name = _EPILOGUE
+        _KERNELS[xp] = xp.ElementwiseKernel(in_params, out_params, body, name)
+    return _KERNELS[xp]
 
 
 def kneighbors(X_train, X_query, k: int, *, budget_bytes: int | None = None, exclude_self: bool = False):
@@ -146,19 +183,18 @@ def kneighbors(X_train, X_query, k: int, *, budget_bytes: int | None = None, exc
     train_sq = xp.sum(X_train * X_train, axis=1)
 
     # Per (query, train) pair a chunk holds the distance; with the partition
-    # path also its int64 tie count and argpartition's int64 indices (CuPy's
-    # argpartition is a full sort that copies the keys, with buffers as large).
-    per_pair = dtype.itemsize if k <= ARGMIN_PASSES_MAX_K else 4 * dtype.itemsize + 24
+    # path also argpartition's int64 indices, their unravelled copy and the
+    # int64 tie count.
+    per_pair = dtype.itemsize if _argmin_is_cheaper(k, dtype.itemsize) else 4 * dtype.itemsize + 24
     rows = rows_per_chunk(n_train * per_pair, budget_bytes, n_query)
     distances = xp.empty((n_query, k), dtype=dtype)
     indices = xp.empty((n_query, k), dtype=xp.int64)
     for start in range(0, n_query, rows):
         Q = X_query[start:start + rows]
-        d2 = Q @ X_train.T
-        d2 *= -2
-        d2 += xp.sum(Q * Q, axis=1)[:, None]
-        d2 += train_sq
-        xp.maximum(d2, 0, out=d2)
+        # (-2 Q) X^T is exactly -2 (Q X^T): scaling by a power of two rounds
+        # nothing, so the GEMM absorbs the first pass over the chunk.
+        d2 = (Q * -2) @ X_train.T
+        _distance_epilogue(xp, d2, xp.sum(Q * Q, axis=1)[:, None], train_sq)
         if exclude_self:
             own = xp.arange(Q.shape[0])
             d2[own, start + own] = xp.inf
@@ -203,11 +239,13 @@ def _class_weights(neighbor_labels, distances, n_classes: int, weights: str):
     w = neighbor_weights(distances, weights)
     n, k = distances.shape
     n_outputs = 1 if neighbor_labels.ndim == 2 else neighbor_labels.shape[2]
-    labels = neighbor_labels.reshape(n, k, n_outputs).astype(xp.int64)
-    # One bincount over (row, output, class) bins instead of a scatter-add.
-    bins = (xp.arange(n * n_outputs, dtype=xp.int64).reshape(n, 1, n_outputs) * n_classes + labels).ravel()
-    w = xp.broadcast_to(w[:, :, None], labels.shape).ravel()
-    totals = xp.bincount(bins, weights=w, minlength=n * n_outputs * n_classes)
+    labels = neighbor_labels.reshape(n, k, n_outputs, 1)
+    # A weighted bincount is a float atomic add on the GPU, whose order (and
+    # so the last bit of a total, and an argmax tie) changes run to run. A
+    # one-hot sum over the k neighbours adds in neighbour order everywhere,
+    # which is also the order of NumPy's bincount: the same totals.
+    one_hot = labels == xp.arange(n_classes, dtype=labels.dtype)
+    totals = (one_hot * w[:, :, None, None]).sum(axis=1)
     return totals.reshape(neighbor_labels.shape[:1] + neighbor_labels.shape[2:] + (n_classes,))
 
 
@@ -279,3 +317,50 @@ def neighbor_mode(neighbor_values, weights=None):
     best = score == score.max(axis=1, keepdims=True)
     ceiling = neighbor_values.max()
     return xp.where(best, neighbor_values, ceiling).min(axis=1)
+
+
+def encode_columns(y):
+    """Sorted classes and codes of every column of a small-integer ``y`` in a few whole-array steps.
+
+    The per-output encoding of a multi-output KNN (784 pixel targets when
+    denoising) without a loop over columns: one ``bincount`` over
+    ``column * n_values + value`` marks which values each column holds, a
+    cumulative sum turns that into each value's rank (its code), and one
+    row sort lists each column's classes. Only the class counts come back
+    to the host (one transfer).
+
+    Parameters
+    ----------
+    y : array of shape (n, m), bool or integer with a small range
+
+    Returns
+    -------
+    classes : list of m arrays
+        Each column's sorted distinct values (views of one device array), as ``unique``.
+    codes : array of shape (n, m), int64
+        Index of each value among its column's classes, as ``unique(return_inverse=True)``.
+    table : array of shape (m, max classes)
+        Row j: column j's classes, padded with its last class.
+    """
+    from gpuclf.xp import to_host
+
+    xp = get_namespace(y)
+    n, m = y.shape
+    lo = int(y.min()) if y.dtype != bool else 0
+    values = y.astype(xp.int64) - lo
+    span = int(values.max()) + 1 if y.dtype != bool else 2
+    column = xp.arange(m, dtype=xp.int64) * span
+    present = xp.bincount((values + column).ravel(), minlength=m * span).reshape(m, span) > 0
+    rank = xp.cumsum(present, axis=1) - 1
+    codes = rank.ravel()[values + column]
+    counts = to_host(present.sum(axis=1))
+    value = xp.arange(span, dtype=xp.int64)
+    # Absent values sort last; the padding repeats each column's largest class.
+    table = xp.sort(xp.where(present, value, span), axis=1)[:, :int(counts.max())]
+    table = xp.minimum(table, xp.max(xp.where(present, value, -1), axis=1, keepdims=True))
+    table = (table + lo).astype(y.dtype)
+    return [table[j, :c] for j, c in enumerate(counts.tolist())], codes, table
+
+
+#: Widest value range :func:`encode_columns` takes per column (pixels: 256).
+ENCODE_MAX_SPAN = 1 << 16
