@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime
 import glob
+import importlib.util
 import json
 import os
 import shlex
@@ -136,7 +137,8 @@ def run_benchmarks(backends=None, size: str = "small", data: str | None = None, 
     backends : list of str, optional
         Backends to time (default: every one available here).
     size : {"small", "medium", "full"}
-        6,000 / 20,000 / 60,000 training rows (1,000 / 2,000 / 10,000 test).
+        Up to 6,000 / 20,000 / 60,000 training rows (1,000 / 2,000 / 10,000
+        test), fewer when the data holds fewer (:func:`size_label`).
     data : str, optional
         ``openml``, ``sample`` or a path to an ``.npz``; default
         ``$GPUCLF_MNIST`` when set, else the offline sample.
@@ -163,11 +165,13 @@ def run_benchmarks(backends=None, size: str = "small", data: str | None = None, 
 
     if size not in SIZES:
         raise GpuclfError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
+    check_bench_installed()
     user_command = _user_command(backends, size, data, out_dir, cuml_accel)
     backends = _check_backends(backends)
     suite = bench_dir()
     source = data or os.environ.get(ENV_VAR) or "sample"
     full_data = load_mnist(source)  # fail here, with the loader's message, not inside pytest
+    print(f"gpuclf: bench {size_label(size, full_data)}", file=sys.stderr, flush=True)
     check_writable(out_dir)
     out = Path(out_dir).resolve()
     run_json = out / f"benchmark-{size}-{'-'.join(backends)}.json"
@@ -180,7 +184,7 @@ def run_benchmarks(backends=None, size: str = "small", data: str | None = None, 
     env = {**os.environ, COMMAND_ENV_VAR: user_command,
            "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
     print(f"gpuclf: {shlex.join(cmd)}", file=sys.stderr, flush=True)
-    code = subprocess.run(cmd, cwd=suite.parent, env=env, stdout=_stderr_fd()).returncode
+    code = _run_child(cmd, cwd=suite.parent, env=env, stdout=_stderr_fd())
     if code != 0 or not run_json.is_file():
         raise GpuclfError(f"the benchmark suite failed (pytest exit code {code}); its output is above")
     shutil.copyfile(run_json, out / "benchmark.json")
@@ -191,6 +195,56 @@ def run_benchmarks(backends=None, size: str = "small", data: str | None = None, 
     md = out / "benchmarks.md"
     md.write_text(render_markdown(paths))
     return str(md)
+
+
+def check_bench_installed() -> None:
+    """Fail in one line when the timing tools are missing.
+
+    Raises
+    ------
+    GpuclfError
+        Naming the missing packages and the install command that works from a checkout.
+    """
+    missing = [name for name, module in (("pytest", "pytest"), ("pytest-benchmark", "pytest_benchmark"))
+               if importlib.util.find_spec(module) is None]
+    if missing:
+        raise GpuclfError(f"gpuclf bench needs {' and '.join(missing)}, not installed here: "
+                          "pip install -e '.[bench]' in the gpuclf checkout")
+
+
+def size_label(size: str, data) -> str:
+    """What ``--size`` will really run on ``data``: its rows, capped by the data's own.
+
+    The offline sample holds 4,000 training and 1,000 test images, so ``small``
+    (6,000 / 1,000) runs 4,000 / 1,000 on it, and says so.
+    """
+    bench = SIZES[size]
+    n_train, n_test = min(bench.n_train, len(data.y_train)), min(bench.n_test, len(data.y_test))
+    label = f"--size {size}: {n_train:,} training and {n_test:,} test rows of {data.source}"
+    if (n_train, n_test) != (bench.n_train, bench.n_test):
+        label += (f" (the data holds fewer than the size's {bench.n_train:,} / {bench.n_test:,}; "
+                  "set GPUCLF_MNIST or --data for full MNIST)")
+    return label
+
+
+def _run_child(cmd, **kwargs) -> int:
+    """Run ``cmd`` and return its exit code; Ctrl-C stops it quietly.
+
+    The child runs in its own session, so a Ctrl-C at the terminal reaches
+    only gpuclf, which ends the child (no second traceback from pytest) and
+    lets the CLI print its one line.
+    """
+    child = subprocess.Popen(cmd, start_new_session=True, **kwargs)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        raise
 
 
 def _stderr_fd():
@@ -227,7 +281,7 @@ def _run_cuml_accel(suite: Path, data, size: str, path: Path, command: str, env:
                        "--grid-train-size", str(bench.config.grid_train_size), "--sgd-max-iter", str(sgd_max_iter)]
             cmd = [sys.executable, "-m", "cuml.accel", str(suite / ACCEL_SCRIPT), npz, "--out", result, *options]
             print(f"gpuclf: {shlex.join(cmd)}", file=sys.stderr, flush=True)
-            code = subprocess.run(cmd, env=env, stdout=_stderr_fd()).returncode
+            code = _run_child(cmd, env=env, stdout=_stderr_fd())
             if code != 0:
                 raise GpuclfError(f"the cuml.accel benchmark failed (exit code {code}); its output is above")
             with open(result) as f:

@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="time the workflow's steps on several backends")
     bench.add_argument("--backends", type=_names, default=None, help="comma-separated (default: all available)")
     bench.add_argument("--size", choices=("small", "medium", "full"), default="small",
-                       help="training rows: small 6k, medium 20k, full 60k")
+                       help="training rows: small up to 6,000 (the offline sample has 4,000), medium 20,000, "
+                            "full 60,000")
     bench.add_argument("--data", default=None, help="as for run (default $GPUCLF_MNIST, else sample)")
     bench.add_argument("--out", default="bench-results", help="output folder")
     bench.add_argument("--cuml-accel", action="store_true", help="add a column for python -m cuml.accel")

@@ -215,7 +215,7 @@ def plot_errors(arrays, steps, doc) -> Figure:
     fig = Figure(figsize=(13, 5.8), layout="constrained")
     _rates_panel(fig, fig.add_subplot(1, 2, 1), by_row, "Errors as % of each true class (rows)", True)
     _rates_panel(fig, fig.add_subplot(1, 2, 2), by_col, "Errors as % of each predicted class (columns)", True)
-    fig.suptitle("Errors only (diagonal left out), as in the book's figure 3-10")
+    fig.suptitle("Errors only (diagonal left out), as in the book's error analysis")
     return fig
 
 

@@ -137,14 +137,14 @@ def test_cuml_accel_plumbing(tmp_path, monkeypatch, sample_mnist):
     monkeypatch.setattr(adapters, "cuml_status", lambda: (True, "cuML (faked by the test)"))
     monkeypatch.setitem(benchmarks.SIZES, "small",
                         benchmarks.BenchSize(300, 100, 1, RunConfig(n_estimators=5, grid_train_size=300)))
-    real_run = subprocess.run
+    real_popen = subprocess.Popen
 
     def run_without_accelerator(cmd, *args, **kwargs):
         if list(cmd[1:3]) == ["-m", "cuml.accel"]:
             cmd = [cmd[0], *cmd[3:]]
-        return real_run(cmd, *args, **kwargs)
+        return real_popen(cmd, *args, **kwargs)
 
-    monkeypatch.setattr(subprocess, "run", run_without_accelerator)
+    monkeypatch.setattr(subprocess, "Popen", run_without_accelerator)
     accel = tmp_path / "cuml-accel-small.json"
     benchmarks._run_cuml_accel(benchmarks.bench_dir(), sample_mnist, "small", accel, "gpuclf bench --cuml-accel",
                                dict(_clean_env()))

@@ -18,6 +18,7 @@ from gpuclf import plots
 from gpuclf.published import BOOK
 from gpuclf.report import FIGURES_DIR, PLOTS, build_report, run_label
 from gpuclf.report_text import TITLES, deviations
+from gpuclf.results import load_arrays
 
 # Capping the SGD's epochs below is what makes the non-converging raw-pixel SGD quick.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -186,7 +187,7 @@ def test_deviations_and_warnings_in_report_and_console(full_run, tmp_path, capsy
 
 def test_figures_name_the_backend_and_use_plain_thresholds(full_run):
     out_dir, doc, _ = full_run
-    arrays = gpuclf.results.load_arrays(out_dir, "binary_tradeoff")
+    arrays = load_arrays(out_dir, "binary_tradeoff")
     fig = plots.plot_precision_recall_vs_threshold(arrays, doc["steps"], doc)
     plots.render_png(fig, run_label(doc))
     assert any(t.get_text() == run_label(doc) and "backend cpu" in t.get_text() for t in fig.texts)
