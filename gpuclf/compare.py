@@ -165,7 +165,9 @@ def compare_runs(run_dirs: list[str], out_dir: str) -> tuple[str, str]:
     for heading, header, rows in sections:
         n_text = len(header) - (len(run_dirs) - 1) if heading.startswith("Figures") else len(header)
         cells = [[esc(c) for c in r[:n_text]] + [_mark(c) for c in r[n_text:]] for r in rows]
-        labels = (0, len(header) - len(run_dirs)) if heading.startswith("Figures") else (0,)
+        labels = {"Runs": range(len(header))}.get(heading, (0,))
+        if heading.startswith("Figures"):
+            labels = (0, len(header) - len(run_dirs))
         body += [f"<h2>{esc(heading)}</h2>", table(header, cells, left=labels, raw=True)]
     steps_note = ", ".join(f"{s} ({TITLES[s]})" for s in STEPS if all(s in d.get("steps", {}) for d in docs))
     body.append(f"<p class=note>Steps compared: {esc(steps_note)}.</p>")

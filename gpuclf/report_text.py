@@ -259,8 +259,9 @@ def deviations(doc: dict) -> list[str]:
         if cap != 1000:
             out.append(f"SGD: scikit-learn's epochs capped at max_iter={cap} (the book: its default 1000).")
     if sgd_libraries - {"scikit-learn"}:
-        out.append("SGD: gpuclf's batched, averaged SGD rather than scikit-learn's per-sample one; its scores are "
-                   "on another scale, its figures within the parity tolerances.")
+        out.append("SGD: gpuclf's batched, averaged SGD rather than scikit-learn's per-sample one: its decision "
+                   "scores and thresholds differ from scikit-learn's; accuracy, confusion matrix and AUC are held "
+                   "to the parity tolerances.")
     names = {"cv": "cross-validation folds", "n_estimators": "random-forest trees",
              "svc_train_size": "SVC training images", "ovr_train_size": "one-vs-rest SVC training images",
              "grid_train_size": "grid-search training images", "grid_cv": "grid-search folds",
