@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .html_page import esc, table
-from .published import BOOK, BOOK_N_TEST, BOOK_N_TRAIN, HEADLINES, is_book_setup, lookup, verdict
+from .published import BOOK, BOOK_N_TEST, BOOK_N_TRAIN, HEADLINES, book_tolerance, is_book_setup, lookup, verdict
 from .workflow import FULL_SGD_ROWS, RunConfig
 
 #: Human titles of the steps, in the chapter's words.
@@ -309,12 +309,14 @@ def _diff(book, run, unit: str) -> str:
 def headline_rows(doc: dict) -> list[list[str]]:
     """Rows of the headline table: figure, book, this run, difference, tolerance, verdict (HTML)."""
     steps, comparable = doc.get("steps", {}), is_book_setup(doc)
+    sgd_library = next((roles["sgd"]["library"] for roles in doc.get("placement", {}).values() if "sgd" in roles),
+                       None)
     rows = []
     for h in HEADLINES:
         run = lookup(steps, h.key)
         if h.key.split(".")[0] not in steps:
             continue
-        tol = h.tolerance
+        tol = book_tolerance(h, sgd_library)
         if run is None:
             v = "<span class=bad>not reached</span>"
         elif not comparable:

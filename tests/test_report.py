@@ -150,14 +150,28 @@ def test_headline_table_book_against_run(full_run, tmp_path):
         book_doc["steps"][step][name] = value
     book_doc["steps"]["binary_roc"]["sgd_auc"] = BOOK["binary_roc.sgd_auc"] - 0.02  # outside 0.01
     book_doc["steps"]["binary_metrics"]["recall"] = BOOK["binary_metrics.recall"] + 0.01  # within 5 pp
-    (tmp_path / "results.json").write_text(json.dumps(book_doc))
-    html = _read(build_report(str(tmp_path)))
-    rows = dict(re.findall(r"<tr><td class=l>([^<]+)</td>.*?<td class=l><span class=\w+>([^<]+)</span></td></tr>",
-                           html.split("<h2 id='headline'>")[1].split("</table>")[0]))
-    assert rows["SGD ROC AUC"] == "outside tolerance"
-    assert rows["5-detector recall"] == "within tolerance"
-    assert rows["5-detector confusion matrix"] == "identical"
-    assert rows["Threshold for 90% precision"] == "not compared"
+    verdicts = _headline_verdicts(tmp_path, book_doc)
+    # scikit-learn's SGD (this run's) reproduces the book: held to it exactly.
+    assert verdicts["SGD ROC AUC"] == "outside tolerance"
+    assert verdicts["5-detector recall"] == "outside tolerance"
+    assert verdicts["5-detector confusion matrix"] == "identical"
+    assert verdicts["Threshold for 90% precision"] == "identical"
+    # Another SGD (gpuclf's, on numpy or gpu): the parity tolerances; its thresholds are in its own units.
+    for roles in book_doc["placement"].values():
+        if "sgd" in roles:
+            roles["sgd"]["library"] = "gpuclf"
+    verdicts = _headline_verdicts(tmp_path, book_doc)
+    assert verdicts["SGD ROC AUC"] == "outside tolerance"  # 0.02 > 0.01
+    assert verdicts["5-detector recall"] == "within tolerance"  # 1 pp < 5 pp
+    assert verdicts["Threshold for 90% precision"] == "not compared"
+
+
+def _headline_verdicts(folder, doc) -> dict:
+    (folder / "results.json").write_text(json.dumps(doc))
+    html = _read(build_report(str(folder)))
+    table = html.split("<h2 id='headline'>")[1].split("</table>")[0]
+    return dict(re.findall(r"<tr><td class=l>([^<]+)</td>.*?<td class=l><span class=\w+>([^<]+)</span></td></tr>",
+                           table))
 
 
 def test_deviations_and_warnings_in_report_and_console(full_run, tmp_path, capsys):
