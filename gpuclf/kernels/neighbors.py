@@ -199,6 +199,7 @@ def kneighbors(X_train, X_query, k: int, *, budget_bytes: int | None = None, exc
             own = xp.arange(Q.shape[0])
             d2[own, start + own] = xp.inf
         distances[start:start + rows], indices[start:start + rows] = _smallest_k(d2, k)
+        del d2  # else the next chunk's product is allocated while this one is alive: twice the budget
     return xp.sqrt(distances), indices
 
 
