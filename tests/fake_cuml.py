@@ -46,7 +46,16 @@ class _Wrapped:
         self._params = params
 
     def get_params(self, deep=True):
-        return {"output_type": self.output_type, **self._params}
+        defaults = self._sklearn().get_params() if isinstance(self._sklearn, type) else {}
+        return {**defaults, "output_type": self.output_type, **self._params}
+
+    def __getattr__(self, name):
+        # Fitted attributes (support_vectors_, dual_coef_, intercept_ ...) as device arrays, as cuML's.
+        if name.endswith("_") and not name.startswith("_") and "_model" in self.__dict__:
+            import cupy
+
+            return cupy.asarray(getattr(self._model, name))
+        raise AttributeError(name)
 
     def set_params(self, **params):
         self.output_type = params.pop("output_type", self.output_type)

@@ -51,11 +51,11 @@ class OutOfMemoryError(MemoryError):
 
 
 #: What the emulated device was asked to do since :func:`reset_stats`.
-stats = {"launches": 0, "syncs": 0, "h2d": 0, "kernels": set()}
+stats = {"launches": 0, "syncs": 0, "h2d": 0, "h2d_bytes": 0, "kernels": set()}
 
 
 def reset_stats() -> None:
-    stats.update(launches=0, syncs=0, h2d=0, kernels=set())
+    stats.update(launches=0, syncs=0, h2d=0, h2d_bytes=0, kernels=set())
 
 
 def _launch(name: str, args=()) -> None:
@@ -217,8 +217,11 @@ class ndarray(NDArrayOperatorsMixin):
         return call
 
     def __getitem__(self, key):
-        _index_cost(key)
-        return _wrap(self._a[_unwrap(key, allow_host=True)])
+        result = self._a[_unwrap(key, allow_host=True)]
+        if _index_cost(key):
+            # CuPy's gathers write a new C-ordered array (NumPy's may come out in another order).
+            result = np.ascontiguousarray(result)
+        return _wrap(result)
 
     def __setitem__(self, key, value):
         _launch("setitem", (self, value))
@@ -260,7 +263,7 @@ _FREE_METHODS = frozenset({"ravel", "reshape", "squeeze", "swapaxes", "transpose
 _SYNCING = frozenset({"item", "tolist", "nonzero", "flatnonzero", "argwhere", "unique", "extract", "compress"})
 
 
-def _index_cost(key, write: bool = False) -> None:
+def _index_cost(key, write: bool = False) -> bool:
     """A gather for array indices; a boolean mask also syncs (its size comes back to the host)."""
     keys = key if isinstance(key, tuple) else (key,)
     arrays = [k for k in keys if isinstance(k, (ndarray, np.ndarray))]
@@ -268,6 +271,7 @@ def _index_cost(key, write: bool = False) -> None:
         _sync()
     if arrays and not write:
         _launch("take", arrays)
+    return bool(arrays)
 
 
 def _unwrap(x, allow_host: bool = False):
@@ -308,8 +312,12 @@ def asarray(a, dtype=None, order=None, *, copy=None, blocking=False):
         return ndarray(np.array(a._a, dtype=dtype, order=order or "K"))
     if isinstance(a, (list, tuple)):
         a = _unwrap(a, allow_host=True)
+    # CuPy converts a NumPy array to ``dtype`` on the host, then sends it
+    # (``_array_default`` in ``cupy/_core/core.pyx``): the bytes sent are the converted array's.
+    host = np.array(a, dtype=dtype, order=order or "K", copy=True)
     stats["h2d"] += 1
-    return ndarray(np.array(a, dtype=dtype, order=order or "K", copy=True))
+    stats["h2d_bytes"] += host.nbytes
+    return ndarray(host)
 
 
 def array(a, dtype=None, copy=True, order="K", ndmin=0):

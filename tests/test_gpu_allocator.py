@@ -159,3 +159,123 @@ def test_install_hints_work_from_a_checkout():
     for text in (probes.GPU_INSTALL, probes.cuml_summary()):
         assert "gpuclf[" not in text
     assert "pip install -e '.[gpu-cu12]'" in probes.GPU_INSTALL
+
+
+# -- SVC on cuML: one F-ordered copy per set, decisions batched -------------------------------------
+def test_svc_feeds_cuml_f_order_once_and_batches_decisions(rapids):
+    """No input reaches cuML's SVC in C order (each would be copied), and predictions ask no binary SVC."""
+    cupy, _ = rapids
+    from sklearn.datasets import load_digits
+    from sklearn.svm import SVC
+
+    from gpuclf.backends import cuml_adapters as ca
+
+    X, y = load_digits(return_X_y=True)
+    X_train, y_train, X_test = (cupy.asarray(a) for a in (X[:600], y[:600], X[600:800]))
+    for factory in (ca.svc, ca.ovr_svc):
+        fake_cuml.calls.clear()
+        model = factory().fit(X_train, y_train)
+        fits = [f_order for what, f_order in fake_cuml.calls if what == "SVC.fit"]
+        assert fits and all(fits)
+        fake_cuml.calls.clear()
+        scores = model.decision_function(X_test)
+        assert fake_cuml.calls == []  # one kernel matrix, not a call per binary SVC
+    ref = SVC(random_state=42, break_ties=True).fit(X[:600].astype(np.float32), y[:600])
+    ours = ca.svc().fit(X_train, y_train)
+    np.testing.assert_allclose(ours.decision_function(X_test).get(), ref.decision_function(X[600:800]),
+                               rtol=1e-6, atol=1e-8)
+    np.testing.assert_array_equal(ours.predict(X_test).get(), ref.predict(X[600:800]))
+
+
+@pytest.mark.parametrize("kernel", ["linear", "poly", "rbf", "sigmoid"])
+def test_batched_svc_decisions_equal_each_models(kernel):
+    from sklearn.datasets import load_digits
+    from sklearn.svm import SVC
+
+    from gpuclf.backends.cuml_adapters import svc_decisions
+
+    X, y = load_digits(return_X_y=True)
+    X = X / 16
+    models = [SVC(kernel=kernel, gamma=0.05, coef0=0.5).fit(X[:300], y[:300] == c) for c in (1, 3, 8)]
+    want = np.stack([m.decision_function(X[300:400]) for m in models], axis=1)
+    np.testing.assert_allclose(svc_decisions(models, X[300:400], budget_bytes=4096), want, rtol=1e-7, atol=1e-9)
+    assert svc_decisions([SVC(gamma=0.1).fit(X[:300], y[:300] == 1), models[0]], X) is None  # kernels differ
+
+
+# -- data movement, folds, warm-up ---------------------------------------------------------------
+def test_images_cross_as_uint8_and_widen_on_the_device(cupy):
+    backend = get_backend("gpu")
+    X = np.arange(6000, dtype=np.uint8).reshape(60, 100)
+    fake_cupy.reset_stats()
+    dev = backend.asarray(X, np.float32)
+    assert dev.dtype == np.float32 and fake_cupy.stats["h2d_bytes"] == X.nbytes  # not 4 * X.nbytes
+    np.testing.assert_array_equal(dev.get(), X.astype(np.float32))
+
+
+def test_test_folds_are_computed_once_per_labels_and_splits(cupy, monkeypatch):
+    from gpuclf.kernels import folds
+
+    calls = []
+    real = folds.stratified_kfold_test_folds
+    monkeypatch.setattr(folds, "stratified_kfold_test_folds", lambda y, n: calls.append(n) or real(y, n))
+    backend = get_backend("gpu")
+    y = cupy.asarray(np.arange(90) % 3)
+    first = backend.test_folds(y, 3)
+    assert backend.test_folds(y, 3) is first and calls == [3]
+    backend.test_folds(y, 5)
+    backend.test_folds(cupy.asarray(np.arange(90) % 3), 3)  # another array: computed again
+    assert calls == [3, 5, 3]
+
+
+def test_denoise_fit_encodes_784_outputs_without_a_loop(cupy, sample_mnist):
+    """The per-output encoding is a few whole-array steps: a handful of syncs, not two per pixel."""
+    backend = get_backend("gpu")
+    X = backend.asarray(sample_mnist.X_train[:500], np.float32)
+    Y = backend.asarray(sample_mnist.X_train[:500])
+    fake_cupy.reset_stats()
+    knn = backend.estimator("knn").fit(X, Y)
+    assert fake_cupy.stats["syncs"] <= 8 and fake_cupy.stats["launches"] < 60
+    from sklearn.neighbors import KNeighborsClassifier
+
+    ref = KNeighborsClassifier().fit(sample_mnist.X_train[:500], sample_mnist.X_train[:500])
+    np.testing.assert_array_equal(knn.predict(X[:20]).get(), ref.predict(sample_mnist.X_train[:20]))
+
+
+def test_warm_up_compiles_every_kernel_before_the_timed_steps(cupy, sample_mnist, tmp_path):
+    steps = ["binary_sgd", "binary_cv", "multilabel", "denoise"]
+    seen = {}
+    from gpuclf import workflow
+
+    originals = dict(workflow.STEPS)
+
+    def counting(name):
+        def step(ctx):
+            before = set(fake_cupy.stats["kernels"])
+            out = originals[name](ctx)
+            seen[name] = fake_cupy.stats["kernels"] - before  # the last call is the timed one
+            return out
+        return step
+
+    try:
+        workflow.STEPS.update({s: counting(s) for s in steps})
+        doc = run_workflow(get_backend("gpu"), sample_mnist.subsample(1000, 200), RunConfig(steps=steps),
+                           str(tmp_path), progress=False).doc
+    finally:
+        workflow.STEPS.update(originals)
+    assert doc["warmup"]["steps"] == steps and doc["warmup"]["seconds"] >= 0
+    assert all(not new for new in seen.values()), seen  # nothing left to compile inside a step
+    assert "warmup" not in run_workflow(get_backend("numpy"), sample_mnist.subsample(1000, 200),
+                                        RunConfig(steps=["binary_sgd"]), str(tmp_path / "np"), progress=False).doc
+
+
+def test_warmup_and_info_commands(cupy, capsys, monkeypatch, tmp_path):
+    from gpuclf.cli import main
+
+    monkeypatch.setenv("CUPY_CACHE_DIR", str(tmp_path / "kernels"))
+    monkeypatch.setattr("gpuclf.warmup.WARMUP_TRAIN", 300)
+    assert main(["warmup"]) == 0
+    assert str(tmp_path / "kernels") in capsys.readouterr().err
+    assert main(["info", "--device", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "allocator      CuPy memory pool" in out and "kernels compile and run" in out
+    assert "forest and SVC run on the CPU" in out

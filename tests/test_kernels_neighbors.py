@@ -270,3 +270,40 @@ def test_fused_epilogue_on_the_device_equals_numpy(blobs):
     nb._KERNELS.clear()
     for a, b in zip(got, want):
         assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kind", ["uint8", "bool", "offset", "constant_column"])
+def test_encode_columns_is_unique_per_column(kind):
+    rng = np.random.default_rng(1)
+    y = {"uint8": rng.integers(0, 256, (200, 30)).astype(np.uint8),
+         "bool": rng.random((200, 5)) < 0.3,
+         "offset": rng.integers(-40, 40, (200, 7)),
+         "constant_column": np.column_stack([np.full(200, 7), rng.integers(0, 3, 200)]).astype(np.int16)}[kind]
+    classes, codes, table = nb.encode_columns(y)
+    for j in range(y.shape[1]):
+        want_classes, want_codes = np.unique(y[:, j], return_inverse=True)
+        assert_array_equal(classes[j], want_classes)
+        assert classes[j].dtype == y.dtype
+        assert_array_equal(codes[:, j], want_codes)
+        assert_array_equal(table[j], np.concatenate([want_classes, np.repeat(want_classes[-1:],
+                                                                             table.shape[1] - len(want_classes))]))
+
+
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+def test_votes_sum_in_neighbour_order_without_a_weighted_bincount(weights):
+    """Same totals as a weighted bincount, without the float atomics it is on a GPU."""
+    import fake_cupy
+
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 4, (50, 6))
+    dist = rng.random((50, 6))
+    dist[0, 2] = 0.0
+    w = nb.neighbor_weights(dist, weights)
+    bins = (np.arange(50)[:, None] * 4 + labels).ravel()
+    want = np.bincount(bins, weights=w.ravel(), minlength=200).reshape(50, 4)
+    assert_array_equal(nb.vote_proba(labels, dist, 4, weights), want / want.sum(axis=1, keepdims=True))
+    with fake_cupy.installed() as cp:
+        fake_cupy.reset_stats()
+        got = nb.vote(cp.asarray(labels), cp.asarray(dist), 4, weights).get()
+        assert not any(name == "bincount" for name, *_ in fake_cupy.stats["kernels"])
+    assert_array_equal(got, np.argmax(want, axis=1))

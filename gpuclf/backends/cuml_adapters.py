@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 
+import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from ..errors import GpuclfError
@@ -83,14 +84,23 @@ class CumlClassifier(ClassifierMixin, BaseEstimator):
         return self._ask("decision_function", X)[1]
 
 
-class _ResolvedGamma:
-    """Fix an SVC's ``gamma='scale'`` / ``'auto'`` on the whole training set.
+class _SVCReduction:
+    """What both SVC reductions add to the generic ones: scikit-learn's gamma, F order, batched decisions.
 
-    :class:`sklearn.svm.SVC` computes ``gamma='scale'`` once, as
-    ``1 / (n_features * X.var())`` over all of X (float64), and uses it in
-    every pairwise problem; binary SVCs fitted on pairs of classes would
-    each compute their own. The base estimator is a :class:`CumlClassifier`
-    around an SVC, so its gamma is ``estimator__gamma``.
+    - ``gamma='scale'`` / ``'auto'`` is fixed once on the whole training set:
+      :class:`sklearn.svm.SVC` computes ``1 / (n_features * X.var())`` over all
+      of X (float64) and uses it in every pairwise problem, where binary SVCs
+      fitted on pairs of classes would each compute their own. The base
+      estimator is a :class:`CumlClassifier` around an SVC, so its gamma is
+      ``estimator__gamma``.
+    - cuML's SVC takes features in F order (``check_inputs(..., order="F")``
+      in ``fit`` and ``decision_function``) and copies anything else, once per
+      call: ~55 fits and ~155 decision functions a run. X is put in F order
+      once per training or query set, and a one-vs-one pair's rows are
+      gathered from it straight into F order.
+    - The decision values of all binary SVCs come from one kernel matrix
+      against their stacked support vectors (:func:`svc_decisions`) instead
+      of one call per binary SVC.
     """
 
     def _binary_estimator(self, X):
@@ -104,12 +114,102 @@ class _ResolvedGamma:
             base.set_params(estimator__gamma=1.0 / (X.shape[1] * var) if var != 0 else 1.0)
         return base
 
+    def fit(self, X, y):
+        return super().fit(_float32_f_order(X), y)
 
-class SVCOneVsOne(_ResolvedGamma, OneVsOneClassifier):
+    def _rows(self, X, rows):
+        # Columns of the C-ordered transpose of an F-ordered X: one gather, already in F order.
+        return X.T[:, rows].T
+
+    def decision_function(self, X):
+        return super().decision_function(_float32_f_order(X))
+
+    def _confidences(self, X, xp):
+        batched = svc_decisions([est.estimator_ for est in self.estimators_], X)
+        return batched if batched is not None else super()._confidences(X, xp)
+
+
+def _float32_f_order(X):
+    """X as float32 in F order: what cuML's SVC works on, made once per set."""
+    xp = get_namespace(X)
+    return xp.asfortranarray(xp.asarray(X, dtype=xp.float32))
+
+
+def _kernel_matrix(X, S, kernel: str, gamma: float, coef0: float, degree: int):
+    """scikit-learn's (and cuML's) SVC kernels between the rows of ``X`` and ``S``."""
+    xp = get_namespace(X, S)
+    dot = X @ S.T
+    if kernel == "linear":
+        return dot
+    if kernel == "poly":
+        return (gamma * dot + coef0) ** degree
+    if kernel == "sigmoid":
+        return xp.tanh(gamma * dot + coef0)
+    d2 = xp.sum(X * X, axis=1)[:, None] - 2 * dot + xp.sum(S * S, axis=1)
+    return xp.exp(-gamma * xp.maximum(d2, 0))
+
+
+def svc_decisions(models, X, budget_bytes: int | None = None):
+    """Decision values of fitted binary SVCs from one kernel matrix, or None where that cannot be done.
+
+    A binary SVC decides ``K(X, SV) @ dual_coef_[0] + intercept_[0]``
+    (positive: ``classes_[1]``), in scikit-learn's convention, which cuML's
+    ``dual_coef_`` / ``intercept_`` share (cuML converts them to and from
+    scikit-learn's without a sign change, ``svm/svm_base.pyx``). Stacking
+    every model's support vectors gives one kernel matrix, and a block
+    matrix of the dual coefficients turns it into all decisions in one
+    product. Computed in float64, as libsvm does.
+
+    Parameters
+    ----------
+    models : list of fitted binary SVCs
+        Sharing one kernel, gamma (a number), coef0 and degree.
+    X : array of shape (n, d)
+    budget_bytes : int, optional
+        Working memory per chunk of rows of X.
+
+    Returns
+    -------
+    array of shape (n, len(models)), float64, or None
+        None when a model does not expose its support vectors or the models
+        do not share one kernel (the caller then asks each model).
+    """
+    from ..kernels.chunking import rows_per_chunk
+
+    keys = ("kernel", "gamma", "coef0", "degree")
+    try:
+        settings = {tuple(m.get_params().get(k) for k in keys) for m in models}
+        parts = [(m.support_vectors_, m.dual_coef_, m.intercept_) for m in models]
+    except AttributeError:
+        return None
+    if len(settings) != 1:
+        return None
+    kernel, gamma, coef0, degree = settings.pop()
+    if kernel not in ("linear", "poly", "rbf", "sigmoid") or isinstance(gamma, str):
+        return None
+    xp = get_namespace(X)
+    f64 = xp.float64
+    S = xp.concatenate([xp.asarray(sv, dtype=f64) for sv, _, _ in parts])
+    sizes = [int(sv.shape[0]) for sv, _, _ in parts]  # shapes are host metadata: no sync
+    # Block matrix: column m holds model m's dual coefficients against its own support vectors.
+    D = xp.zeros((S.shape[0], len(models)), dtype=f64)
+    D[xp.arange(S.shape[0]), xp.asarray(np.repeat(np.arange(len(models)), sizes))] = xp.concatenate(
+        [xp.reshape(xp.asarray(dual, dtype=f64), (-1,)) for _, dual, _ in parts])
+    b = xp.concatenate([xp.reshape(xp.asarray(icpt, dtype=f64), (-1,))[:1] for _, _, icpt in parts])
+    X = xp.asarray(X, dtype=f64)
+    rows = rows_per_chunk(3 * 8 * S.shape[0], budget_bytes, X.shape[0])
+    out = xp.empty((X.shape[0], len(models)), dtype=f64)
+    for start in range(0, X.shape[0], rows):
+        K = _kernel_matrix(X[start:start + rows], S, kernel, float(gamma), float(coef0 or 0.0), int(degree or 3))
+        out[start:start + rows] = K @ D + b
+    return out
+
+
+class SVCOneVsOne(_SVCReduction, OneVsOneClassifier):
     """:class:`OneVsOneClassifier` over a binary SVC, with gamma fixed as ``sklearn.svm.SVC`` does."""
 
 
-class SVCOneVsRest(_ResolvedGamma, OneVsRestClassifier):
+class SVCOneVsRest(_SVCReduction, OneVsRestClassifier):
     """:class:`OneVsRestClassifier` over a binary SVC, with gamma computed in float64 on all of X."""
 
 

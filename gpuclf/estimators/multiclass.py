@@ -51,6 +51,14 @@ class _Multiclass(ClassifierMixin, BaseEstimator):
         xp = get_namespace(X, positive)
         return clone(base).fit(X, positive.astype(xp.int32))
 
+    def _rows(self, X, rows):
+        """The training rows of one sub-problem (a hook: a subclass may keep a layout)."""
+        return X[rows]
+
+    def _confidences(self, X, xp):
+        """Each binary estimator's decision values, one column each (a hook: a subclass may batch them)."""
+        return xp.stack([_scores(est, X, xp) for est in self.estimators_], axis=1)
+
     def predict(self, X):
         """The class with the highest decision value (the first one on ties).
 
@@ -100,7 +108,7 @@ class OneVsOneClassifier(_Multiclass):
         for i in range(n):
             for j in range(i + 1, n):
                 rows = xp.flatnonzero((codes == i) | (codes == j))
-                self.estimators_.append(self._fit_binary(base, X[rows], codes[rows] == j))
+                self.estimators_.append(self._fit_binary(base, self._rows(X, rows), codes[rows] == j))
         return self
 
     def decision_function(self, X):
@@ -115,7 +123,7 @@ class OneVsOneClassifier(_Multiclass):
         X = self._validate_predict(X)
         xp = get_namespace(X)
         n = len(self.classes_)
-        conf = xp.stack([_scores(est, X, xp) for est in self.estimators_], axis=1)
+        conf = self._confidences(X, xp)
         # Pair k = (i, j) adds -conf to class i and +conf to class j; a binary
         # predict (decision >= 0 -> label 1, as SVC's) votes for j, else for i.
         # One-hot pair matrices turn the per-pair loop into two products.
@@ -165,5 +173,5 @@ class OneVsRestClassifier(_Multiclass):
         """
         X = self._validate_predict(X)
         xp = get_namespace(X)
-        scores = xp.stack([_scores(est, X, xp) for est in self.estimators_], axis=1)
+        scores = self._confidences(X, xp)
         return scores[:, 0] if scores.shape[1] == 1 else scores
