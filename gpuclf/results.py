@@ -1,24 +1,42 @@
-"""``results.json`` and the plot arrays, written atomically after every step.
+"""The output folder: ``results.json`` and the plot arrays, written atomically after every step.
 
 A run killed at any moment leaves the last finished step's results intact:
 each file is written to a temporary name in the same folder and renamed
-over the old one. ``--resume`` reloads them, refusing a folder produced
-with another backend, dataset or seed.
+over the old one (a killed run's ``.tmp-*`` leftovers are removed by the
+next). One run at a time writes to a folder (:func:`lock_output`). A new
+run refuses a folder holding an earlier run unless told to ``--resume`` it
+or ``--force`` (replace) it, so two runs' files never mix. ``--resume``
+checks ``results.json``'s structure (:func:`check_record`) and refuses a
+run made with another backend, sizes, configuration, or other data (by
+content fingerprint, not file name).
 """
 from __future__ import annotations
 
+import glob
 import json
 import os
+import shutil
 import tempfile
+from contextlib import contextmanager
 
 import numpy as np
 
-from .errors import GpuclfError
+from .errors import GpuclfError, file_errors
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; runs are not guarded there
+    fcntl = None
 
 RESULTS = "results.json"
 ARRAYS_DIR = "arrays"
-# Keys of the run's identity that a resumed run must share.
-IDENTITY = ("backend", "data_source", "n_train", "n_test", "config")
+LOCK = ".gpuclf.lock"
+#: What a run writes into --out, and whether each is a folder (report.py's FIGURES_DIR and REPORT).
+OUTPUTS = {RESULTS: False, ARRAYS_DIR: True, "figures": True, "report.html": False}
+#: Keys of the run's identity that a resumed run must share (data by content, not by name).
+IDENTITY = ("backend", "data_fingerprint", "n_train", "n_test", "config")
+#: Per-step records next to "steps", and the JSON type of each step's entry.
+PARTS = {"steps": dict, "seconds": (int, float), "memory": dict, "placement": dict, "warnings": list}
 
 
 def to_jsonable(obj):
@@ -46,21 +64,22 @@ def atomic_write(path: str, write) -> None:
     """
     # A temporary file in the same folder, so that os.replace is a rename on one filesystem.
     folder = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp creates 0600; give the file the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with file_errors(path):
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+        try:
+            with os.fdopen(fd, "wb") as f:
+                write(f)
+                f.flush()
+                os.fsync(f.fileno())
+            # mkstemp creates 0600; give the file the permissions a plain open() would.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
 
 
 def check_writable(out_dir: str) -> None:
@@ -81,42 +100,188 @@ def check_writable(out_dir: str) -> None:
                           "choose a folder you can write to") from None
 
 
+_HELD: dict[str, int] = {}
+
+
+@contextmanager
+def lock_output(out_dir: str):
+    """Hold an exclusive lock on ``out_dir`` (created if missing) for the block.
+
+    An advisory ``flock`` on ``out_dir/.gpuclf.lock``: the operating system
+    drops it when the process ends, however it ends, so a killed run never
+    leaves a stale lock. Re-entrant within one process (the command line
+    holds it across the run and the report; :func:`~gpuclf.run_workflow`
+    takes it too).
+
+    Raises
+    ------
+    GpuclfError
+        When another process holds the lock, or ``out_dir`` cannot be written.
+    """
+    key = os.path.realpath(out_dir)
+    if key in _HELD or fcntl is None:
+        yield
+        return
+    check_writable(out_dir)
+    with file_errors(f"the lock file in --out {out_dir!r}", "choose a folder you can write to"):
+        fd = os.open(os.path.join(out_dir, LOCK), os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            raise GpuclfError(f"another gpuclf run{f' (process {pid})' if pid.isdigit() else ''} is writing "
+                              f"to --out {out_dir}; wait for it to finish, or choose another --out") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _HELD[key] = fd
+        try:
+            yield
+        finally:
+            del _HELD[key]
+    finally:
+        os.close(fd)
+
+
+def read_record(out_dir: str) -> dict:
+    """The run recorded in ``out_dir/results.json``, its structure checked.
+
+    Raises
+    ------
+    GpuclfError
+        When the file is missing, unreadable, not JSON, or not shaped like
+        gpuclf's results (:func:`check_record`).
+    """
+    path = os.path.join(out_dir, RESULTS)
+    if not os.path.lexists(path):
+        raise GpuclfError(f"--resume: {path} does not exist; run without --resume first")
+    with file_errors(path, "delete it, or run with --force to start afresh"):
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    return check_record(doc, path)
+
+
+def _json_type(value) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def check_record(doc, path: str) -> dict:
+    """Check that ``doc`` is shaped like the ``results.json`` gpuclf writes; return it.
+
+    Only the structure that resuming and the report rely on is checked: the
+    identity keys, and the per-step records (``steps``: figures by step,
+    ``seconds``: numbers, ``memory``/``placement``: objects, ``warnings``: lists).
+
+    Raises
+    ------
+    GpuclfError
+        Naming the first key out of shape, e.g. ``'steps' is null, expected an object``.
+    """
+    def refuse(what):
+        raise GpuclfError(f"{path} is not a gpuclf results file: {what}; delete it, or run with --force "
+                          "to start afresh")
+
+    if not isinstance(doc, dict):
+        refuse(f"it holds {_json_type(doc)}, expected an object")
+    if doc.get("gpuclf_results") != 1:
+        refuse("'gpuclf_results' is not 1")
+    expected = {"backend": str, "n_train": int, "n_test": int, "config": dict, **{part: dict for part in PARTS}}
+    for key, kind in expected.items():
+        if isinstance(doc.get(key), bool) or not isinstance(doc.get(key), kind):
+            refuse(f"{key!r} is {'missing' if key not in doc else _json_type(doc[key])}, "
+                   f"expected {_json_type(kind())}")
+    for part, kind in PARTS.items():
+        for step, value in doc[part].items():
+            if isinstance(value, bool) or not isinstance(value, kind):
+                refuse(f"{part}[{step!r}] is {_json_type(value)}, expected "
+                       f"{ {dict: 'an object', list: 'a list'}.get(kind, 'a number')}")
+    return doc
+
+
 class ResultsStore:
     """The run's output folder: ``results.json`` plus ``arrays/<step>.npz``.
 
     Parameters
     ----------
     out_dir : str
-        Folder to write to (created if missing).
+        Folder to write to (created if missing); hold :func:`lock_output` on it.
     header : dict
         The run's identity and environment (backend, device, versions, config).
     resume : bool
-        Load finished steps from an earlier run in ``out_dir``.
+        Load finished steps from an earlier run in ``out_dir``; its steps and
+        the ``steps`` asked for now are both recorded (a resumed run may add steps).
+    force : bool
+        Replace an earlier run's outputs (:data:`OUTPUTS`) in ``out_dir``.
+        Without ``resume`` or ``force``, a folder holding any of them is refused.
+
+    Raises
+    ------
+    GpuclfError
+        An earlier run in the way, an output of the wrong kind (a file named
+        ``arrays``), or a recorded run that cannot be resumed.
     """
 
-    def __init__(self, out_dir: str, header: dict, resume: bool = False):
+    def __init__(self, out_dir: str, header: dict, resume: bool = False, force: bool = False):
         self.out_dir = out_dir
         self.path = os.path.join(out_dir, RESULTS)
-        self.doc = {**to_jsonable(header), "steps": {}, "seconds": {}, "memory": {}, "placement": {},
-                    "warnings": {}}
+        self.doc = {**to_jsonable(header), **{part: {} for part in PARTS}}
+        if force:
+            self._remove_outputs()
+        self._check_kinds()
         if resume:
             self._load_previous()
+        else:
+            self._refuse_earlier_run()
+        self._remove_temporaries()
+
+    def _present(self) -> list[str]:
+        return [name for name in OUTPUTS if os.path.lexists(os.path.join(self.out_dir, name))]
+
+    def _check_kinds(self) -> None:
+        for name in self._present():
+            path = os.path.join(self.out_dir, name)
+            if os.path.isdir(path) != OUTPUTS[name]:
+                found, wanted = ("a folder", "a file") if os.path.isdir(path) else ("not a folder", "a folder")
+                raise GpuclfError(f"--out {self.out_dir}: {name!r} is {found}, but gpuclf writes {wanted} of that "
+                                  "name there; move it away, use --force to replace it, or choose another --out")
+
+    def _refuse_earlier_run(self) -> None:
+        present = self._present()
+        if present:
+            raise GpuclfError(f"--out {self.out_dir} already holds a run ({', '.join(present)}); add --resume "
+                              "to continue it, --force to replace it, or choose another --out")
+
+    def _remove_outputs(self) -> None:
+        for name in self._present():
+            path = os.path.join(self.out_dir, name)
+            with file_errors(f"--force: {path}", "remove it yourself"):
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path)
+                else:
+                    os.remove(path)
+
+    def _remove_temporaries(self) -> None:
+        """Delete ``.tmp-*`` files a killed run left (we hold the lock: nobody else is writing them)."""
+        for folder in (self.out_dir, *(os.path.join(self.out_dir, n) for n, is_dir in OUTPUTS.items() if is_dir)):
+            for tmp in glob.glob(os.path.join(glob.escape(folder), ".tmp-*")):
+                with file_errors(tmp, "remove it yourself"):
+                    os.remove(tmp)
 
     def _load_previous(self) -> None:
-        if not os.path.exists(self.path):
-            raise GpuclfError(f"--resume: {self.path} does not exist; run without --resume first")
-        try:
-            with open(self.path) as f:
-                old = json.load(f)
-        except (OSError, ValueError) as exc:
-            raise GpuclfError(f"--resume: {self.path} is unreadable ({exc}); delete it to start afresh") from None
+        old = read_record(self.out_dir)
         for key in IDENTITY:
-            if old.get(key) != self.doc.get(key):
-                raise GpuclfError(f"--resume: {self.out_dir} holds results with a different {key} "
-                                  f"({old.get(key)!r} vs {self.doc.get(key)!r}); use another --out "
-                                  "or run without --resume")
-        for part in ("steps", "seconds", "memory", "placement", "warnings"):
-            self.doc[part] = old.get(part, {})
+            mine, theirs = self.doc.get(key), old.get(key)
+            if key == "config":  # steps may differ: a resumed run may add steps
+                mine, theirs = ({k: v for k, v in c.items() if k != "steps"} for c in (mine, theirs))
+            if mine != theirs:
+                raise GpuclfError(f"--resume: {self.out_dir} holds a run with a different {_difference(key, theirs, mine)}; "
+                                  "use another --out, or --force to replace that run")
+        asked, recorded = self.doc["config"].get("steps"), old["config"].get("steps")
+        self.doc["config"]["steps"] = None if asked is None or recorded is None else \
+            list(dict.fromkeys([*recorded, *asked]))
+        for part in PARTS:
+            self.doc[part] = old[part]
 
     @property
     def finished(self) -> dict:
@@ -125,27 +290,62 @@ class ResultsStore:
 
     def save_step(self, step: str, figures: dict, seconds: float, memory: dict,
                   placement: dict, arrays: dict, warnings: list | None = None) -> None:
-        """Record one finished step: its arrays first, then ``results.json``."""
-        if arrays:
-            folder = os.path.join(self.out_dir, ARRAYS_DIR)
-            os.makedirs(folder, exist_ok=True)
-            atomic_write(os.path.join(folder, f"{step}.npz"), lambda f: np.savez_compressed(f, **arrays))
-        self.doc["steps"][step] = to_jsonable(figures)
-        self.doc["seconds"][step] = round(float(seconds), 4)
-        self.doc["memory"][step] = to_jsonable(memory)
-        self.doc["placement"][step] = to_jsonable(placement)
-        self.doc["warnings"][step] = list(warnings or [])
-        self.write()
+        """Record one finished step: its arrays first, then ``results.json``.
+
+        Raises
+        ------
+        GpuclfError
+            When a file cannot be written (disk full...): the steps finished
+            before this one stay recorded, and the message says so.
+        """
+        before = list(self.doc["steps"])
+        try:
+            if arrays:
+                folder = os.path.join(self.out_dir, ARRAYS_DIR)
+                with file_errors(folder):
+                    os.makedirs(folder, exist_ok=True)
+                atomic_write(os.path.join(folder, f"{step}.npz"), lambda f: np.savez_compressed(f, **arrays))
+            entry = {"steps": to_jsonable(figures), "seconds": round(float(seconds), 4),
+                     "memory": to_jsonable(memory), "placement": to_jsonable(placement),
+                     "warnings": list(warnings or [])}
+            for part, value in entry.items():
+                self.doc[part][step] = value
+            self.write()
+        except GpuclfError as exc:
+            for part in PARTS:
+                self.doc[part].pop(step, None)
+            kept = f"the steps finished before it ({', '.join(before)}) are kept" if before else "no step had finished"
+            raise GpuclfError(f"{exc}; step {step} was not saved, {kept}: fix that, then run again with "
+                              "--resume") from None
 
     def write(self) -> None:
         text = json.dumps(self.doc, indent=2).encode()
         atomic_write(self.path, lambda f: f.write(text))
 
 
+def _difference(key: str, theirs, mine) -> str:
+    """``"random_state (42 there, 7 here)"``: what differs between two run identities."""
+    if key == "config":
+        for name in sorted({*theirs, *mine}):
+            if theirs.get(name) != mine.get(name):
+                return f"{name} ({theirs.get(name)!r} there, {mine.get(name)!r} here)"
+    if key == "data_fingerprint":
+        return "data (its content differs from this data's, whatever the file names)"
+    return f"{key} ({theirs!r} there, {mine!r} here)"
+
+
 def load_arrays(out_dir: str, step: str) -> dict:
-    """The plot arrays a step saved, or ``{}``."""
+    """The plot arrays a step saved, or ``{}`` when it saved none.
+
+    Raises
+    ------
+    GpuclfError
+        One line naming the file when it is damaged (the report skips that plot).
+    """
+    from .data import read_npz
+
     path = os.path.join(out_dir, ARRAYS_DIR, f"{step}.npz")
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         return {}
-    with np.load(path, allow_pickle=False) as npz:
-        return {k: npz[k] for k in npz.files}
+    with file_errors(f"plot arrays {path}", f"step {step}'s figures in {RESULTS} are not affected"):
+        return read_npz(path, f"plot arrays {path}")

@@ -10,8 +10,9 @@ from .data import MnistData
 from .environment import library_versions
 from .errors import GpuclfError
 from .memory import peak_rss_bytes, reset_peak_rss
-from .results import ResultsStore, check_writable
-from .workflow import STEP_ROLES, STEPS, Context, RunConfig, select_steps
+from .results import ResultsStore, lock_output
+from .warmup import warm_up
+from .workflow import STEP_ROLES, STEPS, Context, RunConfig, check_preconditions, select_steps
 
 
 class Progress:
@@ -107,6 +108,8 @@ def run_header(backend: Backend, data: MnistData, config: RunConfig) -> dict:
         "gpuclf_results": 1,
         "backend": backend.name,
         "data_source": data.source,
+        "data_fingerprint": data.fingerprint(),
+        "data_origin": data.origin,
         "n_train": int(len(data.y_train)),
         "n_test": int(len(data.y_test)),
         "config": config.to_dict(),
@@ -115,7 +118,7 @@ def run_header(backend: Backend, data: MnistData, config: RunConfig) -> dict:
 
 
 def run_workflow(backend: Backend, data: MnistData, config: RunConfig, out_dir: str,
-                 resume: bool = False, progress: bool = True) -> ResultsStore:
+                 resume: bool = False, progress: bool = True, force: bool = False) -> ResultsStore:
     """Run the chapter's steps on ``backend`` and write ``out_dir/results.json``.
 
     Parameters
@@ -126,10 +129,14 @@ def run_workflow(backend: Backend, data: MnistData, config: RunConfig, out_dir: 
     config : RunConfig
     out_dir : str
     resume : bool
-        Skip steps finished by an earlier run in ``out_dir`` (same backend, data and config).
+        Skip steps finished by an earlier run in ``out_dir`` (same backend, data and
+        config; the steps may differ, and both sets end up recorded).
     progress : bool
         Print a line per step on stderr and, when stderr is a terminal, the
         running step's stage and elapsed time (:class:`Progress`).
+    force : bool
+        Replace an earlier run in ``out_dir``; without it (or ``resume``) a
+        folder holding one is refused, so two runs' files never mix.
 
     Returns
     -------
@@ -138,12 +145,23 @@ def run_workflow(backend: Backend, data: MnistData, config: RunConfig, out_dir: 
     Raises
     ------
     GpuclfError
-        Bad options, or a step that ran out of device memory (naming the step
-        and the option to lower).
+        Bad options, data a step cannot run on (before anything is written),
+        another run writing to ``out_dir``, a file that cannot be written, or
+        a step that ran out of device memory (naming the step and the option to lower).
     """
     steps = select_steps(config.steps)
-    check_writable(out_dir)
-    store = ResultsStore(out_dir, run_header(backend, data, config), resume=resume)
+    check_preconditions(steps, data, config)
+    with lock_output(out_dir):
+        store = ResultsStore(out_dir, run_header(backend, data, config), resume=resume, force=force)
+        # Kernel compilation is the user's time too, but not the step's: recorded apart.
+        warm = warm_up(backend, [s for s in steps if s not in store.finished], config)
+        if warm is not None:
+            store.doc["warmup"] = warm
+        return _run_steps(backend, data, config, steps, store, progress)
+
+
+def _run_steps(backend: Backend, data: MnistData, config: RunConfig, steps: list, store: ResultsStore,
+               progress: bool) -> ResultsStore:
     bar = Progress(len(steps), enabled=progress)
     ctx = Context(backend, data, config, results=dict(store.finished), on_progress=bar.stage)
     for step in steps:
@@ -164,9 +182,9 @@ def run_workflow(backend: Backend, data: MnistData, config: RunConfig, out_dir: 
                 backend.synchronize()
         except BaseException as exc:
             bar.fail()
-            if type(exc).__name__ == "OutOfMemoryError":
-                raise GpuclfError(f"step {step} ran out of GPU memory ({exc}); lower --max-gpu-memory so "
-                                  "kernels work in smaller chunks, or use --train-size") from None
+            if backend.out_of_memory(exc):  # CuPy's pool and RMM report it differently
+                raise GpuclfError(f"step {step} ran out of GPU memory ({str(exc).splitlines()[0]}); lower "
+                                  "--max-gpu-memory so kernels work in smaller chunks, or use --train-size") from None
             raise
         seconds = time.perf_counter() - t0
         bar.finish(seconds)

@@ -131,7 +131,7 @@ def test_resume_refuses_other_seed(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["run", *QUICK, "--steps", "data", "--out", str(out)]) == 0
     code = main(["run", *QUICK, "--steps", "data", "--out", str(out), "--resume", "--seed", "7"])
-    assert_one_line_error(code, capsys.readouterr().err, "different config")
+    assert_one_line_error(code, capsys.readouterr().err, "--seed 7 contradicts the run recorded in")
 
 
 def test_info_reports_versions_and_backends():

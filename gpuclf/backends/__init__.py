@@ -56,7 +56,8 @@ def resolve_backend_name(name: str | None = None) -> tuple[str, str]:
         ok, reason = GpuBackend.availability()
         return ("gpu", f"auto ({origin}): {reason}") if ok else ("cpu", f"auto ({origin}): {reason}")
     if name not in _REGISTRY:
-        raise GpuclfError(f"unknown backend {name!r}; choose one of auto, {', '.join(_REGISTRY)}")
+        given = f"${ENV_VAR}={name}" if origin != "requested" else repr(name)
+        raise GpuclfError(f"unknown backend {given}; choose one of auto, {', '.join(_REGISTRY)}")
     return name, origin
 
 
@@ -75,11 +76,13 @@ def get_backend(name: str | None = None, **options) -> Backend:
     GpuclfError
         When the name is unknown or the backend cannot run here (with what to install).
     """
-    name, _ = resolve_backend_name(name)
+    name, origin = resolve_backend_name(name)
     cls = _REGISTRY[name]
     ok, reason = cls.availability()
     if not ok:
-        raise GpuclfError(f"--backend {name} is not available: {reason}")
+        # Name what chose the backend: the option, or the variable (set perhaps long ago).
+        given = f"${ENV_VAR}={name}" if origin == f"${ENV_VAR}" else f"--backend {name}"
+        raise GpuclfError(f"{given} is not available: {reason}")
     import inspect
 
     accepted = inspect.signature(cls.__init__).parameters

@@ -1,0 +1,223 @@
+"""Every command-line option's type and range, checked in one place before any work.
+
+Each option of ``gpuclf run | bench | demo`` is declared with a checker
+(:class:`Int`, :class:`Floats`, :class:`Names`, :class:`Size`, :class:`Text`).
+argparse calls the checker on the text typed, so a bad value stops the
+command before data is loaded or a folder is created, with one line naming
+the option and the allowed range (``argument --seed: must be an integer from
+0 to 4294967295, got -1``). The environment variables that stand in for
+options are checked where they are read, and their errors name the variable
+(``$GPUCLF_BACKEND=gpu is not available``, ``$GPUCLF_MNIST file ... does not exist``).
+
+The options that change a figure map to :class:`~gpuclf.workflow.RunConfig`
+fields (:data:`CONFIG_OPTIONS`); their parser default is ``None`` so that
+``--resume`` can tell an option the user gave from one left out, and take the
+latter from the run recorded in ``--out`` (:func:`resumed_config`).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+
+from .errors import GpuclfError
+
+#: scikit-learn's bound on ``random_state`` (NumPy's legacy seed is 32-bit).
+MAX_SEED = 2**32 - 1
+
+
+class Int:
+    """An integer in ``[lo, hi]``, or one of ``also`` (e.g. ``-1`` for "all cores").
+
+    Parameters
+    ----------
+    lo, hi : int, optional
+        Inclusive bounds; None means unbounded.
+    also : dict of int to str, optional
+        Values allowed outside the range, with what they mean.
+    """
+
+    def __init__(self, lo: int | None = None, hi: int | None = None, also: dict | None = None):
+        self.lo, self.hi, self.also = lo, hi, also or {}
+
+    def describe(self) -> str:
+        if self.lo is not None and self.hi is not None:
+            text = f"an integer from {self.lo} to {self.hi}"
+        elif self.lo is not None:
+            text = f"an integer >= {self.lo}"
+        else:
+            text = "an integer"
+        return text + "".join(f", or {v} ({meaning})" for v, meaning in self.also.items())
+
+    def __call__(self, text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {self.describe()}, got {text!r}") from None
+        in_range = (self.lo is None or value >= self.lo) and (self.hi is None or value <= self.hi)
+        if not in_range and value not in self.also:
+            raise argparse.ArgumentTypeError(f"must be {self.describe()}, got {value}")
+        return value
+
+
+class Floats:
+    """A non-empty comma-separated list of finite numbers (``0,3000,8000``)."""
+
+    def __call__(self, text: str) -> tuple[float, ...]:
+        parts = [v.strip() for v in text.split(",") if v.strip()]
+        if not parts:
+            raise argparse.ArgumentTypeError("must list at least one number, e.g. 0,3000,8000")
+        try:
+            values = tuple(float(v) for v in parts)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
+        bad = [p for p, v in zip(parts, values) if not math.isfinite(v)]
+        if bad:
+            raise argparse.ArgumentTypeError(f"must be finite numbers, got {', '.join(bad)}")
+        return values
+
+
+class Names:
+    """A non-empty comma-separated list of names from ``choices()`` (looked up when parsing)."""
+
+    def __init__(self, choices, what: str):
+        self.choices, self.what = choices, what
+
+    def __call__(self, text: str) -> list[str]:
+        names = [v.strip() for v in text.split(",") if v.strip()]
+        allowed = list(self.choices())
+        if not names:
+            raise argparse.ArgumentTypeError(f"must name at least one {self.what}; choose from {', '.join(allowed)}")
+        unknown = [n for n in names if n not in allowed]
+        if unknown:
+            raise argparse.ArgumentTypeError(f"unknown {self.what}(s) {', '.join(unknown)}; "
+                                             f"choose from {', '.join(allowed)}")
+        return list(dict.fromkeys(names))
+
+
+class Choice:
+    """One name from ``choices()`` (looked up when parsing)."""
+
+    def __init__(self, choices, what: str):
+        self.choices, self.what = choices, what
+
+    def __call__(self, text: str) -> str:
+        allowed = list(self.choices())
+        if text.strip() not in allowed:
+            raise argparse.ArgumentTypeError(f"unknown {self.what} {text!r}; choose one of {', '.join(allowed)}")
+        return text.strip()
+
+
+class Size:
+    """A positive number of bytes: ``4GB``, ``512MiB``, ``1e9``."""
+
+    UNITS = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+
+    def __call__(self, text: str) -> int:
+        t = text.strip().lower().removesuffix("b").removesuffix("i")
+        scale = self.UNITS.get(t[-1:], 1)
+        try:
+            value = float(t[:-1] if scale > 1 else t) * scale
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 4GB or 512MiB") from None
+        if not (math.isfinite(value) and value >= 1):
+            raise argparse.ArgumentTypeError(f"must be a positive finite size such as 4GB, got {text!r}")
+        return int(value)
+
+
+class Text:
+    """A non-empty string (a path or a name)."""
+
+    def __call__(self, text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError("must not be empty")
+        return text
+
+
+def _step_names():
+    from .workflow import STEPS
+
+    return STEPS
+
+
+def _backend_names():
+    from .backends import backend_names
+
+    return backend_names()
+
+
+SEED = Int(0, MAX_SEED)
+ROWS = Int(1)
+JOBS = Int(1, also={-1: "all cores"})
+DEVICE = Int(0)
+THRESHOLDS = Floats()
+STEP_LIST = Names(_step_names, "step")
+BACKEND = Choice(lambda: ["auto", *_backend_names()], "backend")
+BACKEND_LIST = Names(_backend_names, "backend")
+
+#: ``gpuclf run`` options that change a figure: parser dest -> (RunConfig field, checker).
+CONFIG_OPTIONS = {"steps": ("steps", STEP_LIST), "train_size": ("train_size", ROWS),
+                  "test_size": ("test_size", ROWS), "seed": ("random_state", SEED),
+                  "thresholds": ("thresholds", THRESHOLDS), "n_estimators": ("n_estimators", ROWS),
+                  "sgd_max_iter": ("sklearn_sgd_max_iter", ROWS)}
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def config_kwargs(args, recorded: dict | None = None) -> dict:
+    """RunConfig keyword arguments from parsed ``run`` options, over a recorded run's config.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options; ``None`` means not given.
+    recorded : dict, optional
+        ``config`` of the run in ``--out`` being resumed: options left out take
+        its values (checked as if typed); options given must agree with it,
+        except ``--steps``, which may add steps.
+
+    Raises
+    ------
+    GpuclfError
+        An option that contradicts the recorded run, naming both values, or a
+        recorded value no option would accept.
+    """
+    kwargs = {}
+    for dest, (name, check) in CONFIG_OPTIONS.items():
+        given = getattr(args, dest, None)
+        if recorded is not None and recorded.get(name) is not None:
+            kept = _recorded(recorded[name], check, dest, args.out)
+            if given is None:
+                given = kept
+            elif dest != "steps" and _comparable(given) != _comparable(kept):
+                raise GpuclfError(f"{_flag(dest)} {_shown(given)} contradicts the run recorded in {args.out} "
+                                  f"({_flag(dest)} {_shown(kept)}); leave it out to continue that run, "
+                                  "or use another --out")
+        if given is not None:
+            kwargs[name] = tuple(given) if dest == "thresholds" else given
+    return kwargs
+
+
+def _recorded(value, check, dest: str, out: str):
+    """A value from a recorded config, through the option's own checker."""
+    if isinstance(value, list) and not value:
+        return []
+    text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+    try:
+        if isinstance(value, bool):
+            raise argparse.ArgumentTypeError(f"got {value}")
+        return check(text)
+    except argparse.ArgumentTypeError as exc:
+        raise GpuclfError(f"--resume: the run recorded in {out} has an invalid {_flag(dest)} ({exc}); "
+                          "delete its results.json, or run with --force to start afresh") from None
+
+
+def _comparable(value):
+    return [float(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+
+def _shown(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+    return str(value)

@@ -1,0 +1,108 @@
+"""What each workflow step needs from the data, declared beside the step.
+
+A step is decorated with the checks it needs (``@needs(fives_and_others(folds=True))``);
+:func:`check_needs` runs them all before the first step, on the host labels,
+so every backend refuses the same data with the same line, naming the step
+and what the data lacks, instead of scikit-learn's traceback on one backend
+and a fold error on another.
+
+Each check is ``check(data, config) -> str | None``: None when the step can
+run, else what it needs and what the data has.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import GpuclfError
+
+#: scikit-learn's KNeighborsClassifier default, which the chapter uses.
+KNN_NEIGHBORS = 5
+
+
+def needs(*checks):
+    """Decorator: declare the checks a step's data must pass (see :func:`check_needs`)."""
+    def mark(step):
+        step.needs = checks
+        return step
+    return mark
+
+
+def _rows(data, config, rows_of: str | None) -> int:
+    """Training rows a step uses: all, or the first ``config.<rows_of>`` (the book's slices)."""
+    n = len(data.y_train)
+    return n if rows_of is None else min(getattr(config, rows_of), n)
+
+
+def _where(n: int, data) -> str:
+    return "the training set" if n == len(data.y_train) else f"the first {n} training rows"
+
+
+def fives_and_others(folds: bool):
+    """The 5-detector's two classes: 5s and other digits, each at least ``cv`` times for CV."""
+    def check(data, config):
+        n5 = int(np.count_nonzero(data.y_train == 5))
+        others = len(data.y_train) - n5
+        k = config.cv if folds else 1
+        if min(n5, others) >= k:
+            return None
+        purpose = f"for its {k}-fold cross-validation" if folds else "to train a 5-detector"
+        return f"at least {k} images of 5s and {k} of other digits {purpose}; the training set has {n5} 5s " \
+               f"and {others} others"
+    return check
+
+
+def two_digits(rows_of: str | None = None):
+    """A multiclass model needs at least two digits among the rows it trains on."""
+    def check(data, config):
+        n = _rows(data, config, rows_of)
+        found = np.unique(data.y_train[:n])
+        if found.size >= 2:
+            return None
+        return f"at least 2 different digits in {_where(n, data)}; they are all {int(found[0])}s"
+    return check
+
+
+def digits_per_fold(folds_of: str = "cv", rows_of: str | None = None):
+    """Stratified folds need every digit present at least once per fold."""
+    def check(data, config):
+        k, n = getattr(config, folds_of), _rows(data, config, rows_of)
+        counts = np.bincount(data.y_train[:n], minlength=10)
+        rare = [d for d in range(10) if 0 < counts[d] < k]
+        if not rare:
+            return None
+        d = rare[0]
+        return f"at least {k} images of each digit in {_where(n, data)} for its {k}-fold cross-validation; " \
+               f"digit {d} has {counts[d]}"
+    return check
+
+
+def neighbors(n_neighbors: int, folds_of: str | None = None, rows_of: str | None = None):
+    """KNN needs ``n_neighbors`` rows to fit on: in the data, or in each CV training fold."""
+    def check(data, config):
+        n = _rows(data, config, rows_of)
+        k = getattr(config, folds_of) if folds_of else None
+        fit_rows = n - math.ceil(n / k) if k else n  # the smallest training fold
+        if fit_rows >= n_neighbors:
+            return None
+        where = f"each training fold of its {k}-fold cross-validation" if k else "its training rows"
+        return f"at least {n_neighbors} rows in {where} for {n_neighbors}-nearest-neighbours; " \
+               f"{_where(n, data)} gives {fit_rows}"
+    return check
+
+
+def check_needs(steps: dict, data, config) -> None:
+    """Run the declared checks of ``steps`` (name -> step function) on ``data``.
+
+    Raises
+    ------
+    GpuclfError
+        For the first step whose data falls short, naming the step and what it lacks.
+    """
+    for name, step in steps.items():
+        for check in getattr(step, "needs", ()):
+            lack = check(data, config)
+            if lack:
+                raise GpuclfError(f"step {name} cannot run on this data: it needs {lack}; use more rows "
+                                  "(--train-size), other data, or leave the step out of --steps")
