@@ -212,7 +212,7 @@ class ndarray(NDArrayOperatorsMixin):
             elif not (name in _FREE_METHODS or (name == "astype" and np.dtype(args[0]) == self.dtype
                                                  and kwargs.get("copy") is False)):
                 _launch(name, (self, *args))
-            return _wrap(method(*_unwrap(args), **_unwrap(kwargs)))
+            return _wrap_result(method(*_unwrap(args), **_unwrap(kwargs)), (self,))
 
         return call
 
@@ -300,6 +300,16 @@ def _wrap(x):
     if isinstance(x, list):
         return [_wrap(v) for v in x]
     return x
+
+
+def _wrap_result(result, inputs):
+    """``_wrap``, except that an input returned as is (``astype(same dtype, copy=False)``,
+    ``ascontiguousarray`` of a contiguous array) is that same device array, as in CuPy:
+    wrapping its buffer again would count a second allocation in the pool."""
+    for x in inputs:
+        if isinstance(x, ndarray) and result is x._a:
+            return x
+    return _wrap(result)
 
 
 def asarray(a, dtype=None, order=None, *, copy=None, blocking=False):
@@ -533,7 +543,7 @@ def _function(name, numpy_function):
             _sync()
         elif name not in _FREE_FUNCTIONS:
             _launch(name, args)
-        return _wrap(numpy_function(*_unwrap(args), **_unwrap(kwargs)))
+        return _wrap_result(numpy_function(*_unwrap(args), **_unwrap(kwargs)), args)
 
     call.__name__ = name
     return call

@@ -108,22 +108,35 @@ def test_report_says_where_steps_ran(both):
     assert memory["multilabel"]["device_peak_bytes"] >= 4000 * 784 * 4
 
 
-def test_capped_memory_pool_gives_identical_knn(cupy, sample_mnist):
-    """A 64 MiB pool forces small chunks; predictions must not change."""
+def test_capped_memory_pool_gives_identical_knn(cupy, sample_mnist, monkeypatch):
+    """A 64 MiB pool cannot hold the training set's 4,000 x 4,000 float32 distances (61 MiB) beside it:
+    the search must run in chunks within the cap, and predictions must not change."""
+    from gpuclf.kernels import neighbors as nb
+
     pool = cupy.get_default_memory_pool()
     d = sample_mnist
+    n = len(d.y_train)
+    chunks = []
+    real = nb._smallest_k
+    monkeypatch.setattr(nb, "_smallest_k", lambda d2, k: chunks.append(d2.shape[0]) or real(d2, k))
+
+    def predict_train(backend):
+        X = backend.asarray(d.X_train, backend.feature_dtype)
+        knn = backend.estimator("knn", n_neighbors=4, weights="distance").fit(X, backend.asarray(d.y_train))
+        return backend.to_host(knn.predict(X))  # n queries against n rows
+
     free = get_backend("gpu")
-    want = free.to_host(free.estimator("knn", n_neighbors=4, weights="distance")
-                        .fit(free.asarray(d.X_train, free.feature_dtype), free.asarray(d.y_train))
-                        .predict(free.asarray(d.X_test, free.feature_dtype)))
+    want = predict_train(free)
+    assert chunks == [n]  # without a cap the distances fit in one chunk
+    chunks.clear()
     try:
         capped = get_backend("gpu", max_gpu_memory=64 * 2**20)
         assert capped.memory_budget() <= 32 * 2**20 < free.memory_budget()
-        got = capped.to_host(capped.estimator("knn", n_neighbors=4, weights="distance")
-                             .fit(capped.asarray(d.X_train, capped.feature_dtype), capped.asarray(d.y_train))
-                             .predict(capped.asarray(d.X_test, capped.feature_dtype)))
+        got = predict_train(capped)
     finally:
         pool.set_limit(size=0)
+    assert len(chunks) > 1 and sum(chunks) == n
+    assert max(chunks) * n * 4 <= 32 * 2**20  # each chunk's float32 distances within the budget
     np.testing.assert_array_equal(got, want)
 
 
