@@ -1,0 +1,121 @@
+"""Mutation testing of gpuclf's core with mutmut, one module at a time.
+
+Usage (from the repository root, after ``pip install -e '.[test,mutation]'``)::
+
+    python tools/mutation.py --quick            # a few minutes: the chunking, scoring and metric kernels
+    python tools/mutation.py                    # kernels, estimators, results.py, workflow.py (about an hour on 2 cores)
+    python tools/mutation.py --module kernels   # one module
+
+Each module runs in its own copy of the working tree under ``build/mutation/<module>`` (mutmut writes
+its mutants next to the sources, so the checkout itself is never touched), with only the test files that
+exercise it, under ``nice -n 19`` and with real MNIST hidden (``GPUCLF_MNIST`` unset): the score is what CI
+can see. Survivors are listed per module; ``docs/testing.md`` records the last measured run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# module -> (source globs mutmut may mutate, test files run against each mutant)
+MODULES = {
+    "kernels": (["gpuclf/kernels/*"],
+                ["tests/test_kernels_folds.py", "tests/test_kernels_linear.py", "tests/test_kernels_metrics.py",
+                 "tests/test_kernels_neighbors.py", "tests/test_kernels_preprocessing.py", "tests/test_sgd_step.py",
+                 "tests/test_behaviours.py", "tests/test_knn_memory.py", "tests/test_kernels_contract.py"]),
+    "estimators": (["gpuclf/estimators/*"],
+                   ["tests/test_estimators_dummy.py", "tests/test_estimators_errors.py",
+                    "tests/test_estimators_multiclass.py", "tests/test_estimators_neighbors.py",
+                    "tests/test_kernels_linear.py", "tests/test_behaviours.py"]),
+    "results": (["gpuclf/results.py"],
+                ["tests/test_results_atomic.py", "tests/test_reliability.py", "tests/test_report.py",
+                 "tests/test_compare.py"]),
+    "workflow": (["gpuclf/workflow.py"],
+                 ["tests/test_behaviours.py", "tests/test_tradeoff.py", "tests/test_progress.py",
+                  "tests/test_reliability.py"]),
+}
+# --quick: small, central kernels whose mutants run in a few minutes.
+QUICK = {"kernels": ["gpuclf/kernels/chunking.py", "gpuclf/kernels/scoring.py", "gpuclf/kernels/metrics.py"]}
+
+
+def tracked_files() -> list[str]:
+    """Files a fresh clone would have, plus new files not yet committed (never ignored ones)."""
+    out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout
+    return [p for p in out.splitlines() if p and (ROOT / p).is_file()]
+
+
+def prepare(workdir: Path, only: list[str], tests: list[str], workers: int) -> None:
+    """Copy the tree into ``workdir`` and write the mutmut section for this module."""
+    # mutants/ (mutmut's results) is kept: a rerun only re-tests what changed; --fresh starts over.
+    for rel in tracked_files():
+        dst = workdir / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, dst)
+    tests = [t for t in tests if (workdir / t).is_file()]
+    lines = ["[mutmut]", "source_paths = gpuclf", "only_mutate ="]
+    lines += [f"    {g}" for g in only]
+    lines += ["pytest_add_cli_args_test_selection ="] + [f"    {t}" for t in tests]
+    # -x: one failing test kills the mutant; no cache dir shared between mutants.
+    lines += ["pytest_add_cli_args =", "    -x", "    -q", "    -p", "    no:cacheprovider"]
+    lines += ["use_git_change_detection = false", "track_dependencies = false"]
+    # mutmut reads setup.cfg only when pyproject.toml has no [tool.mutmut]: ours has none.
+    (workdir / "setup.cfg").write_text("\n".join(lines) + "\n")
+
+
+def run_module(name: str, only: list[str], tests: list[str], workers: int, fresh: bool = False) -> dict:
+    workdir = ROOT / "build" / "mutation" / name
+    if fresh and workdir.exists():
+        shutil.rmtree(workdir)
+    prepare(workdir, only, tests, workers)
+    env = {k: v for k, v in os.environ.items() if k != "GPUCLF_MNIST"}
+    env["PYTHONHASHSEED"] = "0"
+    cmd = ["nice", "-n", "19", sys.executable, "-m", "mutmut", "run", "--max-children", str(workers)]
+    print(f"== {name}: mutating {' '.join(only)} against {len(tests)} test files", flush=True)
+    subprocess.run(cmd, cwd=workdir, env=env, check=False)
+    subprocess.run([sys.executable, "-m", "mutmut", "export-cicd-stats"], cwd=workdir, env=env,
+                   check=False, capture_output=True)
+    stats_file = workdir / "mutants" / "mutmut-cicd-stats.json"
+    stats = json.loads(stats_file.read_text()) if stats_file.is_file() else {}
+    res = subprocess.run([sys.executable, "-m", "mutmut", "results"], cwd=workdir, env=env,
+                         capture_output=True, text=True, check=False)
+    stats["not_killed"] = [ln.strip() for ln in res.stdout.splitlines() if ln.strip()]
+    return stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="only the small central kernels (minutes)")
+    parser.add_argument("--module", action="append", choices=sorted(MODULES),
+                        help="module(s) to mutate (default: all)")
+    parser.add_argument("--workers", type=int, default=1, help="parallel mutants (default 1: the CPU is shared)")
+    parser.add_argument("--fresh", action="store_true", help="forget earlier results in build/mutation")
+    args = parser.parse_args(argv)
+    names = args.module or (sorted(QUICK) if args.quick else list(MODULES))
+    summary = {}
+    for name in names:
+        only, tests = MODULES[name]
+        if args.quick:
+            only = QUICK.get(name, only)
+        summary[name] = run_module(name, only, tests, args.workers, args.fresh)
+    print("\n== mutation score (killed / total; survivors need a test or an equivalence note in docs/testing.md)")
+    for name, s in summary.items():
+        total = s.get("total", 0)
+        print(f"{name}: {s.get('killed', 0)} / {total} killed, {s.get('survived', 0)} survived, "
+              f"{s.get('no_tests', 0)} no tests, {s.get('timeout', 0)} timeout, {s.get('suspicious', 0)} suspicious")
+        for line in s["not_killed"]:
+            print("   ", line)
+    out = ROOT / "build" / "mutation" / "summary.json"
+    out.write_text(json.dumps(summary, indent=2))
+    print(f"summary written to {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
