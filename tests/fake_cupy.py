@@ -521,7 +521,8 @@ _machine = {"devices": 1, "driver": 13000, "runtime": 13000, "current": 0, "erro
 
 
 def _device_count() -> int:
-    if _machine["driver"] < _machine["runtime"]:
+    # CUDA's minor-version compatibility: an older driver of the same major version runs.
+    if _machine["driver"] // 1000 < _machine["runtime"] // 1000:
         # What CuPy reports with no driver, or too old a one.
         raise CUDARuntimeError("cudaErrorInsufficientDriver: CUDA driver version is insufficient for "
                                "CUDA runtime version")

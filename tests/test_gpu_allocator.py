@@ -147,6 +147,11 @@ def test_availability_says_what_is_wrong_in_one_line(machine, expected):
             get_backend("gpu")
 
 
+def test_an_older_driver_of_the_same_major_version_is_fine():
+    with fake_cupy.installed(driver=12020, runtime=12090):
+        assert probes.cupy_status()[0]
+
+
 def test_device_option_is_checked_and_used(cupy, monkeypatch):
     with pytest.raises(GpuclfError, match="--device 3 does not exist: CUDA shows 1 device"):
         get_backend("gpu", device=3)

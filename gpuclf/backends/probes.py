@@ -20,8 +20,8 @@ import numpy as np
 #: gpuclf is not on PyPI: the extras install from a checkout.
 GPU_INSTALL = "pip install -e '.[gpu-cu12]' (CUDA 12 driver) or -e '.[gpu-cu13]' (CUDA 13), in a gpuclf checkout"
 CPU_INSTEAD = "use --backend cpu (scikit-learn) or --backend numpy instead"
-#: CuPy distributions and the toolkit extra each needs for NVRTC, headers and cuBLAS.
-CUPY_WHEELS = {"cupy-cuda12x": 12, "cupy-cuda13x": 13}
+#: CuPy's pip wheels; each has a ``[ctk]`` extra with NVRTC, the CUDA headers and cuBLAS.
+CUPY_WHEELS = ("cupy-cuda12x", "cupy-cuda13x")
 
 
 def cupy_wheel() -> str | None:
@@ -40,7 +40,7 @@ def cupy_wheel() -> str | None:
 def ctk_hint() -> str:
     """The pip command that adds the CUDA toolkit pieces CuPy compiles and multiplies with."""
     wheel = cupy_wheel()
-    names = [wheel] if wheel else list(CUPY_WHEELS)
+    names = [wheel] if wheel else CUPY_WHEELS
     return " or ".join(f"pip install '{name}[ctk]'" for name in names)
 
 
@@ -50,11 +50,13 @@ def _cuda_version(code: int) -> str:
 
 
 def _driver_problem(cupy) -> str | None:
-    """Why CUDA cannot start, from the driver and runtime versions, or None.
+    """Why CUDA could not start, from the driver and runtime versions, or None when they fit.
 
     ``cudaDriverGetVersion`` reports 0 where no driver is loaded; CuPy then
     raises "CUDA driver version is insufficient", which reads as "update
-    your driver" to someone who has none.
+    your driver" to someone who has none. Within one major version an older
+    driver runs a newer runtime (CUDA's minor-version compatibility), so
+    only a smaller major version is a mismatch.
     """
     runtime = cupy.cuda.runtime
     try:
@@ -68,7 +70,7 @@ def _driver_problem(cupy) -> str | None:
     if found == 0:
         return f"no NVIDIA driver found (CuPy {cupy.__version__} needs one for CUDA " \
                f"{_cuda_version(needed) if needed else '12 or 13'}); {CPU_INSTEAD}"
-    if needed and found < needed:
+    if needed and found // 1000 < needed // 1000:
         return (f"the NVIDIA driver supports CUDA {_cuda_version(found)} but CuPy {cupy.__version__} needs "
                 f"CUDA {_cuda_version(needed)}: update the driver, or install the CuPy for your driver "
                 f"({GPU_INSTALL}); {CPU_INSTEAD}")
@@ -134,13 +136,11 @@ def _probe_cupy(device: int) -> tuple[bool, str]:
         import cupy
     except ImportError:
         return False, f"the gpu backend needs CuPy, which is not installed: {GPU_INSTALL}"
-    problem = _driver_problem(cupy)
-    if problem:
-        return False, problem
     try:
         n = int(cupy.cuda.runtime.getDeviceCount())
-    except Exception as exc:  # noqa: BLE001 - CUDARuntimeError
-        return False, f"CuPy {cupy.__version__} cannot use CUDA ({_first_line(exc)}); {CPU_INSTEAD}"
+    except Exception as exc:  # noqa: BLE001 - CUDARuntimeError, worded for the driver, if any
+        return False, _driver_problem(cupy) or \
+            f"CuPy {cupy.__version__} cannot use CUDA ({_first_line(exc)}); {CPU_INSTEAD}"
     if n == 0:
         return False, f"CuPy is installed but no CUDA device was found{visible_devices_note()}; {CPU_INSTEAD}"
     if not 0 <= device < n:
