@@ -150,7 +150,8 @@ def roc_auc_score(y_true, y_score) -> float:
     """
     xp = get_namespace(y_true, y_score)
     fpr, tpr, _ = roc_curve(y_true, y_score)
-    # Same expression as numpy.trapezoid, so the sum rounds identically.
+    # numpy.trapezoid's expression: on NumPy the sum rounds identically to
+    # scikit-learn's; CuPy's parallel sum adds in another order (last-bit differences).
     return float(xp.sum(xp.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0))
 
 
