@@ -102,7 +102,9 @@ def test_cli_compare_and_refusals(runs, tmp_path, capsys):
     assert main(["compare", runs["cpu"], "--out", str(tmp_path / "x")]) == 2
     assert "at least two run folders" in capsys.readouterr().err
     assert main(["compare", runs["cpu"], str(tmp_path / "nothing"), "--out", str(tmp_path / "x")]) == 2
-    assert "results.json is missing" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("gpuclf: error: cannot compare runs: ") and "nothing/results.json" in err
+    assert err.count("\n") == 1
 
 
 def test_different_steps_compare_the_common_ones(runs, tmp_path):
