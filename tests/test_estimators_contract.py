@@ -1,0 +1,92 @@
+"""Estimator contracts that mutation testing found unchecked (see docs/testing.md).
+
+Messages that name the estimator at fault, scikit-learn's tags compared with scikit-learn's own
+estimators, sample weights in ``score``, and multi-output KNN labels of every kind (strings, wide integers, booleans).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.dummy import DummyClassifier as SkDummy
+from sklearn.neighbors import KNeighborsClassifier as SkKNN
+from sklearn.preprocessing import StandardScaler as SkScaler
+
+from gpuclf.errors import InputError
+from gpuclf.estimators import (DummyClassifier, KNeighborsClassifier, OneVsOneClassifier, OneVsRestClassifier,
+                               SGDClassifier, StandardScaler)
+
+X = np.random.default_rng(0).random((12, 3))
+Y = np.tile([0, 1, 2], 4)
+
+
+def _classifiers():
+    return [DummyClassifier(), KNeighborsClassifier(n_neighbors=3), SGDClassifier(random_state=0),
+            OneVsOneClassifier(SGDClassifier(random_state=0)), OneVsRestClassifier(SGDClassifier(random_state=0))]
+
+
+@pytest.mark.parametrize("est", _classifiers(), ids=lambda e: type(e).__name__)
+def test_missing_y_names_the_estimator(est):
+    with pytest.raises(InputError, match=f"^This {type(est).__name__} estimator requires y to be passed"):
+        est.fit(X, None)
+
+
+@pytest.mark.parametrize("est", _classifiers(), ids=lambda e: type(e).__name__)
+def test_non_finite_labels_name_the_estimator(est):
+    y = Y.astype(float)
+    y[3] = np.nan
+    with pytest.raises(InputError, match=f"^Input y contains NaN or infinity; {type(est).__name__} needs"):
+        est.fit(X, y)
+
+
+@pytest.mark.parametrize("est", [SGDClassifier(random_state=0), OneVsOneClassifier(SGDClassifier()), OneVsRestClassifier(SGDClassifier())],
+                         ids=lambda e: type(e).__name__)
+def test_single_class_names_the_estimator(est):
+    with pytest.raises(ValueError, match=f"{type(est).__name__}|only one class"):
+        est.fit(X, np.zeros(len(X), dtype=int))
+
+
+@pytest.mark.parametrize("est", _classifiers() + [StandardScaler()], ids=lambda e: type(e).__name__)
+def test_feature_count_mismatch_names_the_estimator(est):
+    est.fit(X, Y) if not isinstance(est, StandardScaler) else est.fit(X)
+    method = est.transform if isinstance(est, StandardScaler) else est.predict
+    if isinstance(est, DummyClassifier):
+        pytest.skip("DummyClassifier ignores X's values, as scikit-learn's")
+    with pytest.raises(ValueError, match=f"X has 2 features, but {type(est).__name__} is expecting 3 features"):
+        method(X[:, :2])
+
+
+def test_dummy_tags_are_sklearn_s():
+    ours, theirs = DummyClassifier().__sklearn_tags__(), SkDummy().__sklearn_tags__()
+    assert ours.input_tags.sparse == theirs.input_tags.sparse is True
+    # X's values are never read: NaN is accepted, as scikit-learn's dummy accepts it (it validates nothing).
+    assert ours.input_tags.allow_nan is True
+    X_nan = np.where(X > 0.5, np.nan, X)
+    np.testing.assert_array_equal(DummyClassifier().fit(X_nan, Y).predict(X_nan), SkDummy().fit(X_nan, Y).predict(X_nan))
+    assert ours.classifier_tags.poor_score == theirs.classifier_tags.poor_score is True
+    assert ours.no_validation == theirs.no_validation is True
+
+
+def test_scaler_tags_are_sklearn_s():
+    ours, theirs = StandardScaler().__sklearn_tags__(), SkScaler().__sklearn_tags__()
+    assert ours.transformer_tags.preserves_dtype == theirs.transformer_tags.preserves_dtype == ["float64", "float32"]
+
+
+def test_dummy_score_uses_sample_weight():
+    y = np.array([0, 0, 0, 1, 1, 2])
+    w = np.array([0.1, 0.1, 0.1, 5.0, 5.0, 1.0])
+    ours = DummyClassifier().fit(X[:6], y)
+    ref = SkDummy().fit(X[:6], y)
+    assert ours.score(X[:6], y, sample_weight=w) == pytest.approx(ref.score(X[:6], y, sample_weight=w))
+    assert ours.score(X[:6], y, sample_weight=w) != pytest.approx(ours.score(X[:6], y))
+    assert ours.score(None, y) == pytest.approx(ref.score(None, y))
+
+
+@pytest.mark.parametrize("labels", [np.array(["a", "b", "c"]), np.array([-300, 7, 40000], dtype=np.int32),
+                                    np.array([False, True, True])])
+def test_multioutput_knn_labels_of_every_kind(labels):
+    rng = np.random.default_rng(1)
+    Xm = rng.random((60, 4))
+    Ym = labels[rng.integers(0, 3, (60, 5))]
+    query = rng.random((20, 4))
+    got = KNeighborsClassifier(n_neighbors=3).fit(Xm, Ym).predict(query)
+    np.testing.assert_array_equal(got, SkKNN(n_neighbors=3).fit(Xm, Ym).predict(query))
