@@ -82,7 +82,7 @@ def test_ctrl_c_at_the_terminal_leaves_no_traceback(tmp_path):
     cmd = [sys.executable, "-m", "gpuclf", "bench", "--backends", "cpu", "--data", "sample", "--out", str(tmp_path)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             cwd=ROOT)
-    time.sleep(2.0)
+    time.sleep(3.0)  # past interpreter start-up: loading the data or starting the suite
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
