@@ -20,8 +20,10 @@ from .results import atomic_write
 from .workflow import STEPS
 
 COMPARE_HTML, COMPARE_MD = "compare.html", "compare.md"
-#: What must be equal for two runs to be comparable (``steps`` aside).
+#: What must be equal for two runs to be comparable (``steps`` aside); the
+#: data's content fingerprint too, where both runs recorded one.
 SAME = ("data_source", "n_train", "n_test")
+FINGERPRINT = "data_fingerprint"
 
 
 def check_comparable(docs: list[dict], dirs: list[str]) -> None:
@@ -35,6 +37,8 @@ def check_comparable(docs: list[dict], dirs: list[str]) -> None:
     ref = docs[0]
     for doc, folder in zip(docs[1:], dirs[1:]):
         differ = [(k, ref.get(k), doc.get(k)) for k in SAME if ref.get(k) != doc.get(k)]
+        if FINGERPRINT in ref and FINGERPRINT in doc and ref[FINGERPRINT] != doc[FINGERPRINT]:
+            differ.append(("data content", ref[FINGERPRINT], doc[FINGERPRINT]))
         a = {k: v for k, v in ref.get("config", {}).items() if k != "steps"}
         b = {k: v for k, v in doc.get("config", {}).items() if k != "steps"}
         differ += [(f"option {k}", a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]

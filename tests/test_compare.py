@@ -98,6 +98,12 @@ def test_cli_compare_and_refusals(runs, tmp_path, capsys):
     (other / "results.json").write_text(json.dumps(doc))
     assert main(["compare", runs["cpu"], str(other), "--out", str(tmp_path / "x")]) == 2
     assert "different n_train (1500 vs 999)" in capsys.readouterr().err
+    # The same names and sizes but other pixels (the recorded content fingerprint): refused.
+    doc = _doc(runs["numpy"])
+    doc["data_fingerprint"] = "blake2b:0000"
+    (other / "results.json").write_text(json.dumps(doc))
+    assert main(["compare", runs["cpu"], str(other), "--out", str(tmp_path / "x")]) == 2
+    assert "different data content" in capsys.readouterr().err
     # One folder, or a folder without results: one line each.
     assert main(["compare", runs["cpu"], "--out", str(tmp_path / "x")]) == 2
     assert "at least two run folders" in capsys.readouterr().err
