@@ -101,13 +101,15 @@ def cmd_run(args) -> int:
                           device=args.device)
     data = _load_data(args, record).subsample(config.train_size, config.test_size)
     check_preconditions(select_steps(config.steps), data, config)
-    with lock_output(args.out):
+    def banner():
         if not args.quiet:
             print(f"gpuclf: backend {backend.name} on {backend.describe()['device']}; data {data.source} "
                   f"({len(data.y_train)} train, {len(data.y_test)} test)", file=sys.stderr)
+
+    with lock_output(args.out):
         try:
             store = run_workflow(backend, data, config, args.out, resume=args.resume, force=args.force,
-                                 progress=not args.quiet)
+                                 progress=not args.quiet, on_start=banner)
         except KeyboardInterrupt:
             print(f"gpuclf: interrupted; finished steps are saved in {args.out}; "
                   "run again with --resume to continue", file=sys.stderr)

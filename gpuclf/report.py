@@ -11,11 +11,11 @@ import base64
 import json
 import os
 
-from .errors import GpuclfError
+from .errors import GpuclfError, file_errors
 from .html_page import esc, page, table
 from .plots import PLOTS, render_png
 from .report_text import TITLES, deviations, headline_rows, step_html, warnings_by_step
-from .results import RESULTS, atomic_write, load_arrays
+from .results import RESULTS, atomic_write, check_record, load_arrays
 from .workflow import STEPS
 
 FIGURES_DIR = "figures"
@@ -28,14 +28,14 @@ def load_results(out_dir: str, what: str = "build a report") -> dict:
     Raises
     ------
     GpuclfError
-        When ``out_dir`` holds no readable ``results.json``.
+        When ``out_dir`` holds no readable ``results.json``, or one not
+        shaped like gpuclf's (:func:`gpuclf.results.check_record`).
     """
     path = os.path.join(out_dir, RESULTS)
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError) as exc:
-        raise GpuclfError(f"cannot {what}: {path} is missing or unreadable ({exc})") from None
+    with file_errors(f"cannot {what}: {path}"):
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    return check_record(doc, path)
 
 
 def run_label(doc: dict) -> str:
@@ -111,13 +111,20 @@ def _draw_plots(out_dir: str, doc: dict, order: list) -> dict:
     """Write every plot whose step (and arrays) exist; returns {step: [figure HTML]}."""
     steps, label = doc.get("steps", {}), run_label(doc)
     fig_dir = os.path.join(out_dir, FIGURES_DIR)
-    os.makedirs(fig_dir, exist_ok=True)
-    shown = {}
+    with file_errors(fig_dir):
+        os.makedirs(fig_dir, exist_ok=True)
+    shown, damaged = {}, set()
     for plot in PLOTS:
         if plot.step == "run":
             ok, arrays = bool(order), {}
         else:
-            arrays = load_arrays(out_dir, plot.step)
+            try:
+                arrays = load_arrays(out_dir, plot.step)
+            except GpuclfError as exc:  # a damaged arrays/<step>.npz: skip its plots, say why once
+                if plot.step not in damaged:
+                    damaged.add(plot.step)
+                    shown.setdefault(plot.step, []).append(f"<p class=note>Plots skipped: {esc(str(exc))}</p>")
+                continue
             ok = plot.step in steps and all(k in arrays for k in plot.needs)
         if not ok:
             continue

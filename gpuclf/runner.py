@@ -118,7 +118,8 @@ def run_header(backend: Backend, data: MnistData, config: RunConfig) -> dict:
 
 
 def run_workflow(backend: Backend, data: MnistData, config: RunConfig, out_dir: str,
-                 resume: bool = False, progress: bool = True, force: bool = False) -> ResultsStore:
+                 resume: bool = False, progress: bool = True, force: bool = False,
+                 on_start=None) -> ResultsStore:
     """Run the chapter's steps on ``backend`` and write ``out_dir/results.json``.
 
     Parameters
@@ -137,6 +138,10 @@ def run_workflow(backend: Backend, data: MnistData, config: RunConfig, out_dir: 
     force : bool
         Replace an earlier run in ``out_dir``; without it (or ``resume``) a
         folder holding one is refused, so two runs' files never mix.
+    on_start : callable, optional
+        Called with no arguments once every check has passed and the folder is
+        ready, before any work (the command line prints its banner then, so a
+        refused run prints only its one error line).
 
     Returns
     -------
@@ -153,6 +158,8 @@ def run_workflow(backend: Backend, data: MnistData, config: RunConfig, out_dir: 
     check_preconditions(steps, data, config)
     with lock_output(out_dir):
         store = ResultsStore(out_dir, run_header(backend, data, config), resume=resume, force=force)
+        if on_start is not None:
+            on_start()
         # Kernel compilation is the user's time too, but not the step's: recorded apart.
         warm = warm_up(backend, [s for s in steps if s not in store.finished], config)
         if warm is not None:
