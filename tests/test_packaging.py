@@ -15,12 +15,13 @@ yaml = pytest.importorskip("yaml")
 
 # Top-level module -> conda package that provides it.
 CONDA_NAME = {"numpy": "numpy", "scipy": "scipy", "sklearn": "scikit-learn", "matplotlib": "matplotlib",
-              "mlxtend": "mlxtend", "cupy": "cupy", "cuml": "cuml", "cudf": "cudf", "pandas": "pandas",
+              "mlxtend": "mlxtend", "cupy": "cupy", "cuml": "cuml", "cudf": "cudf", "pandas": "pandas", "rmm": "rmm",
               "rich": "rich"}
 # Module -> pip distribution names that may provide it (CUDA-specific wheels for the GPU stack).
 PIP_NAMES = {"numpy": {"numpy"}, "scipy": {"scipy"}, "sklearn": {"scikit-learn"},
              "matplotlib": {"matplotlib"}, "mlxtend": {"mlxtend"}, "pandas": {"pandas"}, "rich": {"rich"},
-             "cupy": {"cupy-cuda12x", "cupy-cuda13x"}, "cuml": {"cuml-cu12", "cuml-cu13"}}
+             "cupy": {"cupy-cuda12x", "cupy-cuda13x"}, "cuml": {"cuml-cu12", "cuml-cu13"},
+             "rmm": {"rmm-cu12", "rmm-cu13"}}
 
 
 def third_party_imports() -> set[str]:
@@ -84,7 +85,7 @@ def test_extras_resolve_to_real_package_names():
         names = {requirement_name(r) for r in extras[f"gpu-cu{cuda}"]}
         assert names == {f"cupy-cuda{cuda}x", f"cuml-cu{cuda}"}
     for module, dists in PIP_NAMES.items():
-        if module in third_party_imports() and module not in ("cupy", "cuml"):
+        if module in third_party_imports() and module not in ("cupy", "cuml", "rmm"):
             assert dists & {requirement_name(r) for r in project["dependencies"]}, module
     assert project["scripts"]["gpuclf"] == "gpuclf.cli:main"
 

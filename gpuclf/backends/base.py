@@ -103,8 +103,12 @@ class Backend(ABC):
         return None
 
     def out_of_memory(self, exc: BaseException) -> bool:
-        """Whether ``exc`` means the device ran out of memory (never on the CPU backends)."""
-        return False
+        """Whether ``exc`` means the device ran out of memory: CuPy's ``OutOfMemoryError`` here.
+
+        The gpu backend adds RMM's ``MemoryError`` (see ``backends/allocator.py``);
+        a host ``MemoryError`` on the CPU backends is not a device's.
+        """
+        return type(exc).__name__ == "OutOfMemoryError"
 
     def check_role(self, role: str) -> None:
         from ..errors import GpuclfError
