@@ -32,7 +32,7 @@ MODULES = {
     "estimators": (["gpuclf/estimators/*"],
                    ["tests/test_estimators_dummy.py", "tests/test_estimators_errors.py",
                     "tests/test_estimators_multiclass.py", "tests/test_estimators_neighbors.py",
-                    "tests/test_kernels_linear.py", "tests/test_behaviours.py"]),
+                    "tests/test_kernels_linear.py", "tests/test_behaviours.py", "tests/test_estimators_contract.py"]),
     "results": (["gpuclf/results.py"],
                 ["tests/test_results_atomic.py", "tests/test_reliability.py", "tests/test_report.py",
                  "tests/test_compare.py"]),
@@ -65,6 +65,9 @@ def prepare(workdir: Path, only: list[str], tests: list[str], workers: int) -> N
     # -x: one failing test kills the mutant; no cache dir shared between mutants.
     lines += ["pytest_add_cli_args =", "    -x", "    -q", "    -p", "    no:cacheprovider"]
     lines += ["use_git_change_detection = false", "track_dependencies = false"]
+    # A mutant that loops (an SGD epoch count gone wrong) is a timeout, i.e. caught; mutmut's default allows
+    # 30x the covering tests' time, which costs minutes per such mutant on a shared CPU.
+    lines += ["timeout_multiplier = 2.0"]
     # mutmut reads setup.cfg only when pyproject.toml has no [tool.mutmut]: ours has none.
     (workdir / "setup.cfg").write_text("\n".join(lines) + "\n")
 
@@ -89,6 +92,47 @@ def run_module(name: str, only: list[str], tests: list[str], workers: int, fresh
     return stats
 
 
+def survivors(workdir: Path) -> list[str]:
+    """Mutants mutmut recorded as survived (exit code 0) under ``workdir``."""
+    names = []
+    for meta in sorted((workdir / "mutants").rglob("*.py.meta")):
+        codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
+        names += [k for k, v in codes.items() if v == 0]
+    return names
+
+
+def recheck(name: str, tests: list[str], only: list[str] | None = None, explicit: list[str] | None = None) -> dict:
+    """Run the module's current test files against each recorded survivor (after tests were added).
+
+    mutmut's trampolines switch a mutant on through ``MUTANT_UNDER_TEST``; the tests are copied
+    into the mutated tree first, so the survivors meet the tests as they are now.
+    """
+    workdir = ROOT / "build" / "mutation" / name
+    mutated = workdir / "mutants"
+    # Survivors already passed every test file that existed at the run: only newer ones can kill them.
+    run_at = (workdir / "setup.cfg").stat().st_mtime  # when the tree was copied for the run
+    tests = [t for t in tests if (ROOT / t).is_file() and (ROOT / t).stat().st_mtime > run_at]
+    if explicit:
+        tests = explicit
+    if not tests:
+        return {"killed_now": [], "still_survived": survivors(workdir)}
+    for rel in [*tests, "tests/conftest.py", *(p for p in tracked_files() if p.startswith("tests/"))]:
+        (mutated / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, mutated / rel)
+    env = {k: v for k, v in os.environ.items() if k != "GPUCLF_MNIST"}
+    result = {"killed_now": [], "still_survived": []}
+    for mutant in survivors(workdir):
+        if only and not any(mutant.startswith(prefix) for prefix in only):
+            continue
+        env["MUTANT_UNDER_TEST"] = mutant
+        proc = subprocess.run(["nice", "-n", "19", sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                               "-o", "addopts=", *tests], cwd=mutated, env=env, capture_output=True, text=True)
+        result["killed_now" if proc.returncode != 0 else "still_survived"].append(mutant)
+        print(("killed   " if proc.returncode != 0 else "survived ") + mutant, flush=True)
+    (workdir / "recheck.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only the small central kernels (minutes)")
@@ -96,8 +140,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="module(s) to mutate (default: all)")
     parser.add_argument("--workers", type=int, default=1, help="parallel mutants (default 1: the CPU is shared)")
     parser.add_argument("--fresh", action="store_true", help="forget earlier results in build/mutation")
+    parser.add_argument("--recheck", action="store_true",
+                        help="re-run the test files changed since the run against its recorded survivors")
+    parser.add_argument("--mutants", nargs="*", help="with --recheck: only survivors whose names start so")
+    parser.add_argument("--tests", nargs="*", help="with --recheck: these test files instead")
     args = parser.parse_args(argv)
     names = args.module or (sorted(QUICK) if args.quick else list(MODULES))
+    if args.recheck:
+        for name in names:
+            res = recheck(name, MODULES[name][1], args.mutants, args.tests)
+            print(f"{name}: {len(res['killed_now'])} survivors killed now, {len(res['still_survived'])} still survive")
+        return 0
     summary = {}
     for name in names:
         only, tests = MODULES[name]
