@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.dummy import DummyClassifier as SkDummy
 from sklearn.neighbors import KNeighborsClassifier as SkKNN
 from sklearn.preprocessing import StandardScaler as SkScaler
@@ -90,3 +91,59 @@ def test_multioutput_knn_labels_of_every_kind(labels):
     query = rng.random((20, 4))
     got = KNeighborsClassifier(n_neighbors=3).fit(Xm, Ym).predict(query)
     np.testing.assert_array_equal(got, SkKNN(n_neighbors=3).fit(Xm, Ym).predict(query))
+
+
+def test_dummy_needs_an_array_like_x():
+    y = np.array([0, 1, 1])
+    for bad in (None, "abc", 5):
+        with pytest.raises(InputError, match="^DummyClassifier needs an array-like X of shape "
+                                             rf"\(n_samples, n_features\), got {type(bad).__name__}$"):
+            DummyClassifier().fit(bad, y) if bad is not None else DummyClassifier().fit(X[:3], y).predict(bad)
+
+
+def test_dummy_counts_rows_of_any_array_like_and_records_features():
+    class ArrayOnly:  # only __array__: no shape, no len (scikit-learn's _num_samples converts it)
+        def __array__(self, dtype=None, copy=None):
+            return np.zeros((4, 2))
+
+    y = np.array([0, 1, 1, 1])
+    assert DummyClassifier().fit(ArrayOnly(), y).predict(ArrayOnly()).shape == (4,)
+    ours, theirs = DummyClassifier().fit(X[:4], y), SkDummy().fit(X[:4], y)
+    assert ours.n_features_in_ == theirs.n_features_in_ == 3
+    assert DummyClassifier().fit([[1], [2], [3], [4]], y).n_features_in_ == 1
+    with pytest.raises(TypeError):
+        DummyClassifier().fit(np.array(5.0), np.array([1]))
+
+
+class _Thresholded(ClassifierMixin, BaseEstimator):
+    """A binary 'classifier' scoring x0 - 0.5: exactly 0 on the boundary."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def decision_function(self, X):
+        return np.asarray(X)[:, 0] - 0.5
+
+
+def test_ovr_binary_score_of_zero_is_the_first_class():
+    from sklearn.multiclass import OneVsRestClassifier as SkOvR
+
+    Xb = np.array([[0.0], [0.5], [1.0], [0.5]])
+    yb = np.array([0, 1, 1, 0])
+    got = OneVsRestClassifier(_Thresholded()).fit(Xb, yb).predict(Xb)
+    np.testing.assert_array_equal(got, SkOvR(_Thresholded()).fit(Xb, yb).predict(Xb))
+    np.testing.assert_array_equal(got, [0, 0, 1, 0])
+
+
+@pytest.mark.parametrize("cls", [OneVsRestClassifier, OneVsOneClassifier])
+def test_meta_estimators_leave_nan_to_their_base_estimator(cls):
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsOneClassifier as SkOvO, OneVsRestClassifier as SkOvR
+    from sklearn.pipeline import make_pipeline
+
+    X_nan = np.where(X > 0.8, np.nan, X)
+    base = make_pipeline(SimpleImputer(), LogisticRegression())
+    ref = (SkOvR if cls is OneVsRestClassifier else SkOvO)(base).fit(X_nan, Y)
+    np.testing.assert_array_equal(cls(base).fit(X_nan, Y).predict(X_nan), ref.predict(X_nan))
