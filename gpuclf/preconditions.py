@@ -48,7 +48,7 @@ def fives_and_others(folds: bool):
         if min(n5, others) >= k:
             return None
         purpose = f"for its {k}-fold cross-validation" if folds else "to train a 5-detector"
-        return f"at least {k} images of 5s and {k} of other digits {purpose}; the training set has {n5} 5s " \
+        return f"at least {k} image(s) of 5s and {k} of other digits {purpose}; the training set has {n5} 5s " \
                f"and {others} others"
     return check
 

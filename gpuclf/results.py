@@ -275,7 +275,7 @@ class ResultsStore:
             if key == "config":  # steps may differ: a resumed run may add steps
                 mine, theirs = ({k: v for k, v in c.items() if k != "steps"} for c in (mine, theirs))
             if mine != theirs:
-                raise GpuclfError(f"--resume: {self.out_dir} holds a run with a different {_difference(key, theirs, mine)}; "
+                raise GpuclfError(f"--resume: {self.out_dir} holds a run with {_difference(key, theirs, mine)}; "
                                   "use another --out, or --force to replace that run")
         asked, recorded = self.doc["config"].get("steps"), old["config"].get("steps")
         self.doc["config"]["steps"] = None if asked is None or recorded is None else \
@@ -324,14 +324,14 @@ class ResultsStore:
 
 
 def _difference(key: str, theirs, mine) -> str:
-    """``"random_state (42 there, 7 here)"``: what differs between two run identities."""
+    """``"a different random_state (42 there, 7 here)"``: what differs between two run identities."""
     if key == "config":
         for name in sorted({*theirs, *mine}):
             if theirs.get(name) != mine.get(name):
-                return f"{name} ({theirs.get(name)!r} there, {mine.get(name)!r} here)"
+                return f"a different {name} ({theirs.get(name)!r} there, {mine.get(name)!r} here)"
     if key == "data_fingerprint":
-        return "data (its content differs from this data's, whatever the file names)"
-    return f"{key} ({theirs!r} there, {mine!r} here)"
+        return "other data (its content differs from this data's, whatever the file names)"
+    return f"a different {key} ({theirs!r} there, {mine!r} here)"
 
 
 def load_arrays(out_dir: str, step: str) -> dict:

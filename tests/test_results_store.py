@@ -97,7 +97,7 @@ def test_resume_refuses_other_data_under_the_same_name(tmp_path, capsys):
     assert run_main(capsys, "run", *args, "--data", data, "--steps", "data")[0] == 0
     _npz(data, y_shift=1)  # same name, other labels
     code, err = run_main(capsys, "run", *args, "--resume", "--steps", "binary_sgd")
-    assert_one_line_error(code, err, "different data")
+    assert_one_line_error(code, err, "holds a run with other data")
     assert list(_doc(out)["steps"]) == ["data"]
     # The same content under another name is the same data.
     _npz(data)
