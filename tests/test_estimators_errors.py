@@ -345,3 +345,22 @@ def test_grid_search_error_score_sees_value_errors():
         search.fit(X0, Y0)
     assert search.best_params_ == {"n_neighbors": 3}
     assert np.isnan(search.cv_results_["mean_test_score"][1])
+
+
+def test_integer_labels_on_the_device_are_checked_without_a_host_copy():
+    """Integer targets are classification targets whatever their values: only their shape is checked, so the
+    denoising KNN's 784 pixel outputs per row stay on the device (no sync); float labels still go through
+    scikit-learn's host check."""
+    from gpuclf.estimators import KNeighborsClassifier
+    from gpuclf.estimators.validation import validate_y
+
+    pixels = np.random.default_rng(0).integers(0, 256, size=(50, 784), dtype=np.uint8)
+    with fake_cupy.installed() as cp:
+        y = cp.asarray(pixels)
+        fake_cupy.reset_stats()
+        assert validate_y(KNeighborsClassifier(), y, 50, xp=cp, multi_output=True) is y
+        assert fake_cupy.stats["syncs"] == 0
+        with pytest.raises(InputError, match="inconsistent numbers of samples"):
+            validate_y(KNeighborsClassifier(), y, 49, xp=cp, multi_output=True)
+        with pytest.raises(InputError, match="NaN or infinity"):
+            validate_y(KNeighborsClassifier(), cp.asarray(np.array([0.0, np.nan])), 2, xp=cp)
