@@ -159,11 +159,13 @@ def _load_data(args, record: dict | None):
 
     if record is None or args.data is not None:
         return load_mnist(args.data, data_home=args.data_home)
-    origin = record.get("data_origin") or {}
-    if not isinstance(origin.get("data"), str):
+    origin = record.get("data_origin")
+    origin = origin if isinstance(origin, dict) else {}
+    if not isinstance(origin.get("data"), str) or not origin["data"]:
         raise GpuclfError(f"--resume: {args.out} does not record where its data came from (an older gpuclf "
                           "wrote it); give --data with the run's data")
-    return load_mnist(origin["data"], data_home=args.data_home or origin.get("data_home"),
+    recorded_home = origin.get("data_home") if isinstance(origin.get("data_home"), str) else None
+    return load_mnist(origin["data"], data_home=args.data_home or recorded_home,
                       subject=f"the data file {origin['data']!r} of the run recorded in {args.out}")
 
 

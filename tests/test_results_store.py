@@ -53,6 +53,9 @@ def test_resume_refuses_results_json_of_the_wrong_shape(finished, capsys, text, 
     (lambda d: d.update(n_train=True), "'n_train' is true/false"),
     (lambda d: d["config"].update(random_state=-4), "invalid --seed"),
     (lambda d: d["config"].update(steps=["data", "frobnicate"]), "invalid --steps"),
+    (lambda d: d.update(data_origin=["sample"]), "does not record where its data came from"),
+    (lambda d: d.update(backend="tpu"), "unknown backend 'tpu'"),
+    (lambda d: d["config"].update(thresholds=["x"]), "invalid --thresholds"),
 ])
 def test_resume_refuses_damaged_fields(finished, capsys, damage, expected):
     doc = _doc(finished)
