@@ -5,6 +5,8 @@ estimators, sample weights in ``score``, and multi-output KNN labels of every ki
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -147,3 +149,36 @@ def test_meta_estimators_leave_nan_to_their_base_estimator(cls):
     base = make_pipeline(SimpleImputer(), LogisticRegression())
     ref = (SkOvR if cls is OneVsRestClassifier else SkOvO)(base).fit(X_nan, Y)
     np.testing.assert_array_equal(cls(base).fit(X_nan, Y).predict(X_nan), ref.predict(X_nan))
+
+
+class _FitOnly(BaseEstimator):
+    def fit(self, X, y):
+        return self
+
+
+_SGD = lambda **p: SGDClassifier(**{"random_state": 0, "max_iter": 2, **p})  # noqa: E731
+PARAM_CASES = [  # (estimator factory, parameter, refused values, accepted values, what the message says)
+    (KNeighborsClassifier, "n_neighbors", [0, None, True, 2.0], [1], "an integer >= 1"),
+    (KNeighborsClassifier, "budget_bytes", [0, True], [None, 1], "None or an integer >= 1"),
+    (KNeighborsClassifier, "weights", ["x", None], ["uniform", "distance"], "one of 'uniform', 'distance'"),
+    (_SGD, "alpha", [0, -1.0, np.inf, np.nan, True, None], [1e-12], "a finite number > 0"),
+    (_SGD, "average_after", [-1, 1.5], [None, 0], "None or an integer >= 0"),
+    (_SGD, "random_state", [-1, 2**32], [None, 0, 2**32 - 1], "None or an integer in [0, 4294967295]"),
+    (_SGD, "tol", [-1e-9, np.nan, np.inf, True], [None, 0.0], "None or a finite number >= 0"),
+    (_SGD, "max_iter", [0, None], [1], "an integer >= 1"),
+    (_SGD, "loss", ["log_loss", None], ["hinge"], "one of 'hinge'"),
+    (DummyClassifier, "strategy", ["uniform", None], ["prior", "most_frequent"], "one of 'prior', 'most_frequent'"),
+    (lambda **p: OneVsRestClassifier(**p), "estimator", [_FitOnly(), None], [SGDClassifier(max_iter=2)],
+     "an estimator with fit and decision_function"),
+]
+
+
+@pytest.mark.parametrize("make, param, refused, accepted, what", PARAM_CASES, ids=[c[1] for c in PARAM_CASES])
+def test_hyper_parameters_at_their_bounds(make, param, refused, accepted, what):
+    for value in accepted:
+        make(**{param: value}).fit(X, Y)
+    for value in refused:
+        est = make(**{param: value})
+        message = f"The {param!r} parameter of {type(est).__name__} must be {what}, got {value!r}"
+        with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+            est.fit(X, Y)
