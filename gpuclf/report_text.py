@@ -272,6 +272,9 @@ def deviations(doc: dict) -> list[str]:
             out.append(f"{name[0].upper() + name[1:]}: {cfg[key]:,} (the book: {book:,}).")
     notes = sorted({p["note"] for roles in placement.values() for p in roles.values() if p.get("note")})
     out += [f"Placement: {note}." for note in notes]
+    for step, why in (doc.get("warmup") or {}).get("skipped", {}).items():
+        out.append(f"Warm-up: {TITLES.get(step, step)} could not run on the warm-up sample ({why}); "
+                   "its kernels compiled inside its timed step.")
     return out
 
 

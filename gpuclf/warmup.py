@@ -39,7 +39,8 @@ def warm_up(backend, steps, config) -> dict | None:
     Returns
     -------
     dict or None
-        ``seconds`` and ``steps`` warmed (None where nothing compiles).
+        ``seconds``, the ``steps`` warmed and the steps ``skipped`` with why (their
+        kernels then compile inside the timed step); None where nothing compiles.
     """
     if not getattr(backend, "compiles_kernels", False) or not steps:
         return None
@@ -53,14 +54,14 @@ def warm_up(backend, steps, config) -> dict | None:
                     grid_train_size=WARMUP_TRAIN)
     ctx = Context(backend, data, small)
     t0 = time.perf_counter()
-    warmed = []
+    warmed, skipped = [], {}
     for step in steps:
         ctx.arrays = {}
         try:
             ctx.results[step] = STEPS[step](ctx)
             warmed.append(step)
-        except Exception:  # noqa: BLE001 - a step that needs more data only misses its warm-up
-            continue
+        except Exception as exc:  # noqa: BLE001 - such a step only misses its warm-up: recorded, and said
+            skipped[step] = f"{type(exc).__name__}: {exc}"
     backend.synchronize()
-    return {"seconds": round(time.perf_counter() - t0, 3), "steps": warmed, "rows": WARMUP_TRAIN,
-            "kernel_cache": kernel_cache_dir()}
+    return {"seconds": round(time.perf_counter() - t0, 3), "steps": warmed, "skipped": skipped,
+            "rows": WARMUP_TRAIN, "kernel_cache": kernel_cache_dir()}

@@ -274,6 +274,29 @@ def test_warm_up_compiles_every_kernel_before_the_timed_steps(cupy, sample_mnist
                                         RunConfig(steps=["binary_sgd"]), str(tmp_path / "np"), progress=False).doc
 
 
+def test_a_step_that_fails_its_warm_up_is_recorded_and_said(cupy, sample_mnist, tmp_path):
+    from gpuclf import workflow
+    from gpuclf.report_text import deviations
+
+    original = workflow.STEPS["binary_cv"]
+
+    def fails_on_the_warm_up_sample(ctx):
+        if len(ctx.data.y_train) < 1000:
+            raise ValueError("needs 1,000 rows")
+        return original(ctx)
+
+    try:
+        workflow.STEPS["binary_cv"] = fails_on_the_warm_up_sample
+        doc = run_workflow(get_backend("gpu"), sample_mnist.subsample(1000, 200),
+                           RunConfig(steps=["binary_sgd", "binary_cv"]), str(tmp_path), progress=False).doc
+    finally:
+        workflow.STEPS["binary_cv"] = original
+    assert doc["warmup"]["steps"] == ["binary_sgd"]
+    assert doc["warmup"]["skipped"] == {"binary_cv": "ValueError: needs 1,000 rows"}
+    assert "binary_cv" in doc["steps"]  # the real step still ran
+    assert any(line.startswith("Warm-up:") and "needs 1,000 rows" in line for line in deviations(doc))
+
+
 def test_warmup_and_info_commands(cupy, capsys, monkeypatch, tmp_path):
     from gpuclf.cli import main
 
