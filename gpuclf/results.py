@@ -126,12 +126,14 @@ def lock_output(out_dir: str):
     with file_errors(f"the lock file in --out {out_dir!r}", "choose a folder you can write to"):
         fd = os.open(os.path.join(out_dir, LOCK), os.O_RDWR | os.O_CREAT, 0o666)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        locked = _try_flock(fd)
+        if locked is None:  # a file system without locks (some NFS mounts): run unguarded
+            yield
+            return
+        if not locked:
+            pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip()  # the holder wrote its pid
             raise GpuclfError(f"another gpuclf run{f' (process {pid})' if pid.isdigit() else ''} is writing "
-                              f"to --out {out_dir}; wait for it to finish, or choose another --out") from None
+                              f"to --out {out_dir}; wait for it to finish, or choose another --out")
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         _HELD[key] = fd
@@ -141,6 +143,17 @@ def lock_output(out_dir: str):
             del _HELD[key]
     finally:
         os.close(fd)
+
+
+def _try_flock(fd: int) -> bool | None:
+    """Take the exclusive lock without waiting: True, False when held elsewhere, None when unsupported."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return None
+    return True
 
 
 def read_record(out_dir: str) -> dict:
