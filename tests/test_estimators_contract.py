@@ -182,3 +182,17 @@ def test_hyper_parameters_at_their_bounds(make, param, refused, accepted, what):
         message = f"The {param!r} parameter of {type(est).__name__} must be {what}, got {value!r}"
         with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
             est.fit(X, Y)
+
+
+def test_sgd_score_of_exactly_zero_is_the_first_class():
+    """scikit-learn's linear classifiers predict the positive class only for a score > 0."""
+    from sklearn.linear_model import SGDClassifier as SkSGD
+
+    y = np.array([0, 1] * 6)
+    ours = SGDClassifier(random_state=0, max_iter=2).fit(X, y)
+    ours.coef_ = np.zeros_like(ours.coef_)
+    ours.intercept_ = np.zeros_like(ours.intercept_)
+    twin = SkSGD().fit(X, y)
+    twin.coef_, twin.intercept_ = np.zeros_like(twin.coef_), np.zeros_like(twin.intercept_)
+    np.testing.assert_array_equal(ours.predict(X), twin.predict(X))
+    np.testing.assert_array_equal(ours.predict(X), np.zeros(len(X)))
