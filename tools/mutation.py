@@ -2,8 +2,8 @@
 
 Usage (from the repository root, after ``pip install -e '.[test,mutation]'``)::
 
-    python tools/mutation.py --quick            # a few minutes: the chunking, scoring and metric kernels
-    python tools/mutation.py                    # kernels, estimators, results.py, workflow.py (about an hour on 2 cores)
+    python tools/mutation.py --quick            # the chunking, scoring and metric kernels (~15 min on 2 cores)
+    python tools/mutation.py                    # kernels, estimators, results.py, workflow.py (hours on 2 cores)
     python tools/mutation.py --module kernels   # one module
 
 Each module runs in its own copy of the working tree under ``build/mutation/<module>`` (mutmut writes
