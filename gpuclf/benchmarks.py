@@ -438,6 +438,8 @@ def _sweep_section(rows: list) -> list:
     """The SGD size sweep: per model and training rows, seconds, CV accuracy and score scale per backend."""
     if not rows:
         return []
+    from .sgd_sweep import scale_factor
+
     backends = _backends(rows)
     at = {(r["step"], r["backend"]): r for r in rows}
     points = sorted({r["step"] for r in rows}, key=lambda st: (st.split(":")[1], int(st.split(":")[2])))
@@ -453,8 +455,8 @@ def _sweep_section(rows: list) -> list:
         cells += [_figure(figures[b].get("accuracy")) for b in backends]
         cells += [_figure(figures[b].get("auc")) for b in backends]
         for b in scaled:
-            ref, ours = figures[REFERENCE].get("median_abs_score"), figures[b].get("median_abs_score")
-            cells.append(_ratio(ours / ref) if ref and ours else "–")
+            factor = scale_factor(figures[b], figures[REFERENCE], "median_abs_score")
+            cells.append("–" if not factor else _ratio(factor))
         body.append(cells)
     return ["## SGD size sweep", "",
             "3-fold CV of the chapter's two SGD models on the first rows: the 5-detector on raw pixels and the "

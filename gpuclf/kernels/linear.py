@@ -213,7 +213,6 @@ def fit_hinge_sgd(X, Y, sample_mask, *, alpha=1e-4, max_iter=5, tol=None, n_iter
     if tol is not None:
         rule = _StoppingRule(tol, n_iter_no_change, to_host(M.sum(axis=0)))
         epoch_losses = []
-    n_iter = np.full(m, epochs, dtype=np.int64)
     for epoch in range(epochs):
         order = xp.asarray(rng.permutation(n))
         # One gather per epoch; the batches are then contiguous views.
@@ -251,8 +250,10 @@ def fit_hinge_sgd(X, Y, sample_mask, *, alpha=1e-4, max_iter=5, tol=None, n_iter
                 # A stopped model freezes: with no samples, its shrink is 1 and its gains add nothing.
                 keep = xp.asarray(running.astype(np.float64)).astype(dtype)
                 M, YM = M * keep, YM * keep
+    # Epochs each model ran: all of them, or up to the window in which the rule stopped it.
+    n_iter = np.full(m, epoch + 1, dtype=np.int64)
     if rule is not None:
-        n_iter = np.where(rule.stopped_at > 0, rule.stopped_at, epoch + 1)
+        n_iter = np.where(rule.stopped_at > 0, rule.stopped_at, n_iter)
     if seen_before_average is None:  # stopped (or ended) before averaging began
         return W, b, n_iter
     total = xp.maximum(seen - seen_before_average, 1).astype(dtype)
