@@ -6,6 +6,7 @@ User mistakes (bad data, unknown step, missing GPU) print one line
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from .errors import GpuclfError
@@ -21,6 +22,15 @@ class UsageError(GpuclfError):
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a bad option is one ``gpuclf: error:`` line like every other mistake."""
+
+    # argparse takes any word starting with "-" for an option unless it looks like one negative
+    # number, so ``--thresholds -5,0`` failed; a comma list of numbers is a value too. (The
+    # pattern is argparse's own hook, an attribute of every parser and subparser.)
+    NEGATIVE_NUMBERS = re.compile(r"^-\d*\.?\d+(e[-+]?\d+)?(\s*,\s*-?\d*\.?\d+(e[-+]?\d+)?)*$", re.IGNORECASE)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = self.NEGATIVE_NUMBERS
 
     def error(self, message):
         raise UsageError(message)

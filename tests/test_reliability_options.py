@@ -69,6 +69,24 @@ def test_accepted_edge_values_parse():
     assert args.steps == ["data", "binary_cv"]
 
 
+@pytest.mark.parametrize("typed, expected", [
+    (["--thresholds", "-5,0"], (-5.0, 0.0)),
+    (["--thresholds", "-.5, 3"], (-0.5, 3.0)),
+    (["--thresholds", "-1E3,-2", "--seed", "1"], (-1000.0, -2.0)),
+])
+def test_negative_threshold_lists_need_no_equals_sign(typed, expected):
+    """A list starting with a negative score is a value, as a single negative number always was."""
+    from gpuclf.cli import build_parser
+
+    assert build_parser().parse_args(["run", *typed]).thresholds == expected
+
+
+def test_an_option_after_a_value_taking_option_is_still_an_option(capsys):
+    """``--thresholds --seed 1`` must not swallow ``--seed`` as a value."""
+    code, err = run_main(capsys, "run", "--thresholds", "--seed", "1")
+    assert_one_line_error(code, err, "argument --thresholds: expected one argument")
+
+
 def test_seed_bound_is_scikit_learns():
     """The largest seed we accept is the largest scikit-learn accepts; one more is refused by both."""
     from sklearn.utils import check_random_state
