@@ -40,7 +40,7 @@ from gpuclf.workflow import STEP_ROLES, Context, RunConfig
 
 BOOK = RunConfig()
 # What a run moves to the device once; everything else in ctx._memo is a step's work.
-DATA_KEYS = ("X_train", "X_test", "y_train", "y_test", "y_train_5")
+DATA_KEYS = ("X_train", "X_test", "y_train", "y_test", "y_train_positive")
 # Estimator parameters shown beside the library, where backends' estimators differ in how long they train.
 ESTIMATOR_PARAMS = ("max_iter", "tol", "batch_size")
 _SESSION = pytest.StashKey[dict]()

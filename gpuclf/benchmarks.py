@@ -41,7 +41,7 @@ from .errors import GpuclfError
 from .workflow import RunConfig
 
 #: Table order; labels not listed here come after, alphabetically.
-STEP_ORDER = ("binary_sgd", "binary_cv+metrics+tradeoff", "binary_roc", "multiclass:svc", "multiclass:ovr_svc",
+STEP_ORDER = ("load_csv", "binary_sgd", "binary_cv+metrics+tradeoff", "binary_roc", "multiclass:svc", "multiclass:ovr_svc",
               "multiclass:sgd_cv", "multiclass:sgd_scaled_cv", "multilabel", "denoise", "best_accuracy",
               "augmentation")
 BACKEND_ORDER = ("cpu", "gpu", "numpy")

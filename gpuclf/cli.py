@@ -10,7 +10,8 @@ import re
 import sys
 
 from .errors import GpuclfError
-from .options import BACKEND, BACKEND_LIST, DEVICE, JOBS, ROWS, SEED, STEP_LIST, Floats, Size, Text
+from .options import (BACKEND, BACKEND_LIST, CLASS_NAMES, DEVICE, JOBS, POSITIVE_CLASS, ROWS, SEED, STEP_LIST, Floats,
+                      Size, Text)
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -43,8 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the chapter's workflow and write results + report")
     run.add_argument("--backend", type=BACKEND, default=None, help="auto (default, or $GPUCLF_BACKEND), cpu, gpu, numpy")
     run.add_argument("--data", type=Text(), default=None,
-                     help="openml (default, or $GPUCLF_MNIST), sample (5,000 digits, offline), or PATH.npz")
+                     help="openml (mnist_784: the default, or $GPUCLF_MNIST), openml:NAME_OR_ID (e.g. "
+                          "openml:Fashion-MNIST), sample (5,000 digits, offline), PATH.npz, or a table PATH.csv / "
+                          ".csv.gz / .parquet (label column + 784 pixel columns; read by cuDF on the gpu backend)")
     run.add_argument("--data-home", type=Text(), default=None, help="scikit-learn's cache folder for OpenML")
+    run.add_argument("--test-data", type=Text(), default=None,
+                     help="test images in --data's format (default: the data's own split, else its last 1/7)")
+    run.add_argument("--label-column", type=Text(), default=None,
+                     help="tables: the label column's name (default: label, class or y, else the first column)")
+    run.add_argument("--class-names", type=CLASS_NAMES, default=None,
+                     help="comma-separated name of each label 0, 1, ... for the report (default: the dataset's, "
+                          "else the digits)")
+    run.add_argument("--positive-class", type=POSITIVE_CLASS, default=None,
+                     help="the binary detector's class: a label or a class name (default 5, the book's 5-detector)")
     run.add_argument("--steps", type=STEP_LIST, default=None, help="comma-separated step ids (default: all)")
     run.add_argument("--train-size", type=ROWS, default=None, help="use the first N training rows")
     run.add_argument("--test-size", type=ROWS, default=None, help="use the first N test rows")
@@ -109,7 +121,8 @@ def cmd_run(args) -> int:
     config = RunConfig(**config_kwargs(args, record and record["config"]))
     backend = get_backend(_backend_name(args, record), n_jobs=args.jobs, max_gpu_memory=args.max_gpu_memory,
                           device=args.device)
-    data = _load_data(args, record).subsample(config.train_size, config.test_size)
+    data = _load_data(args, record, backend.name).subsample(config.train_size, config.test_size)
+    config.positive_class = data.label_of(config.positive_class)
     check_preconditions(select_steps(config.steps), data, config)
     def banner():
         if not args.quiet:
@@ -159,24 +172,36 @@ def _backend_name(args, record: dict | None) -> str | None:
     return args.backend
 
 
-def _load_data(args, record: dict | None):
+def _load_data(args, record: dict | None, backend_name: str | None = None):
     """``--data``, else (resuming) the recorded run's data, else ``$GPUCLF_MNIST`` or OpenML.
 
     Data given with ``--resume`` may be a copy elsewhere: the results store
-    compares its content fingerprint with the record's.
+    compares its content fingerprint with the record's. Tables are read by
+    cuDF on the gpu backend where it imports, else by pandas.
     """
     from .data import load_mnist
+    from .tabular import reader_for
 
+    given = {"test_source": args.test_data, "label_column": args.label_column, "class_names": args.class_names}
+    reader = reader_for(backend_name)
     if record is None or args.data is not None:
-        return load_mnist(args.data, data_home=args.data_home)
+        return load_mnist(args.data, data_home=args.data_home, reader=reader, **given)
     origin = record.get("data_origin")
     origin = origin if isinstance(origin, dict) else {}
     if not isinstance(origin.get("data"), str) or not origin["data"]:
         raise GpuclfError(f"--resume: {args.out} does not record where its data came from (an older gpuclf "
                           "wrote it); give --data with the run's data")
-    recorded_home = origin.get("data_home") if isinstance(origin.get("data_home"), str) else None
-    return load_mnist(origin["data"], data_home=args.data_home or recorded_home,
-                      subject=f"the data file {origin['data']!r} of the run recorded in {args.out}")
+
+    def recorded(key):
+        value = origin.get(key)
+        return value if isinstance(value, (str, list)) and value else None
+
+    for key, recorded_key in (("test_source", "test_data"), ("label_column", "label_column"),
+                              ("class_names", "class_names")):
+        if given[key] is None:
+            given[key] = recorded(recorded_key)
+    return load_mnist(origin["data"], data_home=args.data_home or recorded("data_home"), reader=reader,
+                      subject=f"the data file {origin['data']!r} of the run recorded in {args.out}", **given)
 
 
 def cmd_bench(args) -> int:

@@ -15,7 +15,7 @@ from .errors import GpuclfError
 from .html_page import esc, page, table
 from .published import FIGURE_FAMILIES, TOLERANCES, verdict
 from .report import load_results
-from .report_text import TITLES
+from .report_text import title as step_title
 from .results import atomic_write
 from .workflow import STEPS
 
@@ -173,7 +173,8 @@ def compare_runs(run_dirs: list[str], out_dir: str) -> tuple[str, str]:
         if heading.startswith("Figures"):
             labels = (0, len(header) - len(run_dirs))
         body += [f"<h2>{esc(heading)}</h2>", table(header, cells, left=labels, raw=True)]
-    steps_note = ", ".join(f"{s} ({TITLES[s]})" for s in STEPS if all(s in d.get("steps", {}) for d in docs))
+    steps_note = ", ".join(f"{s} ({step_title(s, docs[0])})" for s in STEPS
+                           if all(s in d.get("steps", {}) for d in docs))
     body.append(f"<p class=note>Steps compared: {esc(steps_note)}.</p>")
     html_path, md_path = os.path.join(out_dir, COMPARE_HTML), os.path.join(out_dir, COMPARE_MD)
     html_bytes, md_bytes = page(title, body), _markdown(sections, title).encode("utf-8")

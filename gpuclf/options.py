@@ -133,6 +133,36 @@ class Text:
         return text
 
 
+class Label:
+    """A class label: an integer (``5``) or a class name (``Sandal``), resolved against the data later."""
+
+    def __call__(self, text: str) -> int | str:
+        t = text.strip()
+        if not t:
+            raise argparse.ArgumentTypeError("must be a class label (e.g. 5) or a class name")
+        try:
+            value = int(t)
+        except ValueError:
+            return t
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"must be a label >= 0 or a class name, got {value}")
+        return value
+
+
+class NameList:
+    """Comma-separated class names, one per label 0, 1, ... (``T-shirt/top,Trouser,...``)."""
+
+    def __call__(self, text: str) -> tuple[str, ...]:
+        names = [v.strip() for v in text.split(",")]
+        if len(names) < 2 or any(not n for n in names):
+            raise argparse.ArgumentTypeError("must list one non-empty name per class, at least two, "
+                                             "e.g. T-shirt/top,Trouser,...")
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise argparse.ArgumentTypeError(f"names must differ; {', '.join(repeated)} appears twice")
+        return tuple(names)
+
+
 def _step_names():
     from .workflow import STEPS
 
@@ -153,12 +183,15 @@ THRESHOLDS = Floats()
 STEP_LIST = Names(_step_names, "step")
 BACKEND = Choice(lambda: ["auto", *_backend_names()], "backend")
 BACKEND_LIST = Names(_backend_names, "backend")
+POSITIVE_CLASS = Label()
+CLASS_NAMES = NameList()
 
 #: ``gpuclf run`` options that change a figure: parser dest -> (RunConfig field, checker).
 CONFIG_OPTIONS = {"steps": ("steps", STEP_LIST), "train_size": ("train_size", ROWS),
                   "test_size": ("test_size", ROWS), "seed": ("random_state", SEED),
                   "thresholds": ("thresholds", THRESHOLDS), "n_estimators": ("n_estimators", ROWS),
-                  "sgd_max_iter": ("sklearn_sgd_max_iter", ROWS)}
+                  "sgd_max_iter": ("sklearn_sgd_max_iter", ROWS),
+                  "positive_class": ("positive_class", POSITIVE_CLASS)}
 
 
 def _flag(dest: str) -> str:

@@ -18,7 +18,15 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from .classes import class_name, detector, has_names, positive_name
+from .workflow import ERROR_PAIR_KEYS
+
 DPI = 100
+
+
+def _things(doc) -> str:
+    return "images" if has_names(doc) else "digits"
+
 CELL_FONT = 10
 
 
@@ -68,10 +76,21 @@ def _heatmap(fig, ax, values, texts, row_labels, col_labels, title: str, colorba
     ax.set_yticklabels(row_labels)
 
 
-def _rates_panel(fig, ax, rates, title: str, skip_diagonal: bool) -> None:
+def _rates_panel(fig, ax, rates, title: str, skip_diagonal: bool, names) -> None:
     texts = [["" if (skip_diagonal and i == j) or v == 0 else _percent(v) for j, v in enumerate(row)]
              for i, row in enumerate(rates)]
-    _heatmap(fig, ax, rates, texts, range(10), range(10), title, lambda v, _: f"{v:.0%}", font=9)
+    _heatmap(fig, ax, rates, texts, names, names, title, lambda v, _: f"{v:.0%}", font=9)
+
+
+def _tick_names(doc, n: int) -> list[str]:
+    """Tick labels of an n-class heatmap: the class names (long ones cut), else the digits."""
+    return [name if len(name) <= 11 else name[:10] + "…" for name in (class_name(doc, i) for i in range(n))]
+
+
+def _rotate_x(ax, doc) -> None:
+    if has_names(doc):  # names do not fit side by side under a 10-column heatmap
+        for label in ax.get_xticklabels():
+            label.set(rotation=40, ha="right")
 
 
 def _counts(steps, step):
@@ -83,15 +102,16 @@ def _counts(steps, step):
 def plot_digit_grid(arrays, steps, doc) -> Figure:
     fig = Figure(figsize=(8, 8.4), layout="constrained")
     ax = fig.add_subplot()
-    _digits(ax, arrays["digits"], 10, arrays.get("digit_labels"))
-    ax.set_title(f"The first {len(arrays['digits'])} training digits (label in red)")
+    _digits(ax, arrays["digits"], 10, arrays.get("digit_labels") if not has_names(doc) else None)
+    ax.set_title(f"The first {len(arrays['digits'])} training {_things(doc)}"
+                 + ("" if has_names(doc) else " (label in red)"))
     return fig
 
 
 def alt_digit_grid(arrays, steps, doc) -> str:
-    labels = ", ".join(str(int(v)) for v in np.asarray(arrays.get("digit_labels", []))[:10])
-    return (f"A grid of the first {len(arrays['digits'])} handwritten training digits, each with its label in "
-            f"red; the first row reads {labels}.")
+    labels = ", ".join(class_name(doc, v) for v in np.asarray(arrays.get("digit_labels", []))[:10])
+    return (f"A grid of the first {len(arrays['digits'])} training {_things(doc)}"
+            + ("" if has_names(doc) else ", each with its label in red") + f"; the first row's labels are {labels}.")
 
 
 def plot_binary_confusion(arrays, steps, doc) -> Figure:
@@ -100,15 +120,17 @@ def plot_binary_confusion(arrays, steps, doc) -> Figure:
     texts = [[f"{cm[i, j]:,}\n({rates[i, j]:.1%} of row)" for j in range(2)] for i in range(2)]
     fig = Figure(figsize=(6.5, 4.6), layout="constrained")
     ax = fig.add_subplot()
-    _heatmap(fig, ax, cm, texts, ["not 5", "5"], ["not 5", "5"],
-             "5-detector: out-of-fold predictions", FuncFormatter(_plain), font=12)
+    pos = positive_name(doc)
+    _heatmap(fig, ax, cm, texts, [f"not {pos}", pos], [f"not {pos}", pos],
+             f"{detector(doc)}: out-of-fold predictions", FuncFormatter(_plain), font=12)
     return fig
 
 
 def alt_binary_confusion(arrays, steps, doc) -> str:
     (tn, fp), (fn, tp) = _counts(steps, "binary_metrics").tolist()
-    return (f"A two-by-two heatmap, true class in rows and prediction in columns: {tn:,} non-5s correctly "
-            f"rejected, {fp:,} non-5s taken for 5s, {fn:,} 5s missed and {tp:,} 5s found.")
+    pos = positive_name(doc)
+    return (f"A two-by-two heatmap, true class in rows and prediction in columns: {tn:,} non-{pos}s correctly "
+            f"rejected, {fp:,} non-{pos}s taken for {pos}s, {fn:,} {pos}s missed and {tp:,} {pos}s found.")
 
 
 def _target_points(steps):
@@ -129,7 +151,7 @@ def plot_precision_recall_vs_threshold(arrays, steps, doc) -> Figure:
         ax.plot([thr, thr], [prec, rec], "ko", ms=5)
     ax.xaxis.set_major_formatter(FuncFormatter(_plain))
     ax.set(xlabel="Decision threshold (SGD score, in this backend's units)", ylabel="Precision or recall",
-           ylim=(0, 1.02), title="5-detector: precision and recall against the decision threshold")
+           ylim=(0, 1.02), title=f"{detector(doc)}: precision and recall against the decision threshold")
     ax.grid(alpha=0.3)
     ax.legend(loc="center left", fontsize=9)
     return fig
@@ -174,7 +196,7 @@ def plot_roc(arrays, steps, doc) -> Figure:
     if at90.get("reached"):
         ax.plot(at90["fpr"], at90["recall"], "ko", label=f"SGD at 90% precision (FPR {at90['fpr']:.2%})")
     ax.set(xlabel="False positive rate", ylabel="True positive rate (recall)", xlim=(0, 1), ylim=(0, 1.01),
-           title="ROC curve of the 5-detector")
+           title=f"ROC curve of the {detector(doc)}")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     return fig
@@ -190,18 +212,22 @@ def alt_roc(arrays, steps, doc) -> str:
 def plot_confusion(arrays, steps, doc) -> Figure:
     cm = _counts(steps, "error_analysis")
     rates = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    names = _tick_names(doc, len(cm))
     fig = Figure(figsize=(13, 5.8), layout="constrained")
     texts = [[f"{v:,}" for v in row] for row in cm]
-    _heatmap(fig, fig.add_subplot(1, 2, 1), cm, texts, range(10), range(10), "Counts",
+    _heatmap(fig, fig.add_subplot(1, 2, 1), cm, texts, names, names, "Counts",
              FuncFormatter(_plain), font=9)
-    _rates_panel(fig, fig.add_subplot(1, 2, 2), rates, "% of each true class (rows sum to 100%)", False)
-    fig.suptitle("Scaled SGD, 10 classes: cross-validated predictions on the training set")
+    _rates_panel(fig, fig.add_subplot(1, 2, 2), rates, "% of each true class (rows sum to 100%)", False, names)
+    for ax in fig.axes[::2]:
+        _rotate_x(ax, doc)
+    fig.suptitle(f"Scaled SGD, {len(cm)} classes: cross-validated predictions on the training set")
     return fig
 
 
 def alt_confusion(arrays, steps, doc) -> str:
     cm = _counts(steps, "error_analysis")
-    return (f"Two 10-by-10 heatmaps of the multiclass confusion matrix, true digit in rows, predicted in columns: "
+    return (f"Two {len(cm)}-by-{len(cm)} heatmaps of the multiclass confusion matrix, true class in rows, "
+            f"predicted in columns: "
             f"raw counts (diagonal from {cm.diagonal().min():,} to {cm.diagonal().max():,}) and the same as a "
             f"share of each true class.")
 
@@ -212,37 +238,49 @@ def plot_errors(arrays, steps, doc) -> Figure:
     by_col = cm / np.maximum(cm.sum(axis=0, keepdims=True), 1)
     np.fill_diagonal(by_row, 0)
     np.fill_diagonal(by_col, 0)
+    names = _tick_names(doc, len(cm))
     fig = Figure(figsize=(13, 5.8), layout="constrained")
-    _rates_panel(fig, fig.add_subplot(1, 2, 1), by_row, "Errors as % of each true class (rows)", True)
-    _rates_panel(fig, fig.add_subplot(1, 2, 2), by_col, "Errors as % of each predicted class (columns)", True)
+    _rates_panel(fig, fig.add_subplot(1, 2, 1), by_row, "Errors as % of each true class (rows)", True, names)
+    _rates_panel(fig, fig.add_subplot(1, 2, 2), by_col, "Errors as % of each predicted class (columns)", True, names)
+    for ax in fig.axes[::2]:
+        _rotate_x(ax, doc)
     fig.suptitle("Errors only (diagonal left out), as in the book's error analysis")
     return fig
 
 
 def alt_errors(arrays, steps, doc) -> str:
     pairs = steps["error_analysis"].get("most_confused", [])[:3]
-    worst = "; ".join(f"{p['true']}s predicted as {p['predicted']} ({p['rate']:.1%})" for p in pairs)
+    worst = "; ".join(f"{class_name(doc, p['true'])}s predicted as {class_name(doc, p['predicted'])} "
+                      f"({p['rate']:.1%})" for p in pairs)
     return (f"Two 10-by-10 heatmaps of the errors only, normalised by true class (rows) and by predicted class "
             f"(columns); the most frequent errors are {worst}.")
 
 
-def plot_errors_3_5(arrays, steps, doc) -> Figure:
+def _error_pair(steps, doc) -> tuple[str, str]:
+    """Names of the two classes the error analysis shows (the book's 3 and 5 by default)."""
+    a, b = steps.get("error_analysis", {}).get("pair", (3, 5))
+    return class_name(doc, a), class_name(doc, b)
+
+
+def plot_errors_pair(arrays, steps, doc) -> Figure:
+    a, b = _error_pair(steps, doc)
     fig = Figure(figsize=(8, 8.4), layout="constrained")
-    for k, (a, b) in enumerate(((3, 3), (3, 5), (5, 3), (5, 5))):
+    for k, ((t, p), key) in enumerate(zip(((a, a), (a, b), (b, a), (b, b)), ERROR_PAIR_KEYS)):
         ax = fig.add_subplot(2, 2, k + 1)
-        images = arrays[f"images_{a}{b}"]
+        images = arrays[key]
         _digits(ax, images, 5, n_cells=25)
         if not len(images):
             ax.text(0.5, 0.5, "none", ha="center", va="center", transform=ax.transAxes)
-        ax.set_title(f"{a} classified as {b} ({len(images)} shown)", fontsize=11)
-    fig.suptitle("3 vs 5 errors: rows true class, columns predicted class")
+        ax.set_title(f"{t} classified as {p} ({len(images)} shown)", fontsize=11)
+    fig.suptitle(f"{a} vs {b} errors: rows true class, columns predicted class")
     return fig
 
 
-def alt_errors_3_5(arrays, steps, doc) -> str:
-    n = {ab: len(arrays[f"images_{ab}"]) for ab in ("33", "35", "53", "55")}
-    return (f"Four blocks of handwritten 3s and 5s: {n['33']} 3s classified as 3, {n['35']} 3s classified as 5, "
-            f"{n['53']} 5s classified as 3 and {n['55']} 5s classified as 5.")
+def alt_errors_pair(arrays, steps, doc) -> str:
+    a, b = _error_pair(steps, doc)
+    n = [len(arrays[key]) for key in ERROR_PAIR_KEYS]
+    return (f"Four blocks of {a}s and {b}s: {n[0]} {a}s classified as {a}, {n[1]} {a}s classified as {b}, "
+            f"{n[2]} {b}s classified as {a} and {n[3]} {b}s classified as {b}.")
 
 
 def plot_denoise(arrays, steps, doc) -> Figure:
@@ -351,12 +389,17 @@ class Plot:
     alt: Callable
     caption: str
 
+    def caption_for(self, steps: dict, doc: dict) -> str:
+        """The caption with this run's class names (``{detector}``, ``{a}``, ``{b}``) filled in."""
+        a, b = _error_pair(steps, doc)
+        return self.caption.format(detector=detector(doc), a=a, b=b)
+
 
 #: Every figure, in the order the report shows them; ``step`` "run" is the timing section.
 PLOTS = (
     Plot("digits.png", "data", ("digits",), plot_digit_grid, alt_digit_grid, "The first training digits."),
     Plot("binary_confusion.png", "binary_metrics", (), plot_binary_confusion, alt_binary_confusion,
-         "The 5-detector's confusion matrix."),
+         "The {detector}'s confusion matrix."),
     Plot("precision_recall_vs_threshold.png", "binary_tradeoff", ("thresholds", "precisions", "recalls"),
          plot_precision_recall_vs_threshold, alt_precision_recall_vs_threshold,
          "Raising the threshold trades recall for precision (thresholds in this backend's score units)."),
@@ -368,8 +411,8 @@ PLOTS = (
          "The multiclass confusion matrix, as counts and as shares of each true class."),
     Plot("errors.png", "error_analysis", (), plot_errors, alt_errors,
          "Errors only, normalised by row (true class) and by column (predicted class)."),
-    Plot("errors_3_5.png", "error_analysis", tuple(f"images_{ab}" for ab in ("33", "35", "53", "55")),
-         plot_errors_3_5, alt_errors_3_5, "3s and 5s, correctly and wrongly classified."),
+    Plot("errors_pair.png", "error_analysis", ERROR_PAIR_KEYS, plot_errors_pair, alt_errors_pair,
+         "{a}s and {b}s, correctly and wrongly classified."),
     Plot("denoise.png", "denoise", ("noisy", "clean", "denoised"), plot_denoise, alt_denoise,
          "Noisy, denoised and clean test digits."),
     Plot("grid_search.png", "best_accuracy", (), plot_grid_search, alt_grid_search,

@@ -40,16 +40,23 @@ def _where(n: int, data) -> str:
 
 
 def fives_and_others(folds: bool):
-    """The 5-detector's two classes: 5s and other digits, each at least ``cv`` times for CV."""
+    """The detector's two classes (the book's 5s and other digits), each at least ``cv`` times for CV.
+
+    The positive class is ``config.positive_class``; one that is not a label
+    of the data is refused here, before any step runs.
+    """
     def check(data, config):
-        n5 = int(np.count_nonzero(data.y_train == 5))
+        positive = data.label_of(config.positive_class)
+        name = data.class_name(positive)
+        n5 = int(np.count_nonzero(data.y_train == positive))
         others = len(data.y_train) - n5
         k = config.cv if folds else 1
         if min(n5, others) >= k:
             return None
-        purpose = f"for its {k}-fold cross-validation" if folds else "to train a 5-detector"
-        return f"at least {k} image(s) of 5s and {k} of other digits {purpose}; the training set has {n5} 5s " \
-               f"and {others} others"
+        what = "digits" if data.class_names is None else "classes"
+        purpose = f"for its {k}-fold cross-validation" if folds else f"to train a {name}-detector"
+        return f"at least {k} image(s) of {name}s and {k} of other {what} {purpose}; the training set has " \
+               f"{n5} {name}s and {others} others"
     return check
 
 

@@ -176,9 +176,15 @@ def verdict(a, b, tolerance: Tolerance) -> str:
 
 
 def is_book_setup(doc: dict) -> bool:
-    """Whether a run used the book's data: the 60,000 / 10,000 split of full MNIST."""
+    """Whether a run used the book's data and task: the 60,000 / 10,000 split of full MNIST, the 5-detector.
+
+    Another OpenML set (Fashion-MNIST), named classes or another positive
+    class are not the book's, whatever their sizes (:func:`gpuclf.classes.is_book_task`).
+    """
+    from .classes import is_book_task
+
     return doc.get("n_train") == BOOK_N_TRAIN and doc.get("n_test") == BOOK_N_TEST \
-        and not str(doc.get("data_source", "")).startswith("sample")
+        and not str(doc.get("data_source", "")).startswith("sample") and is_book_task(doc)
 
 
 #: Tolerance family of every figure ``gpuclf compare`` judges; figures not

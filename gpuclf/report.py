@@ -14,7 +14,8 @@ import os
 from .errors import GpuclfError, file_errors
 from .html_page import esc, page, table
 from .plots import PLOTS, render_png
-from .report_text import TITLES, deviations, headline_rows, step_html, warnings_by_step
+from .classes import class_names, detector, is_book_task
+from .report_text import deviations, headline_rows, step_html, title, warnings_by_step
 from .results import RESULTS, atomic_write, check_record, load_arrays
 from .workflow import STEPS
 
@@ -61,7 +62,9 @@ def _facts_html(doc: dict) -> str:
     env = doc.get("environment", {})
     versions = ", ".join(f"{k} {v}" for k, v in env.get("versions", {}).items() if v and k != "platform")
     facts = [("Backend", doc.get("backend")), ("Device", env.get("device")),
-             ("Data", f"{doc.get('data_source')}: {doc.get('n_train', 0):,} train, {doc.get('n_test', 0):,} test"),
+             ("Data", f"{doc.get('data_source')}: {doc.get('n_train', 0):,} train, {doc.get('n_test', 0):,} test"
+                      + (f" (read by {doc['data_reader']})" if doc.get("data_reader") else "")),
+             ("Classes", ", ".join(class_names(doc))), ("Binary detector", f"the {detector(doc)}"),
              ("Platform", env.get("versions", {}).get("platform")), ("Libraries", versions),
              ("Total time", f"{sum(doc.get('seconds', {}).values()):,.2f} s")]
     if "cuda_runtime" in env:
@@ -74,7 +77,7 @@ def _steps_html(doc: dict, order: list) -> str:
     rows = []
     for step in order:
         mem = doc.get("memory", {}).get(step, {})
-        rows.append([f"<a href='#{esc(step)}'>{esc(TITLES.get(step, step))}</a><br><code>{esc(step)}</code>",
+        rows.append([f"<a href='#{esc(step)}'>{esc(title(step, doc))}</a><br><code>{esc(step)}</code>",
                      f"{doc.get('seconds', {}).get(step, 0):,.2f}", _mib(mem.get("host_peak_rss_bytes")),
                      _mib(mem.get("device_peak_bytes")), _placement_html(doc.get("placement", {}).get(step, {}))])
     return table(["Step", "Seconds", "Host peak (MiB)", "Device peak (MiB)", "Where it ran"], rows,
@@ -83,13 +86,16 @@ def _steps_html(doc: dict, order: list) -> str:
 
 def _deviations_html(doc: dict) -> str:
     items = [f"<li>{esc(d)}</li>" for d in deviations(doc)]
-    items += [f"<li><b>{esc(title)}</b>: {esc(w)}</li>" for title, w in warnings_by_step(doc)]
+    items += [f"<li><b>{esc(name)}</b>: {esc(w)}</li>" for name, w in warnings_by_step(doc)]
     if not items:
         return "<p>None: this run used the book's data and settings, and no library warned.</p>"
     return "<ul>" + "".join(items) + "</ul>"
 
 
 def _headline_html(doc: dict) -> str:
+    if not is_book_task(doc):
+        return (f"<p>Not shown: this run's task is not the book's ({esc(doc.get('data_source'))}, the "
+                f"{esc(detector(doc))}), so the book's MNIST figures say nothing about it.</p>")
     rows = headline_rows(doc)
     if not rows:
         return "<p>No step of the headline figures ran.</p>"
@@ -131,8 +137,8 @@ def _draw_plots(out_dir: str, doc: dict, order: list) -> dict:
         scope = {s: steps[s] for s in order} if plot.step == "run" else steps
         png = render_png(plot.draw(arrays, scope, doc), label)
         atomic_write(os.path.join(fig_dir, plot.name), lambda f, png=png: f.write(png))
-        shown.setdefault(plot.step, []).append(_figure_html(plot.name, plot.caption, plot.alt(arrays, scope, doc),
-                                                            png))
+        shown.setdefault(plot.step, []).append(
+            _figure_html(plot.name, plot.caption_for(steps, doc), plot.alt(arrays, scope, doc), png))
     return shown
 
 
@@ -159,23 +165,24 @@ def build_report(out_dir: str) -> str:
     steps = doc.get("steps", {})
     order = [s for s in STEPS if s in steps] + [s for s in steps if s not in STEPS]
     figures = _draw_plots(out_dir, doc, order)
-    title = f"MNIST classification (Hands-On ML, chapter 3) on the {doc.get('backend')} backend"
+    what = "MNIST" if is_book_task(doc) else str(doc.get("data_source", "data")).split(":")[-1]
+    heading = f"{what} classification (Hands-On ML, chapter 3) on the {doc.get('backend')} backend"
     sections = [("setup", "This run"), ("deviations", "Differences from the book's setup, and warnings"),
                 ("headline", "The book's figures against this run")]
-    sections += [(s, TITLES.get(s, s)) for s in order] + [("timing", "Time and memory per step")]
+    sections += [(s, title(s, doc)) for s in order] + [("timing", "Time and memory per step")]
     toc = "<nav><h2>Contents</h2><ol>" + "".join(f"<li><a href='#{esc(a)}'>{esc(t)}</a></li>"
                                                   for a, t in sections) + "</ol></nav>"
-    body = [f"<h1>{esc(title)}</h1>",
+    body = [f"<h1>{esc(heading)}</h1>",
             "<p>The steps of Géron's chapter 3 (MNIST classification) as run by gpuclf: what each step does, "
             "its figures with units, and the chapter's plots. Every plot names the backend it ran on.</p>",
             toc, "<h2 id='setup'>This run</h2>", _facts_html(doc),
             "<h2 id='deviations'>Differences from the book's setup, and warnings</h2>", _deviations_html(doc),
             "<h2 id='headline'>The book's figures against this run</h2>", _headline_html(doc)]
     for step in order:
-        body += [f"<h2 id='{esc(step)}'>{esc(TITLES.get(step, step))}</h2>", step_html(step, steps[step], doc),
+        body += [f"<h2 id='{esc(step)}'>{esc(title(step, doc))}</h2>", step_html(step, steps[step], doc),
                  *figures.get(step, [])]
     body += ["<h2 id='timing'>Time and memory per step</h2>", _steps_html(doc, order), *figures.get("run", [])]
     path = os.path.join(out_dir, REPORT)
-    text = page(title, body)
+    text = page(heading, body)
     atomic_write(path, lambda f: f.write(text))
     return path

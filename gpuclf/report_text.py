@@ -11,6 +11,8 @@ import numpy as np
 
 from .html_page import esc, table
 from .published import BOOK, BOOK_N_TEST, BOOK_N_TRAIN, HEADLINES, book_tolerance, is_book_setup, lookup, verdict
+from .classes import (BOOK_POSITIVE, class_name, class_names, detector, has_names, is_book_task, positive_class,
+                      positive_name)
 from .workflow import FULL_SGD_ROWS, RunConfig
 
 #: Human titles of the steps, in the chapter's words.
@@ -28,6 +30,13 @@ TITLES = {
     "best_accuracy": "Exercise 1: a KNN tuned by grid search",
     "augmentation": "Exercise 2: data augmentation by shifting images",
 }
+
+
+def title(step: str, doc: dict) -> str:
+    """A step's title for this run: the book's :data:`TITLES`, with the run's detector ("the Sandal-detector")."""
+    if step == "data" and not is_book_task(doc):
+        return f"The data: {doc.get('data_source', 'images')}"
+    return TITLES.get(step, step).replace("5-detector", detector(doc))
 
 
 def pct(v, digits: int = 2) -> str:
@@ -49,25 +58,31 @@ def _folds_row(name: str, values) -> list:
 
 def _step_data(f, doc) -> str:
     train, test = f.get("train_class_counts", []), f.get("test_class_counts", [])
-    rows = [[str(d), count(a), pct(a / max(sum(train), 1), 1), count(b), pct(b / max(sum(test), 1), 1)]
-            for d, (a, b) in enumerate(zip(train, test))]
-    return _p(f"Each image is a 28 × 28 grey-scale digit, flattened to {f.get('n_features', 784)} pixel "
+    rows = [[class_name(doc, d), count(a), pct(a / max(sum(train), 1), 1), count(b),
+             pct(b / max(sum(test), 1), 1)] for d, (a, b) in enumerate(zip(train, test))]
+    return _p(f"Each image is a 28 × 28 grey-scale {'picture' if has_names(doc) else 'digit'}, flattened to {f.get('n_features', 784)} pixel "
               "intensities from 0 (white) to 255 (black).",
               f"This run uses <b>{esc(f.get('source'))}</b>: {count(f.get('n_train'))} training and "
               f"{count(f.get('n_test'))} test images (the book: {60_000:,} and {10_000:,}).") \
-        + table(["Digit", "Training images", "share", "Test images", "share"], rows)
+        + table(["Class" if has_names(doc) else "Digit", "Training images", "share", "Test images", "share"], rows)
 
 
 def _step_binary_sgd(f, doc) -> str:
     label, is5 = f.get("some_digit_label"), f.get("some_digit_is_5")
-    verdict_text = "a 5" if is5 else "not a 5"
-    book = ("In MNIST it is a 5, and the book's detector says so." if label == 5 else
-            f"In the book it is a 5; in this data it is a <b>{label}</b>, so the book's 'True' is not expected here.")
-    rows = [[str(i + 1), str(lab), "5" if pred else "not 5", f"{score:,.2f}"]
+    name = positive_name(doc)  # table cells are escaped by table(); paragraphs use pos
+    pos = esc(name)
+    verdict_text = f"a {pos}" if is5 else f"not a {pos}"
+    if is_book_task(doc):
+        book = ("In MNIST it is a 5, and the book's detector says so." if label == 5 else
+                f"In the book it is a 5; in this data it is a <b>{label}</b>, so the book's 'True' is not "
+                "expected here.")
+    else:
+        book = f"In this data it is a <b>{esc(class_name(doc, label))}</b>." if label is not None else ""
+    rows = [[str(i + 1), class_name(doc, lab), name if pred else f"not {name}", f"{score:,.2f}"]
             for i, (lab, pred, score) in enumerate(zip(f.get("first_labels", []), f.get("first_predictions", []),
                                                         f.get("first_scores", [])))]
     return _p("A stochastic gradient descent (SGD) linear classifier learns to answer one question: "
-              "is this digit a 5? It is trained on every training image, labelled '5' or 'not 5'.",
+              f"is this image a {pos}? It is trained on every training image, labelled '{pos}' or 'not {pos}'.",
               f"The book first asks about 'some digit', the first training image. {book}",
               f"Here the detector calls it {verdict_text}.") \
         + table(["Image", "True label", "Detector says", "Decision score (backend's units)"], rows, left=3)
@@ -75,24 +90,27 @@ def _step_binary_sgd(f, doc) -> str:
 
 def _step_binary_cv(f, doc) -> str:
     sgd, dummy = f.get("sgd_cv_accuracy", []), f.get("dummy_cv_accuracy", [])
-    k = len(sgd)
+    k, name = len(sgd), positive_name(doc)
+    pos = esc(name)
     return _p(f"{k}-fold cross-validation: each {'third' if k == 3 else 'fold'} of the training set is scored "
               f"by a model trained on the rest. The SGD is right on {pct(np.mean(sgd))} of images on average.",
-              f"A baseline that always answers 'not 5' scores {pct(np.mean(dummy))}: only about one image in ten "
-              "is a 5, which is why accuracy is a poor measure for skewed classes.") \
+              f"A baseline that always answers 'not {pos}' scores {pct(np.mean(dummy))}: only about one image in "
+              f"ten is a {pos}, which is why accuracy is a poor measure for skewed classes.") \
         + table(["Model", *(f"Fold {i + 1}" for i in range(k)), "Mean"],
-                [_folds_row("SGD 5-detector", sgd), _folds_row("Always 'not 5'", dummy)])
+                [_folds_row(f"SGD {detector(doc)}", sgd), _folds_row(f"Always 'not {name}'", dummy)])
 
 
 def _step_binary_metrics(f, doc) -> str:
     (tn, fp), (fn, tp) = f["confusion_matrix"]
-    rows = [["True: not 5", count(tn), pct(tn / max(tn + fp, 1), 1), count(fp), pct(fp / max(tn + fp, 1), 1)],
-            ["True: 5", count(fn), pct(fn / max(fn + tp, 1), 1), count(tp), pct(tp / max(fn + tp, 1), 1)]]
-    return _p(f"The same out-of-fold predictions, counted by outcome. Of the {fn + tp:,} real 5s the detector "
-              f"finds {tp:,}: a <b>recall</b> of {pct(f['recall'])}. Of the {tp + fp:,} images it calls 5, "
-              f"{tp:,} are: a <b>precision</b> of {pct(f['precision'])}.",
+    name = positive_name(doc)
+    pos = esc(name)
+    rows = [[f"True: not {name}", count(tn), pct(tn / max(tn + fp, 1), 1), count(fp), pct(fp / max(tn + fp, 1), 1)],
+            [f"True: {name}", count(fn), pct(fn / max(fn + tp, 1), 1), count(tp), pct(tp / max(fn + tp, 1), 1)]]
+    return _p(f"The same out-of-fold predictions, counted by outcome. Of the {fn + tp:,} real {pos}s the "
+              f"detector finds {tp:,}: a <b>recall</b> of {pct(f['recall'])}. Of the {tp + fp:,} images it calls "
+              f"{pos}, {tp:,} are: a <b>precision</b> of {pct(f['precision'])}.",
               f"F1, their harmonic mean, is {pct(f['f1'])}.") \
-        + table(["", "Predicted: not 5", "% of row", "Predicted: 5", "% of row"], rows)
+        + table(["", f"Predicted: not {name}", "% of row", f"Predicted: {name}", "% of row"], rows)
 
 
 def _prf_cells(r: dict) -> list:
@@ -102,9 +120,9 @@ def _prf_cells(r: dict) -> list:
 def _step_binary_tradeoff(f, doc) -> str:
     lo, hi = f.get("score_range", [None, None])
     scale = f" Here they run from {lo:,.0f} to {hi:,.0f}." if lo is not None else ""
-    parts = [_p("Precision and recall depend on the decision threshold: the detector calls a digit a 5 when its "
-                "score is at least the threshold. Raising it makes the detector pickier: precision goes up, "
-                "recall goes down.",
+    parts = [_p("Precision and recall depend on the decision threshold: the detector calls an image a "
+                f"{esc(positive_name(doc))} when its score is at least the threshold. Raising it makes the "
+                "detector pickier: precision goes up, recall goes down.",
                 "Scores are in each SGD's own units: scikit-learn's on full MNIST are in the thousands (the book's "
                 "90%-precision threshold is 3,370), other SGD implementations and other data sizes give other "
                 f"scales.{scale} So the tradeoff is reported by what a threshold achieves (a precision target) "
@@ -125,7 +143,7 @@ def _step_binary_tradeoff(f, doc) -> str:
     rows = [[f"top {pct(1 - r['quantile'], 0)} of scores (quantile {r['quantile']:g})", f"{r['threshold']:,.2f}",
              *_prf_cells(r)] for r in f.get("at_score_quantiles", [])]
     parts.append("<h3>At quantiles of the scores</h3>"
-                 + table(["Digits called 5", "Threshold", "Precision", "Recall", "F1"], rows))
+                 + table([f"Images called {positive_name(doc)}", "Threshold", "Precision", "Recall", "F1"], rows))
     if f.get("at_thresholds"):
         rows = [[f"{float(t):,.2f}", *_prf_cells(r)] for t, r in f["at_thresholds"].items()]
         parts.append("<h3>At the thresholds asked for (--thresholds)</h3>"
@@ -141,7 +159,7 @@ def _step_binary_roc(f, doc) -> str:
     return _p("The ROC curve plots the true positive rate (recall) against the false positive rate over all "
               "thresholds; the area under it (AUC) is 1 for a perfect detector and 0.5 for a coin toss.",
               f"The SGD's AUC is {f['sgd_auc']:.4f}; a random forest, scored by its predicted probability of "
-              f"'5', reaches {f['forest_auc']:.4f}.{point}") \
+              f"'{esc(positive_name(doc))}', reaches {f['forest_auc']:.4f}.{point}") \
         + table(["Model", "ROC AUC", "Precision", "Recall", "F1"],
                 [["SGD", f"{f['sgd_auc']:.4f}", "–", "–", "–"],
                  ["Random forest (probability ≥ 0.5)", f"{f['forest_auc']:.4f}", pct(f.get("forest_precision")),
@@ -152,11 +170,14 @@ def _step_multiclass(f, doc) -> str:
     cfg = doc.get("config", {})
     n_svc = min(cfg.get("svc_train_size", 2000), doc.get("n_train", 0))
     n_ovr = min(cfg.get("ovr_train_size", 1000), doc.get("n_train", 0))
+    def named(label):
+        return "–" if label is None else class_name(doc, label)
+
     rows = [[f"SVC, one-vs-one (first {n_svc:,} training images)", "test set", pct(f.get("svc_test_accuracy")),
-             str(f.get("svc_some_digit"))],
+             named(f.get("svc_some_digit"))],
             [f"SVC, one-vs-rest: {f.get('ovr_n_estimators')} binary SVCs (first {n_ovr:,})", "test set",
-             pct(f.get("ovr_test_accuracy")), str(f.get("ovr_some_digit"))],
-            ["SGD, raw pixels", "3-fold CV, mean", pct(np.mean(f["sgd_cv_accuracy"])), str(f.get("sgd_some_digit"))],
+             pct(f.get("ovr_test_accuracy")), named(f.get("ovr_some_digit"))],
+            ["SGD, raw pixels", "3-fold CV, mean", pct(np.mean(f["sgd_cv_accuracy"])), named(f.get("sgd_some_digit"))],
             ["SGD, standardised pixels", "3-fold CV, mean", pct(np.mean(f["sgd_scaled_cv_accuracy"])), "–"]]
     return _p("Ten classes now. The SVC trains one classifier per pair of digits (45 of them) and lets them "
               "vote; one-vs-rest trains one per digit; the SGD is one-vs-rest internally.",
@@ -165,13 +186,13 @@ def _step_multiclass(f, doc) -> str:
 
 
 def _step_error_analysis(f, doc) -> str:
-    rows = [[str(p["true"]), str(p["predicted"]), count(p["count"]), pct(p["rate"])]
+    rows = [[class_name(doc, p["true"]), class_name(doc, p["predicted"]), count(p["count"]), pct(p["rate"])]
             for p in f.get("most_confused", [])]
-    return _p("The scaled SGD's cross-validated predictions, digit by digit. The counts show where the model is "
+    return _p("The scaled SGD's cross-validated predictions, class by class. The counts show where the model is "
               "right (the diagonal); dividing each row by its class size shows error rates that classes of "
               "different sizes can share; blanking the diagonal and normalising by row or by column shows "
               "which confusions dominate.") \
-        + table(["True digit", "Predicted as", "Images", "% of the true digit"], rows, left=2)
+        + table(["True class", "Predicted as", "Images", "% of the true class"], rows, left=2)
 
 
 def _step_multilabel(f, doc) -> str:
@@ -204,7 +225,7 @@ def _step_best_accuracy(f, doc) -> str:
               f"{cfg.get('grid_cv', 5)}-fold cross-validation, keeps the best (n_neighbors="
               f"{best.get('n_neighbors')}, weights={esc(best.get('weights'))}, {pct(f.get('best_cv_score'))}), "
               f"retrains it on the whole training set and scores it on the test set: "
-              f"<b>{pct(f.get('test_accuracy'))}</b> (the book: 97.14%).") \
+              f"<b>{pct(f.get('test_accuracy'))}</b>{' (the book: 97.14%)' if is_book_task(doc) else ''}.") \
         + table(["n_neighbors", "weights", "Mean CV accuracy", ""], rows, left=2)
 
 
@@ -214,7 +235,8 @@ def _step_augmentation(f, doc) -> str:
     return _p(f"Every training image is shifted by one pixel left, right, up and down, giving "
               f"{count(f.get('n_train_augmented'))} training images; the best KNN "
               f"({esc(', '.join(f'{k}={v}' for k, v in f.get('params', {}).items()))}) trained on them scores "
-              f"<b>{pct(f.get('test_accuracy'))}</b> on the test set (the book: 97.63%).{drop_text}")
+              f"<b>{pct(f.get('test_accuracy'))}</b> on the test set"
+              f"{' (the book: 97.63%)' if is_book_task(doc) else ''}.{drop_text}")
 
 
 STEP_HTML = {
@@ -249,8 +271,15 @@ def deviations(doc: dict) -> list[str]:
     if (n_train, n_test) != (BOOK_N_TRAIN, BOOK_N_TEST):
         out.append(f"Data size: {n_train:,} training and {n_test:,} test images (the book: "
                    f"{BOOK_N_TRAIN:,} / {BOOK_N_TEST:,}).")
+    if source.startswith("openml:") and source != "openml:mnist_784":
+        out.append(f"Data: {source}, not MNIST: the book's figures do not apply and are not shown.")
+    elif has_names(doc):
+        out.append(f"Classes: named {', '.join(class_names(doc))}, not the digits: the book's figures are not shown.")
+    if positive_class(doc) != BOOK_POSITIVE:
+        out.append(f"Detector: the {detector(doc)} (--positive-class {positive_class(doc)}), not the book's "
+                   "5-detector: its figures are not compared with the book's.")
     label = doc.get("steps", {}).get("binary_sgd", {}).get("some_digit_label")
-    if label is not None and label != 5:
+    if label is not None and label != 5 and is_book_task(doc):
         out.append(f"'Some digit' (the first training image) is a {label} in this data, not the book's 5.")
     cfg, placement = doc.get("config", {}), doc.get("placement", {})
     sgd_libraries = {roles["sgd"]["library"] for roles in placement.values() if "sgd" in roles}
@@ -273,14 +302,14 @@ def deviations(doc: dict) -> list[str]:
     notes = sorted({p["note"] for roles in placement.values() for p in roles.values() if p.get("note")})
     out += [f"Placement: {note}." for note in notes]
     for step, why in (doc.get("warmup") or {}).get("skipped", {}).items():
-        out.append(f"Warm-up: {TITLES.get(step, step)} could not run on the warm-up sample ({why}); "
+        out.append(f"Warm-up: {title(step, doc)} could not run on the warm-up sample ({why}); "
                    "its kernels compiled inside its timed step.")
     return out
 
 
 def warnings_by_step(doc: dict) -> list[tuple[str, str]]:
     """The library warnings ``results.json`` recorded, as (step title, warning)."""
-    return [(TITLES.get(step, step), w) for step, ws in doc.get("warnings", {}).items() for w in ws]
+    return [(title(step, doc), w) for step, ws in doc.get("warnings", {}).items() for w in ws]
 
 
 # -- the headline table --------------------------------------------------------

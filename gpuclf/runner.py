@@ -110,6 +110,8 @@ def run_header(backend: Backend, data: MnistData, config: RunConfig) -> dict:
         "data_source": data.source,
         "data_fingerprint": data.fingerprint(),
         "data_origin": data.origin,
+        "data_reader": data.reader,
+        "class_names": list(data.class_names) if data.class_names is not None else None,
         "n_train": int(len(data.y_train)),
         "n_test": int(len(data.y_test)),
         "config": config.to_dict(),

@@ -16,6 +16,7 @@ from .backends import Backend
 from .data import MnistData
 from .errors import GpuclfError
 from .kernels.scoring import fold_accuracy
+from .xp import get_namespace
 from .preconditions import KNN_NEIGHBORS, check_needs, digits_per_fold, fives_and_others, needs, neighbors, two_digits
 
 
@@ -52,6 +53,9 @@ class RunConfig:
         Training rows of the SVC, the one-vs-rest SVC and the KNN grid search (the book's slices).
     grid_cv : int
         Folds of the KNN grid search (the book's 5).
+    positive_class : int
+        The binary detector's label (the book's 5-detector: 5); ``--positive-class``
+        may name a class, which the command line resolves to its label first.
     sklearn_sgd_max_iter : int, optional
         Epoch cap of scikit-learn's SGD (the cpu backend). Default: its own
         1000 from ``FULL_SGD_ROWS`` training rows up, 100 below: on small sets
@@ -73,6 +77,7 @@ class RunConfig:
     grid_train_size: int = 10_000
     grid_cv: int = 5
     sklearn_sgd_max_iter: int | None = None
+    positive_class: int = 5
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -133,8 +138,14 @@ class Context:
         return self.memo("y_test", lambda: self.backend.asarray(self.data.y_test))
 
     @property
-    def y_train_5(self):
-        return self.memo("y_train_5", lambda: self.y_train == 5)
+    def y_train_positive(self):
+        """The detector's target: ``y_train == positive_class`` (the book's ``y_train_5``)."""
+        return self.memo("y_train_positive", lambda: self.y_train == self.config.positive_class)
+
+    @property
+    def detector(self) -> str:
+        """``5-detector``, ``Sandal-detector``: what progress lines call the binary classifier."""
+        return f"{self.data.class_name(self.config.positive_class)}-detector"
 
     def host(self, a) -> np.ndarray:
         return self.backend.to_host(a)
@@ -153,7 +164,7 @@ def _floats(a) -> list:
 
 def step_data(ctx: Context) -> dict:
     """Sizes, class counts and the first digits."""
-    ctx.arrays["digits"] = ctx.data.X_train[:100]
+    ctx.arrays["digits"] = ctx.host(ctx.data.X_train[:100])
     ctx.arrays["digit_labels"] = ctx.data.y_train[:100]
     return ctx.data.summary()
 
@@ -161,7 +172,7 @@ def step_data(ctx: Context) -> dict:
 @needs(fives_and_others(folds=False))
 def step_binary_sgd(ctx: Context) -> dict:
     """Train the SGD 5-detector on the whole training set."""
-    sgd = ctx.sgd().fit(ctx.X_train, ctx.y_train_5)
+    sgd = ctx.sgd().fit(ctx.X_train, ctx.y_train_positive)
     first = ctx.X_train[:10]
     return {
         "some_digit_label": int(ctx.data.y_train[0]),
@@ -181,19 +192,19 @@ def _sgd5_scores(ctx: Context):
     calls with the same seed would train again).
     """
     if "sgd5_scores" not in ctx._memo:
-        ctx.progress(f"SGD 5-detector, {ctx.config.cv}-fold CV")
+        ctx.progress(f"SGD {ctx.detector}, {ctx.config.cv}-fold CV")
     return ctx.memo("sgd5_scores", lambda: ctx.backend.cross_val_predict(
-        ctx.sgd(), ctx.X_train, ctx.y_train_5, cv=ctx.config.cv, method="decision_function"))
+        ctx.sgd(), ctx.X_train, ctx.y_train_positive, cv=ctx.config.cv, method="decision_function"))
 
 
 def _sgd5_pr_curve(ctx: Context):
     """Precision, recall and thresholds of the 5-detector's scores (tradeoff and ROC steps share it)."""
     return ctx.memo("sgd5_pr_curve", lambda: ctx.backend.metrics.precision_recall_curve(
-        ctx.y_train_5, _sgd5_scores(ctx)))
+        ctx.y_train_positive, _sgd5_scores(ctx)))
 
 
 def _binary_folds(ctx: Context):
-    return ctx.memo("binary_folds", lambda: ctx.backend.test_folds(ctx.y_train_5, ctx.config.cv))
+    return ctx.memo("binary_folds", lambda: ctx.backend.test_folds(ctx.y_train_positive, ctx.config.cv))
 
 
 @needs(fives_and_others(folds=True))
@@ -201,10 +212,10 @@ def step_binary_cv(ctx: Context) -> dict:
     """3-fold CV accuracy of the 5-detector and of the most-frequent baseline."""
     b, cv = ctx.backend, ctx.config.cv
     pred = _sgd5_scores(ctx) > 0
-    dummy = b.estimator("dummy").fit(ctx.X_train, ctx.y_train_5)
+    dummy = b.estimator("dummy").fit(ctx.X_train, ctx.y_train_positive)
     return {
-        "sgd_cv_accuracy": _floats(fold_accuracy(pred, ctx.y_train_5, _binary_folds(ctx), cv)),
-        "dummy_cv_accuracy": _floats(b.cross_val_score(b.estimator("dummy"), ctx.X_train, ctx.y_train_5, cv=cv)),
+        "sgd_cv_accuracy": _floats(fold_accuracy(pred, ctx.y_train_positive, _binary_folds(ctx), cv)),
+        "dummy_cv_accuracy": _floats(b.cross_val_score(b.estimator("dummy"), ctx.X_train, ctx.y_train_positive, cv=cv)),
         "dummy_predicts_any_5": bool(ctx.host(dummy.predict(ctx.X_train)).any()),
     }
 
@@ -220,14 +231,14 @@ def step_binary_metrics(ctx: Context) -> dict:
     """Confusion matrix, precision, recall and F1 of out-of-fold predictions."""
     m = ctx.backend.metrics
     pred = _sgd5_scores(ctx) > 0
-    cm = ctx.host(m.confusion_matrix(ctx.y_train_5, pred))
-    return {"confusion_matrix": cm.astype(int).tolist(), **_prf(m, ctx.y_train_5, pred)}
+    cm = ctx.host(m.confusion_matrix(ctx.y_train_positive, pred))
+    return {"confusion_matrix": cm.astype(int).tolist(), **_prf(m, ctx.y_train_positive, pred)}
 
 
 def _at_threshold(ctx: Context, scores, threshold: float, **label) -> dict:
     """Precision, recall and F1 of ``scores >= threshold``, after ``label``."""
     threshold = float(threshold)
-    return {**label, "threshold": threshold, **_prf(ctx.backend.metrics, ctx.y_train_5, scores >= threshold)}
+    return {**label, "threshold": threshold, **_prf(ctx.backend.metrics, ctx.y_train_positive, scores >= threshold)}
 
 
 def _at_precision(ctx: Context, scores, precisions, thresholds, target: float) -> dict:
@@ -267,7 +278,7 @@ def step_binary_tradeoff(ctx: Context) -> dict:
         "score_range": [float(host_scores.min()), float(host_scores.max())],
     }
     if cfg.thresholds:
-        out["at_thresholds"] = {f"{t:g}": _prf(ctx.backend.metrics, ctx.y_train_5, scores >= t)
+        out["at_thresholds"] = {f"{t:g}": _prf(ctx.backend.metrics, ctx.y_train_positive, scores >= t)
                                 for t in cfg.thresholds}
     return out
 
@@ -275,7 +286,7 @@ def step_binary_tradeoff(ctx: Context) -> dict:
 @needs(fives_and_others(folds=True))
 def step_binary_roc(ctx: Context) -> dict:
     """ROC curve and AUC of the SGD, and the random forest's from ``predict_proba``."""
-    b, m, y5, cfg = ctx.backend, ctx.backend.metrics, ctx.y_train_5, ctx.config
+    b, m, y5, cfg = ctx.backend, ctx.backend.metrics, ctx.y_train_positive, ctx.config
     scores = _sgd5_scores(ctx)
     fpr, tpr, _ = m.roc_curve(y5, scores)
     ctx.progress(f"random forest ({cfg.n_estimators} trees), {cfg.cv}-fold CV")
@@ -359,12 +370,37 @@ def step_error_analysis(ctx: Context) -> dict:
     order = np.argsort(errors, axis=None, kind="stable")[::-1][:5]
     pairs = [{"true": int(i), "predicted": int(j), "rate": float(errors[i, j]), "count": int(cm[i, j])}
              for i, j in zip(*np.unravel_index(order, errors.shape))]
+    a, b = error_pair(ctx.config.positive_class, errors, digits=ctx.data.class_names is None)
     y_host, p_host = ctx.data.y_train, ctx.host(pred)
-    for a, b in ((3, 3), (3, 5), (5, 3), (5, 5)):
-        ctx.arrays[f"images_{a}{b}"] = ctx.data.X_train[(y_host == a) & (p_host == b)][:25]
+    for (t, p), key in zip(((a, a), (a, b), (b, a), (b, b)), ERROR_PAIR_KEYS):
+        ctx.arrays[key] = _image_rows(ctx, np.flatnonzero((y_host == t) & (p_host == p))[:25])
     ctx.arrays.update(confusion_matrix=cm, error_rates=errors)
     return {"confusion_matrix": cm.tolist(), "error_rates": np.round(errors, 4).tolist(),
-            "most_confused": pairs}
+            "most_confused": pairs, "pair": [a, b]}
+
+
+def _image_rows(ctx: Context, rows: np.ndarray) -> np.ndarray:
+    """Training images ``rows`` (host indices) on the host, wherever the data was read to."""
+    X = ctx.data.X_train
+    return ctx.host(X[get_namespace(X).asarray(rows)])
+
+
+#: Arrays of the error-analysis images: a as a, a as b, b as a, b as b.
+ERROR_PAIR_KEYS = ("images_aa", "images_ab", "images_ba", "images_bb")
+
+
+def error_pair(positive_class: int, errors: np.ndarray, digits: bool = True) -> tuple[int, int]:
+    """The two classes whose mix-ups the error analysis shows.
+
+    The book's 3 and 5 for the 5-detector on digits; otherwise the positive
+    class and the class it is most often taken for (the largest off-diagonal
+    rate of its row; the lowest label on ties).
+    """
+    if digits and positive_class == 5 and errors.shape[0] > 5:
+        return 3, 5
+    row = errors[positive_class].copy()
+    row[positive_class] = -1.0
+    return int(positive_class), int(np.argmax(row))
 
 
 @needs(neighbors(KNN_NEIGHBORS, folds_of="cv"))
@@ -411,7 +447,7 @@ def step_denoise(ctx: Context) -> dict:
     def rmse(a):
         return float(b.xp.sqrt(b.xp.mean((a.astype(X_te_dev.dtype) - X_te_dev) ** 2)))
 
-    ctx.arrays.update(noisy=ctx.host(noisy_te[:5]), clean=X_te[:5], denoised=ctx.host(clean[:5]))
+    ctx.arrays.update(noisy=ctx.host(noisy_te[:5]), clean=ctx.host(X_te[:5]), denoised=ctx.host(clean[:5]))
     return {"rmse_noisy": rmse(noisy_te), "rmse_denoised": rmse(clean)}
 
 
