@@ -122,7 +122,8 @@ def cmd_run(args) -> int:
     backend = get_backend(_backend_name(args, record), n_jobs=args.jobs, max_gpu_memory=args.max_gpu_memory,
                           device=args.device)
     data = _load_data(args, record, backend.name).subsample(config.train_size, config.test_size)
-    config.positive_class = data.label_of(config.positive_class)
+    if isinstance(config.positive_class, str):  # a class name: its label (a label is checked with each step's needs)
+        config.positive_class = data.label_of(config.positive_class)
     check_preconditions(select_steps(config.steps), data, config)
     def banner():
         if not args.quiet:

@@ -21,7 +21,7 @@ CONDA_NAME = {"numpy": "numpy", "scipy": "scipy", "sklearn": "scikit-learn", "ma
 PIP_NAMES = {"numpy": {"numpy"}, "scipy": {"scipy"}, "sklearn": {"scikit-learn"},
              "matplotlib": {"matplotlib"}, "mlxtend": {"mlxtend"}, "pandas": {"pandas"}, "rich": {"rich"},
              "cupy": {"cupy-cuda12x", "cupy-cuda13x"}, "cuml": {"cuml-cu12", "cuml-cu13"},
-             "rmm": {"rmm-cu12", "rmm-cu13"}}
+             "rmm": {"rmm-cu12", "rmm-cu13"}, "cudf": {"cudf-cu12", "cudf-cu13"}}
 
 
 def third_party_imports() -> set[str]:
@@ -83,9 +83,9 @@ def test_extras_resolve_to_real_package_names():
     assert {"gpu-cu12", "gpu-cu13", "test", "bench"} <= set(extras)
     for cuda in ("12", "13"):
         names = {requirement_name(r) for r in extras[f"gpu-cu{cuda}"]}
-        assert names == {f"cupy-cuda{cuda}x", f"cuml-cu{cuda}"}
+        assert names == {f"cupy-cuda{cuda}x", f"cuml-cu{cuda}", f"cudf-cu{cuda}"}
     for module, dists in PIP_NAMES.items():
-        if module in third_party_imports() and module not in ("cupy", "cuml", "rmm"):
+        if module in third_party_imports() and module not in ("cupy", "cuml", "rmm", "cudf"):
             assert dists & {requirement_name(r) for r in project["dependencies"]}, module
     assert project["scripts"]["gpuclf"] == "gpuclf.cli:main"
 
