@@ -36,6 +36,7 @@ from gpuclf.data import load_mnist
 from gpuclf.environment import library_versions
 from gpuclf.errors import GpuclfError
 from gpuclf.memory import peak_rss_bytes, reset_peak_rss
+from gpuclf.runner import describe_cluster
 from gpuclf.workflow import STEP_ROLES, Context, RunConfig
 
 BOOK = RunConfig()
@@ -102,10 +103,35 @@ def bench_data(request, bench_size):
 
 
 @pytest.fixture(scope="session")
-def backend(request):
-    """The backend named by the parameter, built once per session."""
+def dask_client():
+    """The Dask cluster of ``gpuclf bench --cluster`` ($GPUCLF_CLUSTER), or None; closed at the end."""
+    from gpuclf.options import cluster_option
+
+    spec = cluster_option(None)
+    if spec is None:
+        yield None
+        return
+    from gpuclf.cluster import connect, joblib_on
+
+    with connect(spec, "cpu") as client, joblib_on(client):
+        yield client
+
+
+@pytest.fixture(scope="session")
+def backend(request, dask_client):
+    """The backend named by the parameter, built once per session (on the cluster with ``--cluster``).
+
+    On a cluster its column is labelled ``<name>@dask:<workers>`` (``cpu@dask:2``), beside the
+    single-process columns of earlier runs into the same folder.
+    """
     b = get_backend(request.param)
-    request.config.stash[_SESSION]["backends"][b.name] = {**b.describe(), "warmup_rounds": _warmup_rounds(b)}
+    b.bench_label = b.name
+    if dask_client is not None:
+        b.use_cluster(dask_client)
+        b.bench_label = f"{b.name}@dask:{len(dask_client.scheduler_info()['workers'])}"
+    request.config.stash[_SESSION]["backends"][b.bench_label] = {
+        **b.describe(), "warmup_rounds": _warmup_rounds(b),
+        **({"cluster": describe_cluster(dask_client)} if dask_client is not None else {})}
     return b
 
 
@@ -171,7 +197,7 @@ class Bench:
         result = self.benchmark.pedantic(target, setup=self._fresh, rounds=self.size.rounds,
                                          warmup_rounds=warmup, iterations=1)
         self.benchmark.extra_info.update(
-            step=step, backend=backend.name, size=self.size_name, n_train=int(len(ctx.data.y_train)),
+            step=step, backend=backend.bench_label, size=self.size_name, n_train=int(len(ctx.data.y_train)),
             n_test=int(len(ctx.data.y_test)), data_source=ctx.data.source, warmup_rounds=warmup,
             figures={k: _scalar(v) for k, v in figures(result).items()}, notes=list(notes),
             host_peak_rss_bytes=peak_rss_bytes(), device_peak_bytes=backend.peak_memory_bytes(),

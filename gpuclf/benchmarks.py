@@ -116,7 +116,7 @@ def _check_backends(backends) -> list:
     return list(dict.fromkeys(backends))
 
 
-def _user_command(backends, size, data, out_dir, cuml_accel) -> str:
+def _user_command(backends, size, data, out_dir, cuml_accel, cluster=None) -> str:
     parts = ["gpuclf", "bench"]
     if backends:
         parts += ["--backends", ",".join(backends)]
@@ -127,11 +127,13 @@ def _user_command(backends, size, data, out_dir, cuml_accel) -> str:
         parts += ["--out", out_dir]
     if cuml_accel:
         parts.append("--cuml-accel")
+    if cluster:
+        parts += ["--cluster", cluster]
     return shlex.join(parts)
 
 
 def run_benchmarks(backends=None, size: str = "small", data: str | None = None, out_dir: str = "bench-results",
-                   cuml_accel: bool = False) -> str:
+                   cuml_accel: bool = False, cluster: str | None = None) -> str:
     """Run the benchmark suite and write its JSON, Markdown table and charts.
 
     Parameters
@@ -150,6 +152,10 @@ def run_benchmarks(backends=None, size: str = "small", data: str | None = None, 
     cuml_accel : bool
         Also time the book's plain scikit-learn code under
         ``python -m cuml.accel`` (when cuML imports; else one line says why).
+    cluster : str, optional
+        ``local`` or a scheduler address: time the backends on that Dask
+        cluster, in columns ``<backend>@dask:<workers>`` beside the
+        single-process runs already in ``out_dir``.
 
     Returns
     -------
@@ -162,13 +168,14 @@ def run_benchmarks(backends=None, size: str = "small", data: str | None = None, 
         Unknown size or backend, unreadable data, no ``bench/`` folder, or a
         failing benchmark.
     """
+    from .cluster import ENV_VAR as CLUSTER_ENV_VAR
     from .data import ENV_VAR, load_mnist
     from .results import check_writable
 
     if size not in SIZES:
         raise GpuclfError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
     check_bench_installed()
-    user_command = _user_command(backends, size, data, out_dir, cuml_accel)
+    user_command = _user_command(backends, size, data, out_dir, cuml_accel, cluster)
     backends = _check_backends(backends)
     suite = bench_dir()
     source = data or os.environ.get(ENV_VAR) or "sample"
@@ -176,14 +183,15 @@ def run_benchmarks(backends=None, size: str = "small", data: str | None = None, 
     print(f"gpuclf: bench {size_label(size, full_data)}", file=sys.stderr, flush=True)
     check_writable(out_dir)
     out = Path(out_dir).resolve()
-    run_json = out / f"benchmark-{size}-{'-'.join(backends)}.json"
+    run_json = out / f"benchmark-{size}-{'-'.join(backends)}{'-dask' if cluster else ''}.json"
     # Run from the checkout's root, so the recorded command reads as typed there.
     cmd = [sys.executable, "-m", "pytest", suite.name, "-p", "no:cacheprovider", "-o", "addopts=",
            "--rootdir", ".", "--bench-size", size, "--bench-backends", ",".join(backends),
            *(["--bench-data", data] if data else []), "--benchmark-json", str(run_json),
            "--benchmark-columns", "median,min,max,rounds", "--benchmark-sort", "name"]
     package_root = str(Path(__file__).resolve().parent.parent)
-    env = {**os.environ, COMMAND_ENV_VAR: user_command,
+    env = {**{k: v for k, v in os.environ.items() if k != CLUSTER_ENV_VAR}, COMMAND_ENV_VAR: user_command,
+           **({CLUSTER_ENV_VAR: cluster} if cluster else {}),
            "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
     print(f"gpuclf: {shlex.join(cmd)}", file=sys.stderr, flush=True)
     code = _run_child(cmd, cwd=suite.parent, env=env, stdout=_stderr_fd())

@@ -10,8 +10,11 @@ import re
 import sys
 
 from .errors import GpuclfError
-from .options import (BACKEND, BACKEND_LIST, CLASS_NAMES, DEVICE, JOBS, POSITIVE_CLASS, ROWS, SEED, STEP_LIST, Floats,
-                      Size, Text)
+from .options import (BACKEND, BACKEND_LIST, CLASS_NAMES, CLUSTER, DEVICE, JOBS, POSITIVE_CLASS, ROWS, SEED,
+                      STEP_LIST, Floats, Size, Text, cluster_option)
+
+CLUSTER_HELP = ("run on Dask: local (this machine's cores; one worker per GPU with the gpu backend) or a scheduler "
+                "address tcp://host:8786 (default: $GPUCLF_CLUSTER, else no cluster)")
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -80,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="GPU backend: cap on device memory, e.g. 4GB (kernels chunk to fit)")
     run.add_argument("--device", type=DEVICE, default=0,
                      help="GPU backend: CUDA device number (default 0, within $CUDA_VISIBLE_DEVICES)")
+    run.add_argument("--cluster", type=CLUSTER, default=None, help=CLUSTER_HELP)
     run.add_argument("--no-report", action="store_true", help="write results.json only")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
 
@@ -91,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--data", type=Text(), default=None, help="as for run (default $GPUCLF_MNIST, else sample)")
     bench.add_argument("--out", type=Text(), default="bench-results", help="output folder")
     bench.add_argument("--cuml-accel", action="store_true", help="add a column for python -m cuml.accel")
+    bench.add_argument("--cluster", type=CLUSTER, default=None,
+                       help="time the backends on this Dask cluster too: a column per backend, "
+                            "e.g. cpu@dask:2 (local, or tcp://host:8786)")
 
     compare = sub.add_parser("compare", help="put two or more run folders side by side: seconds, speedups, "
                              "memory, every figure judged against the parity tolerances")
@@ -100,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = sub.add_parser("info", help="backends, devices and library versions found here")
     info.add_argument("--device", type=DEVICE, default=0, help="CUDA device to check (default 0)")
+    info.add_argument("--cluster", type=CLUSTER, default=None, help="also show this Dask cluster's workers")
     warm = sub.add_parser("warmup", help="compile the GPU kernels into CuPy's kernel cache (cold start)")
     warm.add_argument("--device", type=DEVICE, default=0, help="CUDA device (default 0)")
     demo = sub.add_parser("demo", help="info, then the whole workflow on the offline sample")
@@ -111,20 +119,30 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_run(args) -> int:
     from .backends import get_backend
     from .options import config_kwargs
-    from .results import lock_output, read_record
-    from .runner import run_workflow
+    from .cluster import connect, joblib_on
+    from .results import read_record
     from .workflow import RunConfig, check_preconditions, select_steps
 
     # Everything is checked before --out is touched: options (by the parser), the
     # recorded run when resuming, the backend, the data and each step's needs.
     record = read_record(args.out) if args.resume else None
     config = RunConfig(**config_kwargs(args, record and record["config"]))
+    cluster = cluster_option(args.cluster)  # changes no figure: free on --resume
     backend = get_backend(_backend_name(args, record), n_jobs=args.jobs, max_gpu_memory=args.max_gpu_memory,
                           device=args.device)
     data = _load_data(args, record, backend.name).subsample(config.train_size, config.test_size)
     if isinstance(config.positive_class, str):  # a class name: its label (a label is checked with each step's needs)
         config.positive_class = data.label_of(config.positive_class)
     check_preconditions(select_steps(config.steps), data, config)
+    with connect(cluster, backend.name) as client, joblib_on(client):
+        backend.use_cluster(client)
+        return _run_locked(args, backend, data, config)
+
+
+def _run_locked(args, backend, data, config) -> int:
+    from .results import lock_output
+    from .runner import run_workflow
+
     def banner():
         if not args.quiet:
             print(f"gpuclf: backend {backend.name} on {backend.describe()['device']}; data {data.source} "
@@ -209,7 +227,7 @@ def cmd_bench(args) -> int:
     from .benchmarks import run_benchmarks
 
     print(run_benchmarks(backends=args.backends, size=args.size, data=args.data, out_dir=args.out,
-                         cuml_accel=args.cuml_accel))
+                         cuml_accel=args.cuml_accel, cluster=cluster_option(args.cluster)))
     return 0
 
 
@@ -238,6 +256,15 @@ def cmd_info(args) -> int:
         print(f"device         {exc}")
     if chosen != "gpu":
         print(f"to use the GPU: {GPU_INSTALL}, on a machine with an NVIDIA GPU and driver; until then {CPU_INSTEAD}")
+    spec = cluster_option(getattr(args, "cluster", None))
+    if spec is not None:
+        from .cluster import connect, describe
+
+        with connect(spec, chosen) as client:
+            about = describe(client)
+        print(f"cluster        {spec}: {about['workers']} workers, {about['threads']} threads, "
+              f"{about['memory_limit_bytes'] / 2**30:,.1f} GiB, GPUs: {', '.join(about['gpus']) or 'none'} "
+              f"(scheduler {about['scheduler']})")
     return 0
 
 

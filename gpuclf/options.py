@@ -163,6 +163,35 @@ class NameList:
         return tuple(names)
 
 
+class Cluster:
+    """``local`` or a Dask scheduler address (see :mod:`gpuclf.cluster`)."""
+
+    def __call__(self, text: str) -> str:
+        from .cluster import check_spec
+
+        try:
+            return check_spec(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cluster_option(given: str | None) -> str | None:
+    """``--cluster``, else ``$GPUCLF_CLUSTER`` (checked here, its error naming the variable), else None."""
+    import os
+
+    from .cluster import ENV_VAR, check_spec
+
+    if given is not None:
+        return given
+    value = os.environ.get(ENV_VAR)
+    if not value:
+        return None
+    try:
+        return check_spec(value)
+    except ValueError as exc:
+        raise GpuclfError(f"${ENV_VAR}: {exc}") from None
+
+
 def _step_names():
     from .workflow import STEPS
 
@@ -184,6 +213,7 @@ STEP_LIST = Names(_step_names, "step")
 BACKEND = Choice(lambda: ["auto", *_backend_names()], "backend")
 BACKEND_LIST = Names(_backend_names, "backend")
 POSITIVE_CLASS = Label()
+CLUSTER = Cluster()
 CLASS_NAMES = NameList()
 
 #: ``gpuclf run`` options that change a figure: parser dest -> (RunConfig field, checker).

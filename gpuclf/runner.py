@@ -102,6 +102,12 @@ class Progress:
             self._bar.stop()
 
 
+def describe_cluster(client):
+    from .cluster import describe
+
+    return describe(client)
+
+
 def run_header(backend: Backend, data: MnistData, config: RunConfig) -> dict:
     """What identifies a run (for --resume) and where it ran."""
     return {
@@ -116,6 +122,7 @@ def run_header(backend: Backend, data: MnistData, config: RunConfig) -> dict:
         "n_test": int(len(data.y_test)),
         "config": config.to_dict(),
         "environment": {**backend.describe(), "versions": library_versions()},
+        "cluster": describe_cluster(backend.dispatcher.client),
     }
 
 

@@ -16,12 +16,14 @@ yaml = pytest.importorskip("yaml")
 # Top-level module -> conda package that provides it.
 CONDA_NAME = {"numpy": "numpy", "scipy": "scipy", "sklearn": "scikit-learn", "matplotlib": "matplotlib",
               "mlxtend": "mlxtend", "cupy": "cupy", "cuml": "cuml", "cudf": "cudf", "pandas": "pandas", "rmm": "rmm",
-              "rich": "rich"}
+              "rich": "rich", "distributed": "distributed", "dask_cuda": "dask-cuda", "joblib": "joblib"}
 # Module -> pip distribution names that may provide it (CUDA-specific wheels for the GPU stack).
 PIP_NAMES = {"numpy": {"numpy"}, "scipy": {"scipy"}, "sklearn": {"scikit-learn"},
              "matplotlib": {"matplotlib"}, "mlxtend": {"mlxtend"}, "pandas": {"pandas"}, "rich": {"rich"},
              "cupy": {"cupy-cuda12x", "cupy-cuda13x"}, "cuml": {"cuml-cu12", "cuml-cu13"},
-             "rmm": {"rmm-cu12", "rmm-cu13"}, "cudf": {"cudf-cu12", "cudf-cu13"}}
+             "rmm": {"rmm-cu12", "rmm-cu13"}, "cudf": {"cudf-cu12", "cudf-cu13"},
+             "joblib": {"joblib", "scikit-learn"},  # scikit-learn's own dependency
+             "distributed": {"dask"}, "dask_cuda": {"dask-cuda"}}
 
 
 def third_party_imports() -> set[str]:
@@ -83,9 +85,12 @@ def test_extras_resolve_to_real_package_names():
     assert {"gpu-cu12", "gpu-cu13", "test", "bench"} <= set(extras)
     for cuda in ("12", "13"):
         names = {requirement_name(r) for r in extras[f"gpu-cu{cuda}"]}
-        assert names == {f"cupy-cuda{cuda}x", f"cuml-cu{cuda}", f"cudf-cu{cuda}"}
+        assert names == {f"cupy-cuda{cuda}x", f"cuml-cu{cuda}", f"cudf-cu{cuda}", "dask-cuda"}
+    assert {requirement_name(r) for r in extras["dask"]} == {"dask"}  # dask[distributed]: --cluster
     for module, dists in PIP_NAMES.items():
-        if module in third_party_imports() and module not in ("cupy", "cuml", "rmm", "cudf"):
+        # The GPU stack and Dask come in extras, imported only where used.
+        if module in third_party_imports() and module not in ("cupy", "cuml", "rmm", "cudf", "distributed",
+                                                               "dask_cuda"):
             assert dists & {requirement_name(r) for r in project["dependencies"]}, module
     assert project["scripts"]["gpuclf"] == "gpuclf.cli:main"
 

@@ -94,6 +94,22 @@ class Backend(ABC):
 
     #: a module-like object with scikit-learn's metric names
     metrics = None
+    _dispatcher = None
+
+    @property
+    def dispatcher(self):
+        """Where independent units of work run: here, or on the Dask cluster of :meth:`use_cluster`."""
+        if self._dispatcher is None:
+            from ..dispatch import Dispatcher
+
+            self._dispatcher = Dispatcher()
+        return self._dispatcher
+
+    def use_cluster(self, client) -> None:
+        """Send this backend's independent units to a ``distributed.Client`` (None: run them here)."""
+        from ..dispatch import Dispatcher
+
+        self._dispatcher = Dispatcher(client)
 
     def reset_peak_memory(self) -> None:
         """Start a new high-water mark for device memory (no-op on the CPU)."""

@@ -14,6 +14,7 @@ import numpy as np
 
 from sklearn.base import BaseEstimator, MetaEstimatorMixin
 
+from ..dispatch import Dispatcher
 from ..errors import GpuclfError
 from ..kernels import folds as fold_kernels
 from ..kernels import metrics as metric_kernels
@@ -72,6 +73,10 @@ class KernelBackend(Backend):
             return estimators.SGDClassifier(**params)
         if role == "knn":
             params.setdefault("budget_bytes", self.memory_budget())
+            if self.dispatcher.distributed:  # the training set sharded over the workers
+                from ..estimators.sharded_neighbors import ShardedKNeighborsClassifier
+
+                return ShardedKNeighborsClassifier(scheduler=self.dispatcher.client.scheduler.address, **params)
             return estimators.KNeighborsClassifier(**params)
         if role == "dummy":
             return estimators.DummyClassifier(**params)
@@ -151,18 +156,14 @@ class KernelBackend(Backend):
         return classes[picked]
 
     def _fold_loop(self, estimator, X, y, folds, cv, method):
-        from sklearn.base import clone
-
+        # One unit per fold, on the cluster's workers when there is one; assembled here in fold order.
+        # An estimator that spreads its own work over the cluster (sharded KNN) runs its folds from here.
+        d = self.dispatcher if getattr(estimator, "scheduler", None) is None else Dispatcher()
+        parts = d.map(_fit_predict_fold, range(cv), estimator, method, d.share(X), d.share(y), d.share(folds))
         xp = self.xp
-        out = None
-        for k in range(cv):
-            test = xp.flatnonzero(folds == k)
-            train = xp.flatnonzero(folds != k)
-            model = clone(estimator).fit(X[train], y[train])
-            part = getattr(model, method)(X[test])
-            if out is None:
-                out = xp.empty((len(y),) + part.shape[1:], dtype=part.dtype)
-            out[test] = part
+        out = xp.empty((len(y),) + parts[0].shape[1:], dtype=parts[0].dtype)
+        for k, part in enumerate(parts):
+            out[xp.flatnonzero(folds == k)] = part
         return out
 
     def cross_val_score(self, estimator, X, y, cv: int = 3) -> np.ndarray:
@@ -196,23 +197,35 @@ class KernelBackend(Backend):
                 "mean_test_score": mean.tolist(), "best_estimator": best_estimator}
 
     def _knn_grid_scores(self, estimator, candidates, X, y, folds, cv) -> np.ndarray:
-        """One neighbour search per fold (k = the largest asked) serves every candidate."""
-        from ..kernels import neighbors
+        """One neighbour search per fold (k = the largest asked) serves every candidate; a unit per fold."""
+        classes, y_idx = self.xp.unique(y, return_inverse=True)
+        settings = [(p.get("n_neighbors", estimator.n_neighbors), p.get("weights", estimator.weights))
+                    for p in candidates]
+        d = self.dispatcher
+        per_fold = d.map(_knn_fold_scores, range(cv), settings, len(classes), self.memory_budget(),
+                         d.share(X), d.share(y_idx), d.share(folds))
+        return np.array(per_fold, dtype=float).T
 
-        xp = self.xp
-        classes, y_idx = xp.unique(y, return_inverse=True)
-        k_max = max(p.get("n_neighbors", estimator.n_neighbors) for p in candidates)
-        scores = np.empty((len(candidates), cv))
-        for k in range(cv):
-            test = xp.flatnonzero(folds == k)
-            train = xp.flatnonzero(folds != k)
-            dist, ind = neighbors.kneighbors(X[train], X[test], k_max, budget_bytes=self.memory_budget())
-            labels = y_idx[train][ind]
-            for c, p in enumerate(candidates):
-                n = p.get("n_neighbors", estimator.n_neighbors)
-                pred = neighbors.vote(labels[:, :n], dist[:, :n], len(classes), p.get("weights", estimator.weights))
-                scores[c, k] = float(xp.mean(pred == y_idx[test]))
-        return scores
+
+def _fit_predict_fold(k: int, estimator, method: str, X, y, folds):
+    """Fit a clone on every fold but ``k`` and ``method`` it on fold ``k`` (a unit of cross-validation)."""
+    from sklearn.base import clone
+
+    xp = get_namespace(X)
+    test, train = xp.flatnonzero(folds == k), xp.flatnonzero(folds != k)
+    return getattr(clone(estimator).fit(X[train], y[train]), method)(X[test])
+
+
+def _knn_fold_scores(k: int, settings, n_classes: int, budget_bytes, X, y_idx, folds) -> list:
+    """Accuracy on fold ``k`` of every (n_neighbors, weights) setting, from one search for the largest."""
+    from ..kernels import neighbors
+
+    xp = get_namespace(X)
+    test, train = xp.flatnonzero(folds == k), xp.flatnonzero(folds != k)
+    dist, ind = neighbors.kneighbors(X[train], X[test], max(n for n, _ in settings), budget_bytes=budget_bytes)
+    labels = y_idx[train][ind]
+    return [float(xp.mean(neighbors.vote(labels[:, :n], dist[:, :n], n_classes, weights) == y_idx[test]))
+            for n, weights in settings]
 
 
 class OnHost(MetaEstimatorMixin, BaseEstimator):

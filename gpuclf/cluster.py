@@ -1,0 +1,144 @@
+"""Dask clusters for ``--cluster``: start or join one, describe it, and close it cleanly.
+
+``--cluster local`` starts a ``LocalCluster`` of this machine's cores (one
+single-threaded worker process per core), or with the gpu backend a
+``dask_cuda.LocalCUDACluster`` (one worker per visible GPU);
+``--cluster tcp://host:8786`` joins a running scheduler. No ``--cluster``:
+nothing of Dask is imported and runs stay single-process.
+
+Dask is imported only here, and only when a cluster is asked for; a missing
+package, an unreachable scheduler or a cluster with no workers is one
+:class:`~gpuclf.errors.GpuclfError` line saying what to do.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+
+from .errors import GpuclfError
+
+ENV_VAR = "GPUCLF_CLUSTER"
+#: Seconds to wait for a scheduler before saying it is unreachable.
+CONNECT_TIMEOUT = 10
+INSTALL = "pip install 'gpuclf[dask]' (dask[distributed])"
+
+
+def check_spec(text: str) -> str:
+    """``local`` or a scheduler address (``tcp://host:8786``); anything else is refused.
+
+    Raises
+    ------
+    ValueError
+        Naming what is accepted (the options table turns it into one line).
+    """
+    spec = text.strip()
+    if spec == "local" or (spec.startswith(("tcp://", "tls://", "ucx://", "inproc://"))
+                           and len(spec.split("://", 1)[1]) > 0):
+        return spec
+    raise ValueError(f"must be local or a Dask scheduler address such as tcp://host:8786, got {text!r}")
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise GpuclfError(f"--cluster needs Dask's distributed scheduler: {INSTALL}") from None
+    return distributed
+
+
+@contextlib.contextmanager
+def connect(spec: str | None, backend_name: str = "cpu", *, n_workers: int | None = None,
+            processes: bool = True, memory_limit: str | int = "auto"):
+    """A ``distributed.Client`` for ``spec`` (None: no cluster, yields None), closed on exit.
+
+    Parameters
+    ----------
+    spec : {"local"} or str or None
+        ``local`` starts a cluster on this machine, an address joins one.
+    backend_name : str
+        ``gpu`` makes a local cluster a ``LocalCUDACluster`` (one worker per GPU).
+    n_workers : int, optional
+        Local CPU clusters: workers (default: one per core).
+    processes : bool, default=True
+        Local CPU clusters: worker processes (True) or threads in this process.
+    memory_limit : str or int
+        Local clusters: per-worker memory limit (Dask's ``"auto"``: the
+        machine's memory shared between workers).
+
+    Raises
+    ------
+    GpuclfError
+        Dask missing, scheduler unreachable, or no worker.
+    """
+    if spec is None:
+        yield None
+        return
+    distributed = _import_distributed()
+    with contextlib.ExitStack() as stack:
+        if spec == "local":
+            cluster = stack.enter_context(_local_cluster(distributed, backend_name, n_workers, processes,
+                                                         memory_limit))
+            client = stack.enter_context(distributed.Client(cluster))
+        else:
+            try:
+                client = stack.enter_context(distributed.Client(spec, timeout=CONNECT_TIMEOUT))
+            except (OSError, TimeoutError) as exc:
+                raise GpuclfError(f"--cluster {spec}: no Dask scheduler answered within {CONNECT_TIMEOUT} s "
+                                  f"({exc.__class__.__name__}); start one (dask scheduler) or use "
+                                  "--cluster local") from None
+        if not client.scheduler_info().get("workers"):
+            try:
+                client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+            except TimeoutError:
+                raise GpuclfError(f"--cluster {spec}: the scheduler has no workers; start some "
+                                  "(dask worker ADDRESS) and run again") from None
+        yield client
+
+
+def _local_cluster(distributed, backend_name: str, n_workers, processes: bool, memory_limit):
+    if backend_name == "gpu":
+        try:
+            from dask_cuda import LocalCUDACluster
+        except ImportError:
+            raise GpuclfError("--cluster local with the gpu backend needs dask-cuda (one worker per GPU): "
+                              "pip install dask-cuda, or the [gpu-cu12] / [gpu-cu13] extra") from None
+        return LocalCUDACluster(dashboard_address=None, memory_limit=memory_limit)
+    n = n_workers or os.cpu_count() or 1
+    return distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
+                                    dashboard_address=None, memory_limit=memory_limit)
+
+
+def describe(client) -> dict | None:
+    """Scheduler address, workers, threads, memory and each worker's GPU, JSON-ready (None without a cluster)."""
+    if client is None:
+        return None
+    workers = client.scheduler_info().get("workers", {})
+    # dask-cuda gives each worker its own CUDA_VISIBLE_DEVICES, its GPU listed first.
+    devices = {addr: dev for addr, dev in client.run(_worker_device).items() if dev}
+    return {"scheduler": client.scheduler.address, "workers": len(workers),
+            "threads": sum(int(w.get("nthreads", 1)) for w in workers.values()),
+            "memory_limit_bytes": sum(int(w.get("memory_limit") or 0) for w in workers.values()),
+            "gpus": sorted(devices.values())}
+
+
+def _worker_device() -> str | None:
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    return visible.split(",")[0] if visible else None
+
+
+@contextlib.contextmanager
+def joblib_on(client):
+    """scikit-learn's ``n_jobs`` work (joblib) runs on the cluster inside the block.
+
+    The cpu backend's cross-validation, grid search, forest and one-vs-rest
+    go through joblib; its Dask backend sends each task to the workers.
+    Their results do not depend on where tasks run, so the figures are those
+    of a single-process run.
+    """
+    if client is None:
+        yield
+        return
+    import joblib
+
+    with joblib.parallel_config(backend="dask", n_jobs=-1):
+        yield
