@@ -252,3 +252,20 @@ def test_local_cluster_on_the_gpu_backend_is_dask_cudas(monkeypatch):
     with pytest.raises(GpuclfError, match="needs dask-cuda"):
         with connect("local", "gpu"):
             pass
+
+
+def test_bench_on_a_cluster_writes_its_own_column(tmp_path):
+    """``gpuclf bench --cluster local`` (the suite with $GPUCLF_CLUSTER) labels its rows cpu@dask:<workers>."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = tmp_path / "benchmark-small-cpu-dask.json"
+    env = {k: v for k, v in os.environ.items() if k != "GPUCLF_MNIST"}
+    env.update(GPUCLF_CLUSTER="local", PYTHONPATH=repo)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "bench/test_bench_binary.py", "-k", "test_binary_sgd", "-p", "no:cacheprovider",
+         "-o", "addopts=", "-q", "--bench-size", "small", "--bench-backends", "cpu", "--bench-rounds", "1",
+         "--benchmark-json", str(out)], cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    doc = json.loads(out.read_text())
+    labels = {b["extra_info"]["backend"] for b in doc["benchmarks"]}
+    assert len(labels) == 1 and labels.pop().startswith("cpu@dask:")
+    assert next(iter(doc["gpuclf"]["backends"].values()))["cluster"]["workers"] >= 1
