@@ -279,8 +279,8 @@ def plot_errors_pair(arrays, steps, doc) -> Figure:
 def alt_errors_pair(arrays, steps, doc) -> str:
     a, b = _error_pair(steps, doc)
     n = [len(arrays[key]) for key in ERROR_PAIR_KEYS]
-    return (f"Four blocks of {a}s and {b}s: {n[0]} {a}s classified as {a}, {n[1]} {a}s classified as {b}, "
-            f"{n[2]} {b}s classified as {a} and {n[3]} {b}s classified as {b}.")
+    return (f"Four blocks of {a} and {b} images: {n[0]} {a} classified as {a}, {n[1]} {a} classified as {b}, "
+            f"{n[2]} {b} classified as {a} and {n[3]} {b} classified as {b}.")
 
 
 def plot_denoise(arrays, steps, doc) -> Figure:
@@ -412,7 +412,7 @@ PLOTS = (
     Plot("errors.png", "error_analysis", (), plot_errors, alt_errors,
          "Errors only, normalised by row (true class) and by column (predicted class)."),
     Plot("errors_pair.png", "error_analysis", ERROR_PAIR_KEYS, plot_errors_pair, alt_errors_pair,
-         "{a}s and {b}s, correctly and wrongly classified."),
+         "{a} and {b} images, correctly and wrongly classified."),
     Plot("denoise.png", "denoise", ("noisy", "clean", "denoised"), plot_denoise, alt_denoise,
          "Noisy, denoised and clean test digits."),
     Plot("grid_search.png", "best_accuracy", (), plot_grid_search, alt_grid_search,
