@@ -269,3 +269,13 @@ def test_bench_on_a_cluster_writes_its_own_column(tmp_path):
     labels = {b["extra_info"]["backend"] for b in doc["benchmarks"]}
     assert len(labels) == 1 and labels.pop().startswith("cpu@dask:")
     assert next(iter(doc["gpuclf"]["backends"].values()))["cluster"]["workers"] >= 1
+
+
+def test_info_shows_the_clusters_workers(capsys, monkeypatch):
+    from gpuclf import cli
+
+    monkeypatch.setattr("gpuclf.cluster._local_cluster", lambda distributed, *a: distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None))
+    assert cli.main(["info", "--cluster", "local"]) == 0
+    line = next(li for li in capsys.readouterr().out.splitlines() if li.startswith("cluster"))
+    assert "local: 2 workers, 2 threads" in line and "GPUs: none" in line
