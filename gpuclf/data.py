@@ -491,7 +491,7 @@ def _load_npz(path: str, subject: str, test_path: str | None = None) -> MnistDat
     return _split(arrays["X"], arrays["y"], f"npz:{os.path.basename(path)}", origin)
 
 
-def read_npz(path: str, subject: str, layouts=None) -> dict:
+def read_npz(path: str, subject: str, layouts=None, hint: str = NPZ_HINT) -> dict:
     """Read the arrays of an ``.npz``, checking each ``.npy`` header first.
 
     Each array's ``.npy`` header (shape, dtype) is read and checked before
@@ -509,6 +509,9 @@ def read_npz(path: str, subject: str, layouts=None) -> dict:
     layouts : sequence of tuple of str, optional
         Sets of array names to look for, in order (e.g. :data:`NPZ_LAYOUTS`);
         the first set the file holds is read. Default: every array.
+    hint : str
+        What to do about a file that is no ``.npz`` at all (default: the data
+        sources to give instead; the report's plot arrays say what is spared).
 
     Returns
     -------
@@ -521,7 +524,7 @@ def read_npz(path: str, subject: str, layouts=None) -> dict:
                           "images and labels together); save them with numpy.savez(PATH, X=images, y=labels)")
     if not zipfile.is_zipfile(path):
         raise GpuclfError(f"{subject} is not a readable .npz file (no zip archive: truncated, corrupt or "
-                          f"another format); {NPZ_HINT}")
+                          f"another format); {hint}")
     with zipfile.ZipFile(path) as zf:
         members = {info.filename.removesuffix(".npy"): info for info in zf.infolist()}
         names = tuple(members) if layouts is None else \

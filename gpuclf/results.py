@@ -360,5 +360,6 @@ def load_arrays(out_dir: str, step: str) -> dict:
     path = os.path.join(out_dir, ARRAYS_DIR, f"{step}.npz")
     if not os.path.lexists(path):
         return {}
-    with file_errors(f"plot arrays {path}", f"step {step}'s figures in {RESULTS} are not affected"):
-        return read_npz(path, f"plot arrays {path}")
+    spared = f"step {step}'s figures in {RESULTS} are not affected"
+    with file_errors(f"plot arrays {path}", spared):
+        return read_npz(path, f"plot arrays {path}", hint=spared)

@@ -119,6 +119,14 @@ def recheck(name: str, tests: list[str], only: list[str] | None = None, explicit
         (mutated / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, mutated / rel)
     env = {k: v for k, v in os.environ.items() if k != "GPUCLF_MNIST"}
+    # The tree was copied at the run: tests written against later source may fail on it with no
+    # mutant at all, which would count every survivor as killed. Check the unmutated copy first.
+    base = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+                           *tests], cwd=mutated, env={**env, "MUTANT_UNDER_TEST": ""}, capture_output=True, text=True)
+    if base.returncode != 0:
+        raise SystemExit(f"the tests fail on the unmutated copy in {mutated} (source changed since the run?), so "
+                         "they cannot judge its mutants; re-run the module, or pass --tests that pass there:\n"
+                         + base.stdout[-2000:])
     result = {"killed_now": [], "still_survived": []}
     for mutant in survivors(workdir):
         if only and not any(mutant.startswith(prefix) for prefix in only):
