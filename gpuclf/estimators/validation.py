@@ -12,6 +12,8 @@ namespace (NumPy or CuPy); only labels visit the host, to be checked.
 from __future__ import annotations
 
 import numbers
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -220,6 +222,16 @@ def num_samples(estimator, X, *, reset: bool) -> int:
 
 
 # -- y -------------------------------------------------------------------------
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside gpuclf: a warning names the user's line, however deep
+    the estimator's call chain (``fit`` -> ``validate_X_y`` -> ``validate_y``, or ``score`` -> ``validate_y``)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame, level = sys._getframe(1), 1  # the caller of this helper is level 1 for warnings.warn there
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def validate_y(estimator, y, n_samples: int, *, xp, multi_output: bool = False):
     """Check class labels ``y`` for ``n_samples`` rows and return them in namespace ``xp``.
 
@@ -261,9 +273,9 @@ def validate_y(estimator, y, n_samples: int, *, xp, multi_output: bool = False):
     if y_host.ndim == 2 and y_host.shape[1] == 1:
         warnings.warn(
             "A column-vector y was passed when a 1d array was expected. Please change the shape of y "
-            "to (n_samples, ), for example using ravel().",
+            "to (n_samples,), for example using ravel().",
             DataConversionWarning,
-            stacklevel=3,
+            stacklevel=_caller_stacklevel(),
         )
         y_host = y_host.ravel()
     if y_host.ndim not in ((1, 2) if multi_output else (1,)):

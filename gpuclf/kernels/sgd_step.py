@@ -3,13 +3,13 @@
 Per batch, on CuPy::
 
     Z  = Xb @ W                    GEMM into a buffer
-    R  = active(Z, b, YMb)         1 launch: y where (Z + b) * y < 1, else 0
+    R  = active(Z, b, YMb)         1 launch: y where (Z + b) * y <= 1, else 0 (scikit-learn's Hinge)
     G  = Xb.T @ R                  GEMM into a buffer
     W, W_sum = update(...)         1 launch: W = W * shrink + G * gain; W_sum += W * count
     g  = sum_rows(eta * R)         1 launch (a reduction): the intercept's gradient
     b, b_sum = update_b(...)       1 launch: b += g; b_sum += b * count
 
-Written op by op (``(Xb @ W + b) * YMb < 1``, ...) the same batch was about 15
+Written op by op (``(Xb @ W + b) * YMb <= 1``, ...) the same batch was about 15
 launches, each allocating its result: ~9,000 launches per training and
 ~45,000 per run, which bound the GPU's time. The kernels are CuPy's
 ``ElementwiseKernel`` / ``ReductionKernel`` (compiled once per dtype); every
@@ -27,7 +27,7 @@ import numpy as np
 
 # name -> (kind, in_params, out_params, CUDA body[, reduce, post, identity])
 _KERNELS = {
-    "gpuclf_sgd_active": ("elementwise", "T z, T b, T ym", "T r", "r = ((z + b) * ym < (T)1) ? ym : (T)0"),
+    "gpuclf_sgd_active": ("elementwise", "T z, T b, T ym", "T r", "r = ((z + b) * ym <= (T)1) ? ym : (T)0"),
     "gpuclf_sgd_update": ("elementwise", "T g, T shrink, T gain, T count", "T w, T w_sum",
                           "w = w * shrink + g * gain; w_sum += w * count"),
     "gpuclf_sgd_intercept_grad": ("reduction", "T eta, T r", "T grad", "eta * r", "a + b", "grad = a", "0"),
@@ -36,7 +36,8 @@ _KERNELS = {
 
 
 def _active(z, b, ym, r):
-    np.copyto(r, np.where((z + b) * ym < 1, ym, 0).astype(r.dtype, copy=False))
+    # Active on the margin too: scikit-learn's Hinge(1.0).dloss is -y where p * y <= 1.
+    np.copyto(r, np.where((z + b) * ym <= 1, ym, 0).astype(r.dtype, copy=False))
     return r
 
 

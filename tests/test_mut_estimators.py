@@ -1,0 +1,200 @@
+"""Estimator behaviours that mutation testing found unchecked (issue 17), against scikit-learn.
+
+What a reader swapping our estimators into the chapter's code relies on: the
+sentences bad input gets (each names the estimator and what to do), the
+column-vector warning, the tags and ``score`` of a multi-output KNN, the
+binary SGD's decision threshold, multi-output labels of any type.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.exceptions import DataConversionWarning
+from sklearn.neighbors import KNeighborsClassifier as SkKNN
+from sklearn.utils import get_tags
+
+from gpuclf.errors import InputError, ParameterError
+from gpuclf.estimators import (DummyClassifier, KNeighborsClassifier, OneVsRestClassifier, SGDClassifier,
+                               StandardScaler)
+from gpuclf.estimators.linear import cross_val_decision_sgd
+
+X6 = np.arange(12.0).reshape(6, 2)
+Y6 = np.array([0, 1, 0, 1, 0, 1])
+
+MESSAGES = {
+    "X None": (lambda: KNeighborsClassifier().fit(None, Y6), InputError,
+               "KNeighborsClassifier got None for X; it needs a dense 2-D array (sparse is not supported)"),
+    "X sparse": (lambda: KNeighborsClassifier().fit(sp.csr_matrix(X6), Y6), InputError,
+                 "KNeighborsClassifier got sparse input for X; it needs a dense 2-D array (sparse is not supported)"),
+    "X complex": (lambda: SGDClassifier().fit(X6.astype(complex), Y6), InputError,
+                  "Complex data not supported by SGDClassifier; pass real-valued X"),
+    "X strings": (lambda: KNeighborsClassifier().fit(np.array([["a", "b"]] * 6), Y6), InputError,
+                  "KNeighborsClassifier needs numeric X, got dtype <U1; convert the strings to numbers first"),
+    "X object strings": (lambda: StandardScaler().fit(np.array([["a", 1]] * 6, dtype=object)), InputError,
+                         "StandardScaler needs numeric X, got dtype object (could not convert string to float: 'a')"),
+    "X 1-D": (lambda: KNeighborsClassifier().fit(np.arange(6.0), Y6), InputError,
+              "Expected a 2D array for X, got 1D with shape (6,). Reshape your data with X.reshape(-1, 1) if it "
+              "has a single feature or X.reshape(1, -1) if it is a single sample"),
+    "X no rows": (lambda: StandardScaler().fit(np.zeros((0, 3))), InputError,
+                  "Found array with 0 sample(s) (shape=(0, 3)) while a minimum of 1 is required by StandardScaler"),
+    "X no columns": (lambda: StandardScaler().fit(np.zeros((3, 0))), InputError,
+                     "Found array with 0 feature(s) (shape=(3, 0)) while a minimum of 1 is required by StandardScaler"),
+    "y None": (lambda: SGDClassifier().fit(X6, None), InputError,
+               "This SGDClassifier estimator requires y to be passed, but the target y is None"),
+    "y None, X bad too": (lambda: SGDClassifier().fit(None, None), InputError,
+                          "This SGDClassifier estimator requires y to be passed, but the target y is None"),
+    "y sparse": (lambda: KNeighborsClassifier().fit(X6, sp.csr_matrix(Y6)), InputError,
+                 "KNeighborsClassifier needs a dense y; sparse labels are not supported"),
+    "y mixed types": (lambda: KNeighborsClassifier().fit(X6, [0, "a", 0, "a", 0, "a"]), InputError,
+                      "Mix of label input types (string and number) in y; KNeighborsClassifier needs one type of label"),
+    "y 3-D": (lambda: KNeighborsClassifier().fit(X6, np.zeros((6, 1, 2))), InputError,
+              "y should be a 1d array, got an array of shape (6, 1, 2) instead"),
+    "y 2-D for SGD": (lambda: SGDClassifier().fit(X6, np.zeros((6, 2))), InputError,
+                      "y should be a 1d array, got an array of shape (6, 2) instead"),
+    "y NaN": (lambda: DummyClassifier().fit(X6, np.r_[np.nan, Y6[1:]]), InputError,
+              "Input y contains NaN or infinity; DummyClassifier needs finite class labels"),
+    "no rows": (lambda: DummyClassifier().fit(np.zeros((0, 2)), np.zeros(0)), InputError,
+                "Found array with 0 sample(s) (shape=(0,)) while a minimum of 1 is required by DummyClassifier"),
+    "one class": (lambda: SGDClassifier().fit(X6, np.zeros(6)), InputError,
+                  "y has only one class (0.0); SGDClassifier needs samples of at least 2 classes"),
+    "one class, OvR": (lambda: OneVsRestClassifier(SGDClassifier()).fit(X6, np.ones(6, dtype=int)), InputError,
+        "y has only one class (1); OneVsRestClassifier needs samples of at least 2 classes"),
+    "n_neighbors 0": (lambda: KNeighborsClassifier().fit(X6, Y6).kneighbors(X6, n_neighbors=0), InputError,
+                      "Expected n_neighbors > 0. Got 0"),
+    "n_neighbors param": (lambda: KNeighborsClassifier(n_neighbors=0).fit(X6, Y6), ParameterError,
+                          "The 'n_neighbors' parameter of KNeighborsClassifier must be an integer >= 1, got 0"),
+    "CV of another estimator": (lambda: cross_val_decision_sgd(KNeighborsClassifier(), X6, Y6, np.arange(6) % 2),
+                                InputError, "cross_val_decision_sgd needs a gpuclf SGDClassifier, got "
+                                "KNeighborsClassifier"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MESSAGES))
+def test_bad_input_gets_its_sentence(case):
+    call, error, message = MESSAGES[case]
+    with pytest.raises(error) as err:
+        call()
+    assert str(err.value) == message
+    assert isinstance(err.value, ValueError)  # what scikit-learn raises, so the book's except clauses still work
+
+
+def test_float_fold_ids_are_refused():
+    with pytest.raises(InputError):
+        cross_val_decision_sgd(SGDClassifier(), X6, Y6, (np.arange(6) % 2).astype(float))
+    with pytest.raises(InputError):
+        cross_val_decision_sgd(SGDClassifier(), X6, Y6, np.arange(6) % 2 - 1)
+
+
+def test_column_vector_y_warns_as_sklearn_does_at_the_caller():
+    with pytest.warns(DataConversionWarning) as ours:
+        KNeighborsClassifier(n_neighbors=3).fit(X6, Y6[:, None])
+    with pytest.warns(DataConversionWarning) as theirs:
+        SkKNN(n_neighbors=3).fit(X6, Y6[:, None])
+    assert [str(w.message) for w in ours] == [str(w.message) for w in theirs][:1]
+    assert ours[0].filename == __file__  # the warning names the user's line, not gpuclf's
+    knn = KNeighborsClassifier(n_neighbors=3).fit(X6, Y6)
+    with pytest.warns(DataConversionWarning) as scored:
+        knn.score(X6, Y6[:, None])
+    assert scored[0].filename == __file__
+
+
+def test_knn_tags_are_sklearn_s():
+    ours, theirs = get_tags(KNeighborsClassifier()), get_tags(SkKNN())
+    assert ours.classifier_tags.multi_label == theirs.classifier_tags.multi_label is True
+    assert ours.target_tags.multi_output == theirs.target_tags.multi_output is True
+
+
+def test_multi_output_score_is_subset_accuracy_like_sklearn():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    Y = np.c_[X[:, 0] > 0, X[:, 1] + 0.8 * rng.normal(size=80) > 0].astype(int)
+    w = rng.uniform(0.5, 2, size=40)
+    ours, theirs = KNeighborsClassifier(n_neighbors=3).fit(X[:40], Y[:40]), SkKNN(n_neighbors=3).fit(X[:40], Y[:40])
+    assert ours.score(X[40:], Y[40:]) == pytest.approx(theirs.score(X[40:], Y[40:]))
+    assert ours.score(X[40:], Y[40:], sample_weight=w) == pytest.approx(theirs.score(X[40:], Y[40:], sample_weight=w))
+    # Some rows are right on one output only: subset accuracy is below the mean per-output accuracy.
+    assert ours.score(X[40:], Y[40:]) < (ours.predict(X[40:]) == Y[40:]).mean()
+
+
+def test_multi_output_labels_of_any_type_and_count():
+    """Columns with different numbers of classes (2, 3 and 5) and string labels, against scikit-learn."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 2))
+    Y = np.c_[np.where(X[:, 0] > 0, "yes", "no"), np.array(["a", "b", "c"])[(X[:, 1] > 0).astype(int) + (X[:, 0] > 1)],
+              np.array(["v", "w", "x", "y", "z"])[np.digitize(X[:, 1], [-1, -0.3, 0.3, 1])]]
+    ours, theirs = KNeighborsClassifier().fit(X[:40], Y[:40]), SkKNN().fit(X[:40], Y[:40])
+    assert (ours.predict(X[40:]) == theirs.predict(X[40:])).all()
+    assert [c.tolist() for c in ours.classes_] == [c.tolist() for c in theirs.classes_]
+    for a, b in zip(ours.predict_proba(X[40:]), theirs.predict_proba(X[40:])):
+        np.testing.assert_allclose(a, b)
+
+
+def test_one_neighbour_is_allowed():
+    knn, sk = KNeighborsClassifier(n_neighbors=1).fit(X6, Y6), SkKNN(n_neighbors=1).fit(X6, Y6)
+    np.testing.assert_array_equal(knn.kneighbors(X6[:2], n_neighbors=1)[1], sk.kneighbors(X6[:2], n_neighbors=1)[1])
+    assert knn.predict(X6).tolist() == Y6.tolist()
+
+
+def test_binary_sgd_predicts_the_positive_class_for_any_positive_score():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 3))
+    y = np.where(X[:, 0] + 0.5 * rng.normal(size=300) > 0, "five", "other")
+    model = SGDClassifier(random_state=0).fit(X, y)
+    scores = model.decision_function(X)
+    assert ((scores > 0) & (scores < 1)).any()  # scores on the positive side, inside the margin
+    assert model.predict(X).tolist() == model.classes_[(scores > 0).astype(int)].tolist()
+
+
+def test_clone_keeps_the_parameters_and_forgets_the_fit():
+    knn = KNeighborsClassifier(n_neighbors=2, weights="distance").fit(X6, Y6)
+    copy = clone(knn)
+    assert copy.get_params() == knn.get_params() and not hasattr(copy, "classes_")
+
+
+def test_scaler_inverse_transform_restores_float32_data():
+    X = np.random.default_rng(3).uniform(0, 255, size=(50, 4)).astype(np.float32)
+    scaler = StandardScaler().fit(X)
+    back = scaler.inverse_transform(scaler.transform(X))
+    assert back.dtype == np.float32
+    np.testing.assert_allclose(back, X, rtol=1e-5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        from sklearn.preprocessing import StandardScaler as SkScaler
+
+        sk = SkScaler().fit(X)
+        np.testing.assert_array_equal(back, sk.inverse_transform(sk.transform(X)))
+
+
+def test_labels_as_a_plain_list():
+    ours = KNeighborsClassifier(n_neighbors=3).fit(X6, Y6.tolist())
+    assert ours.predict(X6).tolist() == SkKNN(n_neighbors=3).fit(X6, Y6.tolist()).predict(X6).tolist()
+
+
+def test_score_names_the_estimator_for_bad_labels():
+    knn = KNeighborsClassifier(n_neighbors=3).fit(X6, Y6)
+    with pytest.raises(InputError) as err:
+        knn.score(X6, np.r_[np.nan, Y6[1:]])
+    assert str(err.value) == "Input y contains NaN or infinity; KNeighborsClassifier needs finite class labels"
+
+
+def test_labels_cross_to_where_the_model_lives():
+    """validate_y hands labels back in the model's namespace: device labels for a host model come back,
+    host labels for a device model go over, a device column vector is raveled there."""
+    import fake_cupy
+    from gpuclf.estimators.validation import validate_y
+
+    with fake_cupy.installed() as cp:
+        est = KNeighborsClassifier()
+        got = validate_y(est, cp.asarray(Y6), 6, xp=np)
+        assert type(got) is np.ndarray and got.tolist() == Y6.tolist()
+        got = validate_y(est, Y6, 6, xp=cp)
+        assert isinstance(got, cp.ndarray) and got.get().tolist() == Y6.tolist()
+        same = cp.asarray(Y6)
+        assert validate_y(est, same, 6, xp=cp) is same  # already there: no round trip
+        with pytest.warns(DataConversionWarning):
+            got = validate_y(est, cp.asarray(Y6[:, None]), 6, xp=cp)
+        assert isinstance(got, cp.ndarray) and got.shape == (6,)
