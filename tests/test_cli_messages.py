@@ -79,8 +79,10 @@ def test_ctrl_c_during_bench_start_up_is_one_line(tmp_path, monkeypatch, capsys)
 def test_ctrl_c_at_the_terminal_leaves_no_traceback(tmp_path):
     """A real Ctrl-C (SIGINT to the foreground process group) while gpuclf bench starts."""
     cmd = [sys.executable, "-m", "gpuclf", "bench", "--backends", "cpu", "--data", "sample", "--out", str(tmp_path)]
+    # A job started in the background (``cmd &``, as CI runners and nohup do) inherits SIGINT ignored, and
+    # Python then installs no KeyboardInterrupt handler; a terminal's foreground job has it at its default.
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            cwd=ROOT)
+                            cwd=ROOT, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # gpuclf prints the bench's size before the timed suite starts: interrupt right then, whatever the
     # machine's speed (a fixed sleep let a fast or paused run finish the whole suite first).
     first = proc.stderr.readline()
