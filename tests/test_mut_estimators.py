@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning
 from sklearn.neighbors import KNeighborsClassifier as SkKNN
+from sklearn.preprocessing import StandardScaler as SkScaler
 from sklearn.utils import get_tags
 
 from gpuclf.errors import InputError, ParameterError
@@ -163,8 +164,6 @@ def test_scaler_inverse_transform_restores_float32_data():
     np.testing.assert_allclose(back, X, rtol=1e-5)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        from sklearn.preprocessing import StandardScaler as SkScaler
-
         sk = SkScaler().fit(X)
         np.testing.assert_array_equal(back, sk.inverse_transform(sk.transform(X)))
 

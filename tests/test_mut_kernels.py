@@ -19,7 +19,7 @@ from gpuclf.errors import GpuclfError
 from gpuclf.kernels import linear as linear_kernels
 from gpuclf.kernels.linear import _StoppingRule, epochs_to_run, fit_hinge_sgd
 from gpuclf.kernels.preprocessing import augment_with_shifts, shift_images, standard_scale, standard_scaler_fit
-from gpuclf.kernels.sgd_step import TWINS, BatchStep
+from gpuclf.kernels.sgd_step import TWINS, BatchStep, kernels_for
 
 
 # --- the hinge step: scikit-learn's Hinge(1.0) ------------------------------------------------------
@@ -38,8 +38,6 @@ def test_hinge_activity_is_sklearn_s_gradient_at_every_margin(device):
     expected = np.array([[-Hinge(1.0).py_dloss(p, t) for p, t in zip(row, y)] for row in z])
     if device:
         with fake_cupy.installed() as cp:  # the CUDA body, evaluated as C would
-            from gpuclf.kernels.sgd_step import kernels_for
-
             r = cp.empty(z.shape)
             kernels_for(cp)["gpuclf_sgd_active"](cp.asarray(z), cp.asarray(b), cp.asarray(ym), r)
             got = r.get()
