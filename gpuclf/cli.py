@@ -112,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     warm.add_argument("--device", type=DEVICE, default=0, help="CUDA device (default 0)")
     demo = sub.add_parser("demo", help="info, then the whole workflow on the offline sample")
     demo.add_argument("--out", type=Text(), default="results", help="output folder (default: ./results)")
-    demo.add_argument("--force", action="store_true", help="replace an earlier run in --out")
+    again = demo.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue an earlier demo run in --out")
+    again.add_argument("--force", action="store_true", help="replace an earlier run in --out")
     return parser
 
 
@@ -136,35 +138,66 @@ def cmd_run(args) -> int:
     check_preconditions(select_steps(config.steps), data, config)
     with connect(cluster, backend.name) as client, joblib_on(client):
         backend.use_cluster(client)
-        return _run_locked(args, backend, data, config)
+        return _run_locked(args, backend, data, config, cluster)
 
 
-def _run_locked(args, backend, data, config) -> int:
+def _run_locked(args, backend, data, config, cluster: str | None = None) -> int:
+    from .backends.probes import LAPTOP_ADVICE
     from .results import lock_output
     from .runner import run_workflow
+    from .workflow import FULL_SGD_ROWS
 
     def banner():
-        if not args.quiet:
-            print(f"gpuclf: backend {backend.name} on {backend.describe()['device']}; data {data.source} "
-                  f"({len(data.y_train)} train, {len(data.y_test)} test)", file=sys.stderr)
+        if args.quiet:
+            return
+        print(f"gpuclf: backend {backend.name} on {backend.describe()['device']}; data {data.source} "
+              f"({len(data.y_train)} train, {len(data.y_test)} test)", file=sys.stderr)
+        if backend.name == "cpu" and len(data.y_train) >= FULL_SGD_ROWS:
+            print(f"gpuclf: note: {LAPTOP_ADVICE}", file=sys.stderr)
+        if cluster is not None:
+            from .cluster import describe, summary
+
+            print(f"gpuclf: on the Dask cluster {summary(cluster, describe(backend.dispatcher.client))}",
+                  file=sys.stderr)
 
     with lock_output(args.out):
         try:
             store = run_workflow(backend, data, config, args.out, resume=args.resume, force=args.force,
                                  progress=not args.quiet, on_start=banner)
         except KeyboardInterrupt:
-            print(f"gpuclf: interrupted; finished steps are saved in {args.out}; "
-                  "run again with --resume to continue", file=sys.stderr)
-            return EXIT_INTERRUPTED
+            return _interrupted(args)
         if not args.quiet:
             _print_deviations(store.doc)
-        if not args.no_report:
-            from .report import build_report
-
-            page = build_report(args.out)
-            print(f"gpuclf: report written to {page}", file=sys.stderr)
-    print(store.path)
+        _write_report(args)
+    if not args.quiet:
+        print(store.path)
     return 0
+
+
+def _write_report(args) -> None:
+    if args.no_report:
+        return
+    from .report import build_report
+
+    page = build_report(args.out)
+    if not args.quiet:
+        print(f"gpuclf: report written to {page}", file=sys.stderr)
+
+
+def _interrupted(args) -> int:
+    """Ctrl-C during a run: the finished steps are saved; write their report, as a finished run does."""
+    import os
+    import shlex
+
+    from .results import RESULTS
+
+    if not os.path.exists(os.path.join(args.out, RESULTS)):
+        print("gpuclf: interrupted before any step finished; nothing was saved", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    _write_report(args)
+    print(f"gpuclf: interrupted; the finished steps are saved in {args.out}; to continue: "
+          f"gpuclf run --resume --out {shlex.quote(args.out)}", file=sys.stderr)
+    return EXIT_INTERRUPTED
 
 
 def _print_deviations(doc: dict) -> None:
@@ -233,38 +266,39 @@ def cmd_bench(args) -> int:
 
 def cmd_info(args) -> int:
     from .backends import _REGISTRY, backend_names, get_backend, resolve_backend_name
-    from .backends.probes import CPU_INSTEAD, GPU_INSTALL, cuml_summary, cupy_status
+    from .backends.probes import CPU_INSTEAD, GPU_INSTALL, LAPTOP_ADVICE, cuml_summary, cupy_status
     from .environment import library_versions
+
+    def line(label: str, text) -> None:
+        print(f"{label:16s} {text}")
 
     device = getattr(args, "device", 0)
     for name, version in library_versions().items():
-        print(f"{name:14s} {version or 'not installed'}")
+        line(name, version or "not installed")
     for name in backend_names():
         ok, reason = cupy_status(device) if name == "gpu" else _REGISTRY[name].availability()
-        print(f"backend {name:7s} {'available' if ok else 'unavailable'}: {reason}")
+        line(f"backend {name}", f"{'available' if ok else 'unavailable'}: {reason}")
     # Not imported here: importing cuML replaces CuPy's allocator (see backends/allocator.py).
-    print(f"cuML           {cuml_summary()}")
+    line("cuML", cuml_summary())
     chosen, why = resolve_backend_name(None)
-    print(f"auto picks     {chosen} ({why})")
+    line("auto picks", f"{chosen} ({why})")
     try:
         described = get_backend(chosen, device=device).describe()
-        print(f"device         {described['device']}")
+        line("device", described["device"])
         for key in ("cuda_driver", "cuda_runtime", "allocator"):
             if key in described:
-                print(f"{key:14s} {described[key]}")
+                line(key, described[key])
     except GpuclfError as exc:
-        print(f"device         {exc}")
+        line("device", exc)
     if chosen != "gpu":
-        print(f"to use the GPU: {GPU_INSTALL}, on a machine with an NVIDIA GPU and driver; until then {CPU_INSTEAD}")
+        line("advice", LAPTOP_ADVICE)
+        line("to use the GPU", f"{GPU_INSTALL}, on a machine with an NVIDIA GPU and driver; until then {CPU_INSTEAD}")
     spec = cluster_option(getattr(args, "cluster", None))
     if spec is not None:
-        from .cluster import connect, describe
+        from .cluster import connect, describe, summary
 
         with connect(spec, chosen) as client:
-            about = describe(client)
-        print(f"cluster        {spec}: {about['workers']} workers, {about['threads']} threads, "
-              f"{about['memory_limit_bytes'] / 2**30:,.1f} GiB, GPUs: {', '.join(about['gpus']) or 'none'} "
-              f"(scheduler {about['scheduler']})")
+            line("cluster", summary(spec, describe(client)))
     return 0
 
 
@@ -274,7 +308,7 @@ def cmd_warmup(args) -> int:
     from .warmup import warm_up
     from .workflow import STEPS, RunConfig
 
-    backend = get_backend("gpu", device=args.device)
+    backend = get_backend("gpu", purpose="gpuclf warmup (it compiles the GPU kernels)", device=args.device)
     done = warm_up(backend, list(STEPS), RunConfig())
     print(f"gpuclf: compiled the GPU kernels of {len(done['steps'])} steps in {done['seconds']:.1f} s; "
           f"CuPy keeps them in {done['kernel_cache']}", file=sys.stderr)
@@ -284,7 +318,8 @@ def cmd_warmup(args) -> int:
 def cmd_demo(args) -> int:
     """What the Docker image runs by default."""
     cmd_info(args)
-    return main(["run", "--data", "sample", "--out", args.out, *(["--force"] if args.force else [])])
+    again = ["--force"] if args.force else ["--resume"] if args.resume else []
+    return main(["run", "--data", "sample", "--out", args.out, *again])
 
 
 def cmd_compare(args) -> int:

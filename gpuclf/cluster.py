@@ -15,12 +15,13 @@ from __future__ import annotations
 import contextlib
 import os
 
+from .backends.probes import extra_install
 from .errors import GpuclfError
 
 ENV_VAR = "GPUCLF_CLUSTER"
 #: Seconds to wait for a scheduler before saying it is unreachable.
 CONNECT_TIMEOUT = 10
-INSTALL = "pip install 'gpuclf[dask]' (dask[distributed])"
+INSTALL = f"{extra_install('dask')} (dask[distributed])"
 
 
 def check_spec(text: str) -> str:
@@ -92,6 +93,9 @@ def connect(spec: str | None, backend_name: str = "cpu", *, n_workers: int | Non
             except TimeoutError:
                 raise GpuclfError(f"--cluster {spec}: the scheduler has no workers; start some "
                                   "(dask worker ADDRESS) and run again") from None
+        from .worker_warnings import WarningCollector
+
+        client.register_plugin(WarningCollector(os.getpid()))
         yield client
 
 
@@ -101,7 +105,7 @@ def _local_cluster(distributed, backend_name: str, n_workers, processes: bool, m
             from dask_cuda import LocalCUDACluster
         except ImportError:
             raise GpuclfError("--cluster local with the gpu backend needs dask-cuda (one worker per GPU): "
-                              "pip install dask-cuda, or the [gpu-cu12] / [gpu-cu13] extra") from None
+                              f"pip install dask-cuda, or {extra_install('gpu-cu12')} (or gpu-cu13)") from None
         return LocalCUDACluster(dashboard_address=None, memory_limit=memory_limit)
     n = n_workers or os.cpu_count() or 1
     return distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
@@ -119,6 +123,13 @@ def describe(client) -> dict | None:
             "threads": sum(int(w.get("nthreads", 1)) for w in workers.values()),
             "memory_limit_bytes": sum(int(w.get("memory_limit") or 0) for w in workers.values()),
             "gpus": sorted(devices.values())}
+
+
+def summary(spec: str, about: dict) -> str:
+    """One line on a cluster: ``local: 2 workers, 2 threads, 11.6 GiB, GPUs: none (scheduler tcp://...)``."""
+    return (f"{spec}: {about['workers']} workers, {about['threads']} threads, "
+            f"{about['memory_limit_bytes'] / 2**30:,.1f} GiB, GPUs: {', '.join(about['gpus']) or 'none'} "
+            f"(scheduler {about['scheduler']})")
 
 
 def _worker_device() -> str | None:

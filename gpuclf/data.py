@@ -46,7 +46,8 @@ OPENML_TRAIN = 60_000
 #: Rows per block when hashing images (bounds the host copy of device images).
 FINGERPRINT_ROWS = 8192
 NPZ_LAYOUTS = (("X_train", "y_train", "X_test", "y_test"), ("X", "y"))
-NPZ_HINT = "give --data openml, sample, or an .npz made with numpy.savez(PATH, X=images, y=labels)"
+NPZ_HINT = ("give --data openml, openml:NAME, sample, a CSV or Parquet table (.csv, .csv.gz, .parquet: a label column "
+            "and 784 pixel columns) or an .npz made with numpy.savez(PATH, X=images, y=labels)")
 NPY_MAGIC = b"\x93NUMPY"
 FASHION_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                  "Ankle boot")
@@ -143,6 +144,12 @@ class MnistData:
             return int(value)
         known = ", ".join(f"{i} ({n})" for i, n in enumerate(self.class_names)) if self.class_names else "0-9"
         raise GpuclfError(f"--positive-class {value!r} is not a class of {self.source}; its labels are {known}")
+
+    @property
+    def digits(self) -> bool:
+        """Whether the classes are the digits 0-9: no class names, and not another OpenML set of codes."""
+        source = self.source.lower()
+        return self.class_names is None and not (source.startswith("openml:") and source != "openml:mnist_784")
 
     @property
     def n_classes(self) -> int:

@@ -5,10 +5,10 @@ import platform
 import sys
 from importlib import metadata
 
-LIBRARIES = ("numpy", "scipy", "scikit-learn", "matplotlib", "mlxtend", "cupy", "cuml", "cudf")
 CUPY_DISTRIBUTIONS = ("cupy", "cupy-cuda12x", "cupy-cuda13x", "cupy-cuda11x")
 CUML_DISTRIBUTIONS = ("cuml", "cuml-cu12", "cuml-cu13")
 CUDF_DISTRIBUTIONS = ("cudf", "cudf-cu12", "cudf-cu13")
+RMM_DISTRIBUTIONS = ("rmm", "rmm-cu12", "rmm-cu13")
 
 
 def _version(*distributions: str) -> str | None:
@@ -33,5 +33,13 @@ def library_versions() -> dict:
         "cupy": _version(*CUPY_DISTRIBUTIONS),
         "cuml": _version(*CUML_DISTRIBUTIONS),
         "cudf": _version(*CUDF_DISTRIBUTIONS),
+        "rmm": _version(*RMM_DISTRIBUTIONS),
+        "pandas": _version("pandas"),
+        "pyarrow": _version("pyarrow"),
+        "dask": _version("dask"),
+        "distributed": _version("distributed"),
+        "dask-cuda": _version("dask-cuda"),
+        "pytest": _version("pytest"),
+        "pytest-benchmark": _version("pytest-benchmark"),
         "gpuclf": _version("gpuclf"),
     }

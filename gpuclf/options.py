@@ -76,8 +76,14 @@ class Floats:
         return values
 
 
+def canonical(name: str, allowed) -> str | None:
+    """``name`` as spelt in ``allowed``, in any case (``CPU`` is ``cpu``); None when it is not there."""
+    spelt = {a.lower(): a for a in allowed}
+    return spelt.get(name.strip().lower())
+
+
 class Names:
-    """A non-empty comma-separated list of names from ``choices()`` (looked up when parsing)."""
+    """A non-empty comma-separated list of names from ``choices()``, in any case (looked up when parsing)."""
 
     def __init__(self, choices, what: str):
         self.choices, self.what = choices, what
@@ -87,24 +93,25 @@ class Names:
         allowed = list(self.choices())
         if not names:
             raise argparse.ArgumentTypeError(f"must name at least one {self.what}; choose from {', '.join(allowed)}")
-        unknown = [n for n in names if n not in allowed]
+        unknown = [n for n in names if canonical(n, allowed) is None]
         if unknown:
             raise argparse.ArgumentTypeError(f"unknown {self.what}(s) {', '.join(unknown)}; "
                                              f"choose from {', '.join(allowed)}")
-        return list(dict.fromkeys(names))
+        return list(dict.fromkeys(canonical(n, allowed) for n in names))
 
 
 class Choice:
-    """One name from ``choices()`` (looked up when parsing)."""
+    """One name from ``choices()``, in any case (looked up when parsing)."""
 
     def __init__(self, choices, what: str):
         self.choices, self.what = choices, what
 
     def __call__(self, text: str) -> str:
         allowed = list(self.choices())
-        if text.strip() not in allowed:
+        name = canonical(text, allowed)
+        if name is None:
             raise argparse.ArgumentTypeError(f"unknown {self.what} {text!r}; choose one of {', '.join(allowed)}")
-        return text.strip()
+        return name
 
 
 class Size:

@@ -6,6 +6,11 @@ so every backend refuses the same data with the same line, naming the step
 and what the data lacks, instead of scikit-learn's traceback on one backend
 and a fold error on another.
 
+A step that only means something on some data (the multilabel step's
+"large" and "odd" are properties of digits) declares it with
+``@applies(check)``: elsewhere the run skips it and records why
+(:func:`skip_reason`), instead of computing a figure that means nothing.
+
 Each check is ``check(data, config) -> str | None``: None when the step can
 run, else what it needs and what the data has.
 """
@@ -27,6 +32,30 @@ def needs(*checks):
         step.needs = checks
         return step
     return mark
+
+
+def applies(check):
+    """Decorator: the step applies only to data that pass ``check``; elsewhere it is skipped, saying why."""
+    def mark(step):
+        step.applies = check
+        return step
+    return mark
+
+
+def skip_reason(step, data, config) -> str | None:
+    """Why ``step`` does not apply to ``data`` (see :func:`applies`), or None when it does."""
+    check = getattr(step, "applies", None)
+    return None if check is None else check(data, config)
+
+
+def digit_classes(what: str):
+    """The step asks questions of digits (``what``); classes with names of their own have no answer."""
+    def check(data, config):
+        if data.digits:
+            return None
+        names = f"named {', '.join(data.class_names[:3])}, …" if data.class_names else "not digits"
+        return f"{what} are properties of digits, and the classes of {data.source} are {names}"
+    return check
 
 
 def _rows(data, config, rows_of: str | None) -> int:

@@ -82,22 +82,46 @@ def atomic_write(path: str, write) -> None:
             raise
 
 
-def check_writable(out_dir: str) -> None:
+def check_writable(out_dir: str, option: str = "--out") -> None:
     """Fail early, before any work, when ``out_dir`` cannot be written.
+
+    Parameters
+    ----------
+    out_dir : str
+        The folder (created if missing).
+    option : str
+        The option that named it, for the message.
 
     Raises
     ------
     GpuclfError
-        Naming the folder and what to do.
+        Naming the option, the folder and what to do.
     """
+    blocker = _file_on_path(out_dir)
+    if blocker is not None:
+        where = "" if blocker == out_dir else f": {blocker!r}"
+        raise GpuclfError(f"{option} {out_dir!r}{where} is a file, not a folder; choose a folder (gpuclf creates "
+                          "it if it does not exist)")
     try:
         os.makedirs(out_dir, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".probe-")
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise GpuclfError(f"cannot write to --out {out_dir!r} ({exc.strerror or exc}); "
+        raise GpuclfError(f"cannot write to {option} {out_dir!r} ({exc.strerror or exc}); "
                           "choose a folder you can write to") from None
+
+
+def _file_on_path(path: str) -> str | None:
+    """The first of ``path`` and its parents that exists and is not a folder, or None."""
+    while path:
+        if os.path.lexists(path) and not os.path.isdir(path):
+            return path
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent
+    return None
 
 
 _HELD: dict[str, int] = {}

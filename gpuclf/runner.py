@@ -12,6 +12,7 @@ from .errors import GpuclfError
 from .memory import peak_rss_bytes, reset_peak_rss
 from .results import ResultsStore, lock_output
 from .warmup import warm_up
+from .preconditions import skip_reason
 from .workflow import STEP_ROLES, STEPS, Context, RunConfig, check_preconditions, select_steps
 
 
@@ -87,14 +88,16 @@ class Progress:
         self._task = None
         self._print(f"step {self.done}/{self.total}: {self.step} {outcome}")
 
-    def fail(self) -> None:
+    def fail(self, outcome: str = "failed") -> None:
+        """The running step ended without results (``failed``, or ``interrupted`` by Ctrl-C)."""
         self.done += 1
-        self._end("failed")
+        self._end(outcome)
         self.close()
 
-    def finish(self, seconds: float) -> None:
+    def finish(self, seconds: float, skipped: str | None = None) -> None:
+        """The running step is done (or ``skipped``, not applying to the data, with why)."""
         self.done += 1
-        self._end(f"{seconds:.2f} s")
+        self._end(f"skipped: {skipped}" if skipped else f"{seconds:.2f} s")
 
     def close(self) -> None:
         """Take the live display off the terminal (the per-step lines stay)."""
@@ -170,7 +173,8 @@ def run_workflow(backend: Backend, data: MnistData, config: RunConfig, out_dir: 
         if on_start is not None:
             on_start()
         # Kernel compilation is the user's time too, but not the step's: recorded apart.
-        warm = warm_up(backend, [s for s in steps if s not in store.finished], config)
+        to_run = [s for s in steps if s not in store.finished and not skip_reason(STEPS[s], data, config)]
+        warm = warm_up(backend, to_run, config)
         if warm is not None:
             store.doc["warmup"] = warm
         return _run_steps(backend, data, config, steps, store, progress)
@@ -194,19 +198,25 @@ def _run_steps(backend: Backend, data: MnistData, config: RunConfig, steps: list
             # SGD) go into results.json instead of breaking the progress lines.
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                figures = STEPS[step](ctx)
+                skipped = skip_reason(STEPS[step], data, config)
+                figures = {"skipped": skipped} if skipped else STEPS[step](ctx)
                 backend.synchronize()
         except BaseException as exc:
-            bar.fail()
+            bar.fail("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
             if backend.out_of_memory(exc):  # CuPy's pool and RMM report it differently
                 raise GpuclfError(f"step {step} ran out of GPU memory ({str(exc).splitlines()[0]}); lower "
                                   "--max-gpu-memory so kernels work in smaller chunks, or use --train-size") from None
             raise
         seconds = time.perf_counter() - t0
-        bar.finish(seconds)
+        bar.finish(seconds, skipped)
         memory = {"host_peak_rss_bytes": peak_rss_bytes(), "device_peak_bytes": backend.peak_memory_bytes()}
         placement = {role: backend.placement(role).to_dict() for role in STEP_ROLES.get(step, ())}
-        notes = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+        notes = {f"{w.category.__name__}: {w.message}" for w in caught}
+        if backend.dispatcher.client is not None:  # and those raised in the Dask workers' processes
+            from .worker_warnings import worker_warnings
+
+            notes.update(worker_warnings(backend.dispatcher.client))
+        notes = sorted(notes)
         store.save_step(step, figures, seconds, memory, placement, ctx.arrays, notes)
         ctx.results[step] = store.finished[step]
     bar.close()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 
+from .backends.probes import extra_install
 from .errors import GpuclfError
 
 #: Suffixes read as tables, and the format each means.
@@ -122,7 +123,8 @@ def _read(path: str, fmt: str, header: bool, reader: str):
         try:
             return pd.read_parquet(path)
         except ImportError:
-            raise GpuclfError("reading Parquet with pandas needs pyarrow: pip install pyarrow") from None
+            raise GpuclfError(f"reading Parquet with pandas needs pyarrow: pip install pyarrow, or "
+                                  f"{extra_install('parquet')}") from None
     return pd.read_csv(path, header=0 if header else None, compression="infer", low_memory=False)
 
 

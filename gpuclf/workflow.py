@@ -17,7 +17,8 @@ from .data import MnistData
 from .errors import GpuclfError
 from .kernels.scoring import fold_accuracy
 from .xp import get_namespace
-from .preconditions import KNN_NEIGHBORS, check_needs, digits_per_fold, fives_and_others, needs, neighbors, two_digits
+from .preconditions import (KNN_NEIGHBORS, applies, check_needs, digit_classes, digits_per_fold, fives_and_others, needs,
+                            neighbors, two_digits)
 
 
 FULL_SGD_ROWS = 20_000
@@ -403,6 +404,7 @@ def error_pair(positive_class: int, errors: np.ndarray, digits: bool = True) -> 
     return int(positive_class), int(np.argmax(row))
 
 
+@applies(digit_classes("its two labels, 'large' (7, 8 or 9) and 'odd',"))
 @needs(neighbors(KNN_NEIGHBORS, folds_of="cv"))
 def step_multilabel(ctx: Context) -> dict:
     """KNN on two labels (>= 7, odd); F1 from 3-fold CV predictions."""

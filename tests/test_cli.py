@@ -92,7 +92,8 @@ def test_out_not_writable(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("a file where a folder should be")
     code = main(["run", *QUICK, "--steps", "data", "--out", str(blocker / "sub")])
-    assert_one_line_error(code, capsys.readouterr().err, "cannot write to --out")
+    assert_one_line_error(code, capsys.readouterr().err, f"--out {str(blocker / 'sub')!r}: {str(blocker)!r} is a file, "
+                          "not a folder")
 
 
 def test_fewer_samples_than_folds(tmp_path, capsys):
@@ -137,5 +138,5 @@ def test_resume_refuses_other_seed(tmp_path, capsys):
 def test_info_reports_versions_and_backends():
     code, out, err = run_cli("info")
     assert code == 0, err
-    assert "scikit-learn" in out and "backend cpu     available" in out
+    assert "scikit-learn" in out and "backend cpu      available" in out
     assert "auto picks" in out

@@ -74,8 +74,16 @@ def test_check_writable_probes_inside_the_folder_and_cleans_up(tmp_path, monkeyp
 def test_check_writable_message(tmp_path):
     (tmp_path / "file").write_text("x")
     where = str(tmp_path / "file" / "out")
-    assert message(check_writable, where) == (f"cannot write to --out {where!r} (Not a directory); "
-                                              "choose a folder you can write to")
+    assert message(check_writable, where) == (f"--out {where!r}: {str(tmp_path / 'file')!r} is a file, not a folder; "
+                                              "choose a folder (gpuclf creates it if it does not exist)")
+    assert message(check_writable, str(tmp_path / "file")) == (
+        f"--out {str(tmp_path / 'file')!r} is a file, not a folder; choose a folder (gpuclf creates it if it "
+        "does not exist)")
+    (tmp_path / "ro").mkdir(mode=0o500)
+    if os.geteuid() != 0:  # root writes anywhere
+        assert message(check_writable, str(tmp_path / "ro" / "out")) == (
+            f"cannot write to --out {str(tmp_path / 'ro' / 'out')!r} (Permission denied); choose a folder you can "
+            "write to")
 
 
 def test_atomic_write_temporary_is_a_dot_file_beside_its_target(tmp_path, monkeypatch):

@@ -52,6 +52,7 @@ def resolve_backend_name(name: str | None = None) -> tuple[str, str]:
         name, origin = (env, f"${ENV_VAR}") if env else ("auto", "default")
     else:
         origin = "requested"
+    name = {n.lower(): n for n in ("auto", *_REGISTRY)}.get(name.strip().lower(), name)  # any case: CPU is cpu
     if name == "auto":
         ok, reason = GpuBackend.availability()
         return ("gpu", f"auto ({origin}): {reason}") if ok else ("cpu", f"auto ({origin}): {reason}")
@@ -61,12 +62,15 @@ def resolve_backend_name(name: str | None = None) -> tuple[str, str]:
     return name, origin
 
 
-def get_backend(name: str | None = None, **options) -> Backend:
+def get_backend(name: str | None = None, purpose: str | None = None, **options) -> Backend:
     """Build the backend called ``name`` (see :func:`resolve_backend_name`).
 
     Parameters
     ----------
     name : {"auto", "cpu", "gpu", "numpy"}, optional
+    purpose : str, optional
+        What needs this backend when no option or variable chose it (``gpuclf warmup``),
+        named in the message when it is not available.
     **options
         Passed to the backend's constructor (``n_jobs`` for cpu,
         ``max_gpu_memory`` for gpu); options another backend takes are ignored.
@@ -80,7 +84,9 @@ def get_backend(name: str | None = None, **options) -> Backend:
     cls = _REGISTRY[name]
     ok, reason = cls.availability()
     if not ok:
-        # Name what chose the backend: the option, or the variable (set perhaps long ago).
+        # Name what chose the backend: the option, the variable (set perhaps long ago), or the command.
+        if purpose is not None:
+            raise GpuclfError(f"{purpose} needs the {name} backend, which is not available: {reason}")
         given = f"${ENV_VAR}={name}" if origin == f"${ENV_VAR}" else f"--backend {name}"
         raise GpuclfError(f"{given} is not available: {reason}")
     import inspect

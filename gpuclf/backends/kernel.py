@@ -282,7 +282,7 @@ class NumpyBackend(KernelBackend):
 
     @classmethod
     def availability(cls):
-        return True, "gpuclf's GPU kernels on NumPy (for testing the GPU code path)"
+        return True, "gpuclf's GPU kernels on NumPy: the fast path without a GPU, and the GPU code path's test bed"
 
     def describe(self) -> dict:
         return {"backend": self.name, "device": f"CPU: {platform.machine()} (NumPy, gpuclf kernels)"}
