@@ -47,7 +47,7 @@ class Tolerance:
     Attributes
     ----------
     text : str
-        The rule in words, as the README's parity table states it.
+        The rule in words, as the parity table of docs/parity.md states it.
     abs : float
         Largest absolute difference (of the mean, for per-fold lists; of any
         cell as a share of all samples, for confusion matrices).
@@ -64,7 +64,7 @@ class Tolerance:
     comparable: bool = True
 
 
-#: The parity table of the README; ``tests/test_parity.py`` asserts these.
+#: The parity table of docs/parity.md; ``tests/test_parity.py`` asserts these.
 TOLERANCES = {
     "identical": Tolerance("identical"),
     "sgd_binary_accuracy": Tolerance("mean within 1.5 pp (stochastic SGD)", abs=0.015),

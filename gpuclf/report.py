@@ -102,7 +102,7 @@ def _headline_html(doc: dict) -> str:
     return ("<p>The chapter's key figures, as published in the book, against this run. When the SGD is "
             "scikit-learn's (the cpu backend), the 5-detector's figures must equal the book's: scikit-learn "
             "reproduces them to the last digit. Other figures, and every figure of another SGD, are judged against "
-            "the parity tolerance of the figure (the README's table); another SGD's thresholds are in its own "
+            "the parity tolerance of the figure (docs/parity.md); another SGD's thresholds are in its own "
             "units and are shown, not judged. On other data than the book's full MNIST, nothing is judged.</p>" + table(["Figure", "Book", "This run", "Difference", "Tolerance", "Verdict"], rows,
                                   left=(0, 4, 5), raw=True))
 

@@ -1,6 +1,6 @@
 """Parity: every backend against the ``cpu`` reference, on the same data.
 
-The tolerance table (also in the README):
+The tolerance table (also in docs/parity.md):
 
 =====================================  =====================================================
 what                                   tolerance

@@ -10,7 +10,7 @@ figures stand in (the book's 5-detector; the scaled 10-class model as measured
 with scikit-learn 1.9.1), and its 10-class CV at 6,000 and 20,000 rows (77 s
 and more) is not run. The score scale (median |score| and the 90%-precision
 threshold, ours / scikit-learn's) is recorded at every size, not bounded: see
-the README's SGD section for why it differs.
+docs/parity.md's SGD section for why it differs.
 """
 import numpy as np
 import pytest

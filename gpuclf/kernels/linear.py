@@ -36,7 +36,7 @@ training rows made 15 updates whose first steps (``B * eta_t`` with
 ``eta_0 = 10`` on 0-255 pixels) overshot and never decayed: a constant "not 5"
 predictor. From 32,768 rows up the batch stays ``batch_size`` and from 6,000
 the epochs stay ``max_iter``, so full-MNIST figures are those of the fixed
-schedule. Measured on real MNIST (README, "GPU SGD versus scikit-learn's"),
+schedule. Measured on real MNIST (docs/parity.md, "GPU SGD versus scikit-learn's"),
 the 3-fold CV accuracy is within 1 pp of scikit-learn's and the AUC within
 0.01 from 500 rows up.
 
@@ -59,7 +59,7 @@ rate keeps the model in a perceptron-like regime whose scores shrink as
 epochs on the full 5-detector), and mini-batches take the hinge activity at
 the batch's start, which counts more active samples than per-sample updates
 would. Scores are therefore larger than scikit-learn's (measured factors in
-the README); predictions and curves do not depend on the scale.
+docs/parity.md); predictions and curves do not depend on the scale.
 """
 from __future__ import annotations
 
