@@ -53,7 +53,9 @@ def digit_classes(what: str):
     def check(data, config):
         if data.digits:
             return None
-        names = f"named {', '.join(data.class_names[:3])}, …" if data.class_names else "not digits"
+        names = data.class_names or ()
+        names = f"named {', '.join(names[:3])} and {len(names) - 3} more" if len(names) > 3 else \
+            f"named {', '.join(names)}" if names else "not digits"
         return f"{what} are properties of digits, and the classes of {data.source} are {names}"
     return check
 
