@@ -93,8 +93,8 @@ def neighbors(n_neighbors: int, folds_of: str | None = None, rows_of: str | None
         fit_rows = n - math.ceil(n / k) if k else n  # the smallest training fold
         if fit_rows >= n_neighbors:
             return None
-        where = f"each training fold of its {k}-fold cross-validation" if k else "its training rows"
-        return f"at least {n_neighbors} rows in {where} for {n_neighbors}-nearest-neighbours; " \
+        where = f" in each training fold of its {k}-fold cross-validation" if k else ""
+        return f"at least {n_neighbors} rows to fit KNN with n_neighbors={n_neighbors}{where}; " \
                f"{_where(n, data)} gives {fit_rows}"
     return check
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import shlex
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -33,10 +34,18 @@ ARRAYS_DIR = "arrays"
 LOCK = ".gpuclf.lock"
 #: What a run writes into --out, and whether each is a folder (report.py's FIGURES_DIR and REPORT).
 OUTPUTS = {RESULTS: False, ARRAYS_DIR: True, "figures": True, "report.html": False}
-#: Keys of the run's identity that a resumed run must share (data by content, not by name).
-IDENTITY = ("backend", "data_fingerprint", "n_train", "n_test", "config")
+#: Keys of the run's identity that a resumed run must share (data by content, not by name; the
+#: classes by their names too: the labels alone do not say which class a figure is about).
+IDENTITY = ("backend", "data_fingerprint", "class_names", "n_train", "n_test", "config")
 #: Per-step records next to "steps", and the JSON type of each step's entry.
 PARTS = {"steps": dict, "seconds": (int, float), "memory": dict, "placement": dict, "warnings": list}
+#: What the report and compare read besides: key -> the JSON types it may have (absent is fine),
+#: and the type of each item of the lists and objects among them.
+OPTIONAL = {"data_source": str, "data_reader": (str, type(None)), "class_names": (list, type(None)),
+            "environment": dict, "cluster": (dict, type(None)), "warmup": (dict, type(None))}
+ITEMS = {"class_names": str, "memory": (int, float, type(None)), "placement": dict, "warnings": str}
+#: Inside "environment": what the report and compare show.
+ENVIRONMENT = {"device": str, "versions": dict}
 
 
 def to_jsonable(obj):
@@ -167,8 +176,9 @@ def read_record(out_dir: str) -> dict:
     """
     path = os.path.join(out_dir, RESULTS)
     if not os.path.lexists(path):
-        raise GpuclfError(f"--resume: {path} does not exist; run without --resume first")
-    with file_errors(path, "delete it, or run with --force to start afresh"):
+        raise GpuclfError(f"--resume: {out_dir} holds no finished step to continue ({path} does not exist); "
+                          "run without --resume")
+    with file_errors(path, "delete it, or run with --force to start afresh", reads=path):
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
     return check_record(doc, path)
@@ -182,9 +192,12 @@ def _json_type(value) -> str:
 def check_record(doc, path: str) -> dict:
     """Check that ``doc`` is shaped like the ``results.json`` gpuclf writes; return it.
 
-    Only the structure that resuming and the report rely on is checked: the
-    identity keys, and the per-step records (``steps``: figures by step,
-    ``seconds``: numbers, ``memory``/``placement``: objects, ``warnings``: lists).
+    Only the structure that resuming, the report and compare rely on is
+    checked: the identity keys, the per-step records (``steps``: figures by
+    step, ``seconds``: numbers, ``memory``: objects of numbers or null,
+    ``placement``: objects of objects, ``warnings``: lists of strings), and
+    the keys of :data:`OPTIONAL` (``environment``'s ``device`` and ``versions``,
+    the class names).
 
     Raises
     ------
@@ -204,11 +217,28 @@ def check_record(doc, path: str) -> dict:
         if isinstance(doc.get(key), bool) or not isinstance(doc.get(key), kind):
             refuse(f"{key!r} is {'missing' if key not in doc else _json_type(doc[key])}, "
                    f"expected {_json_type(kind())}")
+    def check(where: str, value, kind) -> None:
+        if isinstance(value, bool) or not isinstance(value, kind):
+            kinds = dict.fromkeys(_json_type(k()) for k in (kind if isinstance(kind, tuple) else (kind,)))
+            refuse(f"{where} is {_json_type(value)}, expected {' or '.join(kinds)}")
+
     for part, kind in PARTS.items():
         for step, value in doc[part].items():
-            if isinstance(value, bool) or not isinstance(value, kind):
-                refuse(f"{part}[{step!r}] is {_json_type(value)}, expected "
-                       f"{ {dict: 'an object', list: 'a list'}.get(kind, 'a number')}")
+            check(f"{part}[{step!r}]", value, kind)
+    for key, kind in OPTIONAL.items():
+        if key in doc:
+            check(repr(key), doc[key], kind)
+    for key, value in doc.get("environment", {}).items():
+        if key in ENVIRONMENT:
+            check(f"environment[{key!r}]", value, ENVIRONMENT[key])
+    for name, version in doc.get("environment", {}).get("versions", {}).items():
+        check(f"environment['versions'][{name!r}]", version, (str, type(None)))
+    for i, name in enumerate(doc.get("class_names") or ()):
+        check(f"class_names[{i}]", name, ITEMS["class_names"])
+    for part in ("memory", "placement", "warnings"):
+        for step, entry in doc[part].items():
+            for key, value in (entry.items() if isinstance(entry, dict) else enumerate(entry)):
+                check(f"{part}[{step!r}][{key!r}]", value, ITEMS[part])
     return doc
 
 
@@ -260,10 +290,34 @@ class ResultsStore:
                                   "name there; move it away, use --force to replace it, or choose another --out")
 
     def _refuse_earlier_run(self) -> None:
+        """Refuse a folder holding a run, saying how to continue it; clear what a run that saved no step left.
+
+        A run is its ``results.json``: the steps it finished. A run killed
+        before its first step was saved leaves at most ``arrays/`` with that
+        step's arrays, written just before ``results.json``: no run, so they
+        are removed and the folder used. Other outputs without a
+        ``results.json`` are not gpuclf's to remove.
+        """
         present = self._present()
-        if present:
-            raise GpuclfError(f"--out {self.out_dir} already holds a run ({', '.join(present)}); add --resume "
-                              "to continue it, --force to replace it, or choose another --out")
+        if RESULTS in present:
+            steps = list(read_record(self.out_dir)["steps"])  # a damaged one is refused, saying so
+            raise GpuclfError(f"--out {self.out_dir} already holds a run ({len(steps)} finished step(s): "
+                              f"{', '.join(steps) or 'none'}); continue it with: gpuclf run --resume --out "
+                              f"{shlex.quote(self.out_dir)}, replace it with --force, or choose another --out")
+        if present == [ARRAYS_DIR] and self._unsaved_arrays_only():
+            self._remove_outputs()
+        elif present:
+            raise GpuclfError(f"--out {self.out_dir} holds {', '.join(present)} but no {RESULTS}: no run to "
+                              "continue; move them away, use --force to replace them, or choose another --out")
+
+    def _unsaved_arrays_only(self) -> bool:
+        """Whether ``arrays/`` holds only step arrays (and temporaries), as a killed run leaves it."""
+        from .workflow import STEPS
+
+        folder = os.path.join(self.out_dir, ARRAYS_DIR)
+        with file_errors(folder, "move it away, or choose another --out"):
+            names = os.listdir(folder)
+        return all(n.startswith(".tmp-") or n.removesuffix(".npz") in STEPS and n.endswith(".npz") for n in names)
 
     def _remove_outputs(self) -> None:
         for name in self._present():
@@ -344,6 +398,14 @@ def _difference(key: str, theirs, mine) -> str:
                 return f"a different {name} ({theirs.get(name)!r} there, {mine.get(name)!r} here)"
     if key == "data_fingerprint":
         return "other data (its content differs from this data's, whatever the file names)"
+    if key == "class_names":
+        def named(names):
+            return "no names: the digits" if not names else ", ".join(map(str, names))
+        if theirs and mine and len(theirs) == len(mine):
+            pairs = [(i, a, b) for i, (a, b) in enumerate(zip(theirs, mine)) if a != b]
+            return "other class names (" + "; ".join(f"label {i}: {a!r} there, {b!r} here"
+                                                     for i, a, b in pairs[:3]) + ")"
+        return f"other class names ({named(theirs)} there; {named(mine)} here)"
     return f"a different {key} ({theirs!r} there, {mine!r} here)"
 
 
@@ -361,5 +423,5 @@ def load_arrays(out_dir: str, step: str) -> dict:
     if not os.path.lexists(path):
         return {}
     spared = f"step {step}'s figures in {RESULTS} are not affected"
-    with file_errors(f"plot arrays {path}", spared):
+    with file_errors(f"plot arrays {path}", spared, reads=path):
         return read_npz(path, f"plot arrays {path}", hint=spared)

@@ -128,17 +128,23 @@ def test_force_that_cannot_remove_names_the_file(tmp_path, monkeypatch):
     assert text.startswith(f"--force: {tmp_path / 'report.html'}") and text.endswith("; remove it yourself")
 
 
-def test_an_earlier_run_is_refused_naming_what_is_there(tmp_path):
-    (tmp_path / "results.json").write_text("{}")
+def test_an_earlier_run_is_refused_naming_the_command_that_continues_it(tmp_path):
+    doc = {**HEADER, **{part: {"data": value} for part, value in
+                        {"steps": {}, "seconds": 1.0, "memory": {}, "placement": {}, "warnings": []}.items()}}
+    (tmp_path / "results.json").write_text(json.dumps(doc))
     (tmp_path / "report.html").write_text("")
     assert message(ResultsStore, str(tmp_path), HEADER) == (
-        f"--out {tmp_path} already holds a run (results.json, report.html); add --resume to continue it, "
-        "--force to replace it, or choose another --out")
+        f"--out {tmp_path} already holds a run (1 finished step(s): data); continue it with: gpuclf run --resume "
+        f"--out {tmp_path}, replace it with --force, or choose another --out")
     assert ResultsStore(str(tmp_path / "fresh"), HEADER).doc["backend"] == "numpy"  # force defaults to False:
     (tmp_path / "fresh").mkdir(exist_ok=True)
-    (tmp_path / "fresh" / "results.json").write_text("{}")
+    (tmp_path / "fresh" / "results.json").write_text(json.dumps(doc))
     with pytest.raises(GpuclfError, match="already holds a run"):
         ResultsStore(str(tmp_path / "fresh"), HEADER)
+    (tmp_path / "fresh" / "results.json").write_text("{}")  # not a run gpuclf can continue: says why
+    assert message(ResultsStore, str(tmp_path / "fresh"), HEADER) == (
+        f"{tmp_path / 'fresh' / 'results.json'} is not a gpuclf results file: 'gpuclf_results' is not 1; delete it, "
+        "or run with --force to start afresh")
 
 
 @pytest.mark.parametrize("name, make, found, wanted", [
