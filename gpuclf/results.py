@@ -242,6 +242,64 @@ def check_record(doc, path: str) -> dict:
     return doc
 
 
+def _present(out_dir: str) -> list[str]:
+    return [name for name in OUTPUTS if os.path.lexists(os.path.join(out_dir, name))]
+
+
+def check_output(out_dir: str, resume: bool = False, force: bool = False) -> bool:
+    """Refuse, writing nothing, an ``--out`` a run may not write into (call it before any work).
+
+    A run is its ``results.json``: the steps it finished. A folder holding one
+    is refused unless resumed or replaced (``--force``), with the command that
+    continues it. A run killed before its first step was saved leaves at most
+    ``arrays/`` with that step's arrays (written just before ``results.json``):
+    that is no run, and the caller clears it. Other outputs without a
+    ``results.json`` are not gpuclf's to remove; outputs of the wrong kind (a
+    file named ``arrays``) are refused.
+
+    Returns
+    -------
+    bool
+        Whether ``out_dir`` holds only what a run that saved no step left.
+
+    Raises
+    ------
+    GpuclfError
+        Naming what is in the way and what to do.
+    """
+    if force:
+        return False
+    present = _present(out_dir)
+    for name in present:
+        path = os.path.join(out_dir, name)
+        if os.path.isdir(path) != OUTPUTS[name]:
+            found, wanted = ("a folder", "a file") if os.path.isdir(path) else ("not a folder", "a folder")
+            raise GpuclfError(f"--out {out_dir}: {name!r} is {found}, but gpuclf writes {wanted} of that "
+                              "name there; move it away, use --force to replace it, or choose another --out")
+    if resume:
+        read_record(out_dir)
+        return False
+    if RESULTS in present:
+        steps = list(read_record(out_dir)["steps"])  # a damaged one is refused, saying so
+        raise GpuclfError(f"--out {out_dir} already holds a run ({len(steps)} finished step(s): "
+                          f"{', '.join(steps) or 'none'}); continue it with: gpuclf run --resume --out "
+                          f"{shlex.quote(out_dir)}, replace it with --force, or choose another --out")
+    if present and (present != [ARRAYS_DIR] or not _unsaved_arrays_only(out_dir)):
+        raise GpuclfError(f"--out {out_dir} holds {', '.join(present)} but no {RESULTS}: no run to "
+                          "continue; move them away, use --force to replace them, or choose another --out")
+    return bool(present)
+
+
+def _unsaved_arrays_only(out_dir: str) -> bool:
+    """Whether ``arrays/`` holds only step arrays (and temporaries), as a killed run leaves it."""
+    from .workflow import STEPS
+
+    folder = os.path.join(out_dir, ARRAYS_DIR)
+    with file_errors(folder, "move it away, or choose another --out"):
+        names = os.listdir(folder)
+    return all(n.startswith(".tmp-") or n.endswith(".npz") and n.removesuffix(".npz") in STEPS for n in names)
+
+
 class ResultsStore:
     """The run's output folder: ``results.json`` plus ``arrays/<step>.npz``.
 
@@ -256,7 +314,8 @@ class ResultsStore:
         the ``steps`` asked for now are both recorded (a resumed run may add steps).
     force : bool
         Replace an earlier run's outputs (:data:`OUTPUTS`) in ``out_dir``.
-        Without ``resume`` or ``force``, a folder holding any of them is refused.
+        Without ``resume`` or ``force``, a folder holding a run is refused
+        (:func:`check_output`).
 
     Raises
     ------
@@ -269,58 +328,14 @@ class ResultsStore:
         self.out_dir = out_dir
         self.path = os.path.join(out_dir, RESULTS)
         self.doc = {**to_jsonable(header), **{part: {} for part in PARTS}}
-        if force:
+        if check_output(out_dir, resume, force) or force:  # no run, or one to replace
             self._remove_outputs()
-        self._check_kinds()
         if resume:
             self._load_previous()
-        else:
-            self._refuse_earlier_run()
         self._remove_temporaries()
 
-    def _present(self) -> list[str]:
-        return [name for name in OUTPUTS if os.path.lexists(os.path.join(self.out_dir, name))]
-
-    def _check_kinds(self) -> None:
-        for name in self._present():
-            path = os.path.join(self.out_dir, name)
-            if os.path.isdir(path) != OUTPUTS[name]:
-                found, wanted = ("a folder", "a file") if os.path.isdir(path) else ("not a folder", "a folder")
-                raise GpuclfError(f"--out {self.out_dir}: {name!r} is {found}, but gpuclf writes {wanted} of that "
-                                  "name there; move it away, use --force to replace it, or choose another --out")
-
-    def _refuse_earlier_run(self) -> None:
-        """Refuse a folder holding a run, saying how to continue it; clear what a run that saved no step left.
-
-        A run is its ``results.json``: the steps it finished. A run killed
-        before its first step was saved leaves at most ``arrays/`` with that
-        step's arrays, written just before ``results.json``: no run, so they
-        are removed and the folder used. Other outputs without a
-        ``results.json`` are not gpuclf's to remove.
-        """
-        present = self._present()
-        if RESULTS in present:
-            steps = list(read_record(self.out_dir)["steps"])  # a damaged one is refused, saying so
-            raise GpuclfError(f"--out {self.out_dir} already holds a run ({len(steps)} finished step(s): "
-                              f"{', '.join(steps) or 'none'}); continue it with: gpuclf run --resume --out "
-                              f"{shlex.quote(self.out_dir)}, replace it with --force, or choose another --out")
-        if present == [ARRAYS_DIR] and self._unsaved_arrays_only():
-            self._remove_outputs()
-        elif present:
-            raise GpuclfError(f"--out {self.out_dir} holds {', '.join(present)} but no {RESULTS}: no run to "
-                              "continue; move them away, use --force to replace them, or choose another --out")
-
-    def _unsaved_arrays_only(self) -> bool:
-        """Whether ``arrays/`` holds only step arrays (and temporaries), as a killed run leaves it."""
-        from .workflow import STEPS
-
-        folder = os.path.join(self.out_dir, ARRAYS_DIR)
-        with file_errors(folder, "move it away, or choose another --out"):
-            names = os.listdir(folder)
-        return all(n.startswith(".tmp-") or n.removesuffix(".npz") in STEPS and n.endswith(".npz") for n in names)
-
     def _remove_outputs(self) -> None:
-        for name in self._present():
+        for name in _present(self.out_dir):
             path = os.path.join(self.out_dir, name)
             with file_errors(f"--force: {path}", "remove it yourself"):
                 if os.path.isdir(path) and not os.path.islink(path):
@@ -381,9 +396,11 @@ class ResultsStore:
         except GpuclfError as exc:
             for part in PARTS:
                 self.doc[part].pop(step, None)
-            kept = f"the steps finished before it ({', '.join(before)}) are kept" if before else "no step had finished"
-            raise GpuclfError(f"{exc}; step {step} was not saved, {kept}: fix that, then run again with "
-                              "--resume") from None
+            if before:
+                raise GpuclfError(f"{exc}; step {step} was not saved, the steps finished before it "
+                                  f"({', '.join(before)}) are kept: fix that, then run again with --resume") from None
+            raise GpuclfError(f"{exc}; step {step} was not saved, no step had finished: fix that, then run "
+                              "again") from None
 
     def write(self) -> None:
         text = json.dumps(self.doc, indent=2).encode()

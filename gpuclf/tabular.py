@@ -111,15 +111,19 @@ def read_table(path: str, subject: str, *, label_column: str | None = None, read
     columns = names if names is not None and len(names) == len(frame.columns) else [str(c) for c in frame.columns]
     if not len(frame) or not columns:
         raise GpuclfError(f"{subject} has no rows of data; {TABLE_HINT}")
-    if reader == "pandas" and type(frame.index).__name__ != "RangeIndex":
+    if fmt == "csv" and reader == "pandas" and type(frame.index).__name__ != "RangeIndex":
         raise GpuclfError(f"{subject} has more fields in its rows than its header names ({len(columns)}); "
                           "give every row as many fields as the header")
+    frame.columns = [f"c{i}" for i in range(len(columns))]  # unique keys, whatever the names
+    keys = [f"c{i}" for i in range(len(columns))]
+    if header and columns[0] == "" and _row_numbers(frame["c0"], reader):
+        keys, columns = keys[1:], columns[1:]  # the index pandas.DataFrame.to_csv writes, unnamed: not an image's
     label = _label_column(columns, label_column, header, subject)
     at = columns.index(label)
-    frame.columns = [f"c{i}" for i in range(len(columns))]  # unique keys, whatever the names
-    pixels = [f"c{i}" for i in range(len(columns)) if i != at]
+    pixels = [k for i, k in enumerate(keys) if i != at]
+    frame = frame[keys]
     _refuse_missing(frame, columns, reader, subject)
-    y = frame[f"c{at}"]
+    y = frame[keys[at]]
     y = y.to_numpy() if reader == "pandas" else y.to_pandas().to_numpy()
     kind = _kind(y)
     if kind not in _LABEL_KINDS:
@@ -133,10 +137,16 @@ def read_table(path: str, subject: str, *, label_column: str | None = None, read
     for key, dtype in zip(pixels, X.dtypes):
         if not is_numeric_dtype(dtype) or str(dtype).startswith("complex"):
             column = X[key].to_numpy() if reader == "pandas" else X[key].to_pandas().to_numpy()
-            name = columns[int(key[1:])]
+            name = columns[keys.index(key)]
             raise GpuclfError(f"{subject} has {_HOLDS.get(_kind(column), 'lists or other objects')} in pixel "
                               f"column {name!r}; pixel values must be numbers from 0 to 255")
     return Table(X.to_numpy() if reader == "pandas" else X.to_cupy(), y, label if header else None)
+
+
+def _row_numbers(column, reader: str) -> bool:
+    """Whether a column holds more than 10 distinct integers: a row index; labels of at most 10 classes repeat."""
+    values = column.to_numpy() if reader == "pandas" else column.to_pandas().to_numpy()
+    return values.dtype.kind in "iu" and len(set(values.tolist())) == len(values) > 10
 
 
 def _kind(values) -> str:

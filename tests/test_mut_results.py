@@ -195,7 +195,7 @@ def test_a_step_that_cannot_be_saved_says_what_was_kept(tmp_path, monkeypatch):
     assert "binary_cv" not in store.doc["seconds"]
     fresh = ResultsStore(str(tmp_path / "empty"), HEADER)
     text = message(fresh.save_step, "data", {}, 1.0, {}, {}, {})
-    assert text.endswith("step data was not saved, no step had finished: fix that, then run again with --resume")
+    assert text.endswith("step data was not saved, no step had finished: fix that, then run again")
 
 
 def test_arrays_that_cannot_be_written_leave_the_record_clean(tmp_path, monkeypatch):
