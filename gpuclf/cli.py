@@ -327,7 +327,8 @@ def main(argv=None) -> int:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except GpuclfError as exc:
-        print(f"gpuclf: error: {exc}", file=sys.stderr)
+        message = " ".join(str(exc).splitlines())  # one line, whatever a name or a library's text held
+        print(f"gpuclf: error: {message}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("gpuclf: interrupted", file=sys.stderr)

@@ -187,6 +187,8 @@ def csv_layout(path: str, subject: str) -> tuple[str, list[str] | None]:
 
 def _is_header(fields: list[str]) -> bool:
     """A first line names columns, unless it is a row of numbers (the label, maybe a name, first)."""
+    if fields[0].lower() in LABEL_NAMES:
+        return True
     numbers = []
     for v in fields[1:]:
         try:

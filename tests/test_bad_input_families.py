@@ -192,6 +192,15 @@ def test_compare_refuses_results_of_the_wrong_json_types(two_runs, tmp_path, cap
         f"{path} is not a gpuclf results file: {problem}; delete it, or run with --force to start afresh"
 
 
+@pytest.mark.parametrize("damaged", ["abc", [1, "a"], {"x": 1}, [], [[1, 2], [3]]])
+def test_a_figure_of_another_kind_is_judged_not_a_crash(damaged):
+    from gpuclf.published import TOLERANCES, verdict
+
+    folds = [0.9, 0.91, 0.92]
+    for a, b in ((damaged, folds), (folds, damaged)):
+        assert verdict(a, b, TOLERANCES["sgd_binary_accuracy"]) == "outside tolerance"
+
+
 def test_compare_out_that_is_not_a_folder(two_runs, tmp_path, capsys):
     afile = tmp_path / "afile"
     afile.write_text("mine")
@@ -201,6 +210,14 @@ def test_compare_out_that_is_not_a_folder(two_runs, tmp_path, capsys):
     assert refused(capsys, "compare", *runs, "--out", afile / "sub") == \
         f"cannot write to --out {str(afile / 'sub')!r} (Not a directory); choose a folder you can write to"
     assert afile.read_text() == "mine"
+
+
+def test_a_message_holding_a_line_break_is_still_one_line(tmp_path, rows, capsys):
+    X, y = rows
+    path = tmp_path / "t.csv"
+    frame(X, y, labels=np.array(["a\nb", "c"])[y % 2]).to_csv(path, index=False)
+    assert run_refused(capsys, tmp_path, "--data", path, "--positive-class", "z") == \
+        "--positive-class 'z' is not a class of csv:t.csv; its labels are 0 (a b), 1 (c)"
 
 
 def test_what_no_check_foresaw_is_still_one_line(two_runs, tmp_path, capsys, monkeypatch):
@@ -429,6 +446,9 @@ def _label_inside(X, y, name):
     (lambda X, y, p: frame(X, y).rename(columns={"pixel783": "Label"}).to_csv(p, index=False),
      "{f} has 2 columns named 'label' and 'Label' (columns 1 and 785): which is the label? Keep one, or give "
      "--label-column with a name that is there once"),
+    (lambda X, y, p: frame(X, y)[["label"]].to_csv(p, index=False),
+     "{f} has only the label column 'label'; give a table with one row per image: a label column (named label, "
+     "class or y, or the first column) and 784 pixel columns"),
     (lambda X, y, p: frame(X, y).assign(pixel9="dark").to_csv(p, index=False),
      "{f} has text in pixel column 'pixel9'; pixel values must be numbers from 0 to 255"),
     (lambda X, y, p: frame(X, y, labels=np.where(np.arange(N) == 4, "True", "False")).to_csv(p, index=False),
