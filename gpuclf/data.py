@@ -170,8 +170,13 @@ class MnistData:
             raise GpuclfError(f"--positive-class {shown} is ambiguous in {self.source}: it may mean "
                               f"{' or '.join(m for m, _ in meanings)}; give "
                               f"{' or '.join(f'--positive-class {c!r}' for _, c in meanings)}")
-        known = ", ".join(f"{i} ({n})" for i, n in enumerate(names)) if names else f"0-{self.n_classes - 1}"
-        raise GpuclfError(f"--positive-class {shown} is not a class of {self.source}; its labels are {known}")
+        raise GpuclfError(f"--positive-class {shown} is not a class of {self.source}; its labels are "
+                          f"{self.labels_text()}")
+
+    def labels_text(self) -> str:
+        """The labels and their names, for messages: ``0-9``, ``0 (cat), 1 (dog)``."""
+        names = self.class_names or ()
+        return ", ".join(f"{i} ({n})" for i, n in enumerate(names)) if names else f"0-{self.n_classes - 1}"
 
     @property
     def n_classes(self) -> int:

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from .classes import BOOK_POSITIVE
 from .errors import GpuclfError
 
 #: scikit-learn's KNeighborsClassifier default, which the chapter uses.
@@ -46,6 +47,10 @@ def fives_and_others(folds: bool):
     of the data is refused here, before any step runs.
     """
     def check(data, config):
+        if config.positive_class == BOOK_POSITIVE and data.n_classes <= BOOK_POSITIVE:  # not given: the default
+            raise GpuclfError(f"{data.source} has no label {BOOK_POSITIVE} for the book's {BOOK_POSITIVE}-detector "
+                              f"(the default --positive-class): its labels are {data.labels_text()}; give "
+                              "--positive-class, or leave the binary steps out of --steps")
         positive = data.label_of(config.positive_class)
         name = data.class_name(positive)
         n5 = int(np.count_nonzero(data.y_train == positive))
