@@ -126,6 +126,11 @@ def read_table(path: str, subject: str, *, label_column: str | None = None, read
     y = frame[keys[at]]
     y = y.to_numpy() if reader == "pandas" else y.to_pandas().to_numpy()
     kind = _kind(y)
+    by_position = label_column is None and (not header or label.lower() not in LABEL_NAMES)
+    if by_position and len(y) > 1 and (y == y[0]).all():  # no classes to tell apart: the label is elsewhere
+        raise GpuclfError(f"{subject}: its first column, taken as the labels (no column is named label, class or "
+                          f"y{'' if header else ': the file has no header'}), holds {y[0]} in every row; give "
+                          f"the label column {'with --label-column' if header else 'first'}")
     if kind not in _LABEL_KINDS:
         raise GpuclfError(f"{subject} has {_HOLDS.get(kind, 'lists or other objects')} in its label column "
                           f"{label!r}; labels must be class numbers (0, 1, …) or class names")

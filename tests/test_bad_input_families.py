@@ -443,6 +443,13 @@ def _label_inside(X, y, name):
     (lambda X, y, p: frame(X, y).assign(pixel783=y).rename(columns={"pixel783": "label"}).to_csv(p, index=False),
      "{f} has 2 columns named 'label' (columns 1 and 785): which is the label? Keep one, or give --label-column "
      "with a name that is there once"),
+    (lambda X, y, p: pd.DataFrame(np.column_stack([X, y])).to_csv(p, index=False, header=False),
+     "{f}: its first column, taken as the labels (no column is named label, class or y: the file has no header), "
+     "holds 0 in every row; give the label column first"),
+    (lambda X, y, p: frame(X, y, label="digit", position=784, columns=[f"c{i}" for i in range(784)])
+     .rename(columns={"c0": "corner"}).to_csv(p, index=False),
+     "{f}: its first column, taken as the labels (no column is named label, class or y), holds 0 in every row; "
+     "give the label column with --label-column"),
     (lambda X, y, p: frame(X, y).rename(columns={"pixel783": "Label"}).to_csv(p, index=False),
      "{f} has 2 columns named 'label' and 'Label' (columns 1 and 785): which is the label? Keep one, or give "
      "--label-column with a name that is there once"),
