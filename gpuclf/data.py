@@ -364,11 +364,10 @@ def name_classes(data: MnistData, names: tuple) -> MnistData:
     if data.named_labels:
         own = data.class_names
         if sorted(names) != sorted(own):
-            foreign = [n for n in names if n not in own]
-            lacking = [n for n in own if n not in names]
-            what = "; ".join(part for part in (
-                foreign and f"{', '.join(map(repr, foreign))} {'is' if len(foreign) == 1 else 'are'} not among them",
-                lacking and f"{', '.join(map(repr, lacking))} {'is' if len(lacking) == 1 else 'are'} missing") if part)
+            foreign = ", ".join(repr(n) for n in names if n not in own)
+            lacking = ", ".join(repr(n) for n in own if n not in names)
+            what = "; ".join([*([f"not among them: {foreign}"] if foreign else []),
+                              *([f"missing: {lacking}"] if lacking else [])])
             raise GpuclfError(f"--class-names must be the class names {data.source} labels its images with "
                               f"({', '.join(own)}), in the order of the labels 0, 1, … they should get; {what}")
         code = np.array([names.index(n) for n in own], dtype=np.uint8)  # old label -> new label

@@ -352,7 +352,7 @@ def test_class_names_order_a_files_own_names_never_rename_them(tables, rows, tmp
     assert run_refused(capsys, tmp_path, "--data", tables / "fashion.csv", "--class-names", wrong) == (
         "--class-names must be the class names csv:fashion.csv labels its images with (Ankle boot, Bag, Coat, "
         "Dress, Pullover, Sandal, Shirt, Sneaker, T-shirt/top, Trouser), in the order of the labels 0, 1, … they "
-        "should get; 'Hat' is not among them; 'T-shirt/top' is missing")
+        "should get; not among them: 'Hat'; missing: 'T-shirt/top'")
 
 
 # -- 4. what the recorded run is: classes, label column, positive class -----------------------------
