@@ -6,6 +6,7 @@ User mistakes (bad data, unknown step, missing GPU) print one line
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 
@@ -18,6 +19,8 @@ CLUSTER_HELP = ("run on Dask: local (this machine's cores; one worker per GPU wi
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+#: Set to let an unexpected exception's traceback through (see :func:`main`).
+DEBUG_ENV_VAR = "GPUCLF_DEBUG"
 
 
 class UsageError(GpuclfError):
@@ -122,20 +125,21 @@ def cmd_run(args) -> int:
     from .backends import get_backend
     from .options import config_kwargs
     from .cluster import connect, joblib_on
-    from .results import read_record
+    from .results import check_output, read_record
     from .workflow import RunConfig, check_preconditions, select_steps
 
     # Everything is checked before --out is touched: options (by the parser), the
     # recorded run when resuming, the backend, the data and each step's needs.
     record = read_record(args.out) if args.resume else None
-    config = RunConfig(**config_kwargs(args, record and record["config"]))
     cluster = cluster_option(args.cluster)  # changes no figure: free on --resume
     backend = get_backend(_backend_name(args, record), n_jobs=args.jobs, max_gpu_memory=args.max_gpu_memory,
                           device=args.device)
-    data = _load_data(args, record, backend.name).subsample(config.train_size, config.test_size)
-    if isinstance(config.positive_class, str):  # a class name: its label (a label is checked with each step's needs)
-        config.positive_class = data.label_of(config.positive_class)
+    data = _load_data(args, record, backend.name)
+    # After the data: --positive-class is the label it denotes there.
+    config = RunConfig(**config_kwargs(args, record and record["config"], data))
+    data = data.subsample(config.train_size, config.test_size)
     check_preconditions(select_steps(config.steps), data, config)
+    check_output(args.out, args.resume, args.force)  # again under the lock; here, before the lock file is made
     with connect(cluster, backend.name) as client, joblib_on(client):
         backend.use_cluster(client)
         return _run_locked(args, backend, data, config, cluster)
@@ -228,19 +232,22 @@ def _load_data(args, record: dict | None, backend_name: str | None = None):
     """``--data``, else (resuming) the recorded run's data, else ``$GPUCLF_MNIST`` or OpenML.
 
     Data given with ``--resume`` may be a copy elsewhere: the results store
-    compares its content fingerprint with the record's. Tables are read by
-    cuDF on the gpu backend where it imports, else by pandas.
+    compares its content fingerprint with the record's. How the data is read
+    (``--label-column``, ``--class-names``) is the recorded run's: left out,
+    it is taken from the record; given otherwise, it is refused. Tables are
+    read by cuDF on the gpu backend where it imports, else by pandas.
     """
     from .data import load_mnist
+    from .options import contradiction
     from .tabular import reader_for
 
     given = {"test_source": args.test_data, "label_column": args.label_column, "class_names": args.class_names}
     reader = reader_for(backend_name)
-    if record is None or args.data is not None:
+    if record is None:
         return load_mnist(args.data, data_home=args.data_home, reader=reader, **given)
     origin = record.get("data_origin")
     origin = origin if isinstance(origin, dict) else {}
-    if not isinstance(origin.get("data"), str) or not origin["data"]:
+    if args.data is None and (not isinstance(origin.get("data"), str) or not origin["data"]):
         raise GpuclfError(f"--resume: {args.out} does not record where its data came from (an older gpuclf "
                           "wrote it); give --data with the run's data")
 
@@ -248,19 +255,33 @@ def _load_data(args, record: dict | None, backend_name: str | None = None):
         value = origin.get(key)
         return value if isinstance(value, (str, list)) and value else None
 
-    for key, recorded_key in (("test_source", "test_data"), ("label_column", "label_column"),
-                              ("class_names", "class_names")):
+    for key, recorded_key, flag in (("test_source", "test_data", None), ("label_column", "label_column",
+                                    "--label-column"), ("class_names", "class_names", "--class-names")):
+        kept = recorded(recorded_key)
         if given[key] is None:
-            given[key] = recorded(recorded_key)
+            given[key] = kept
+        elif flag and kept is not None and _as_list(given[key]) != _as_list(kept):
+            raise contradiction(flag, given[key], kept, args.out)
+    run = f"of the run recorded in {args.out}"
+    test_subject = None if args.test_data else f"the test data file {given['test_source']!r} {run}"
+    if args.data is not None:
+        return load_mnist(args.data, data_home=args.data_home, reader=reader, test_subject=test_subject, **given)
     return load_mnist(origin["data"], data_home=args.data_home or recorded("data_home"), reader=reader,
-                      subject=f"the data file {origin['data']!r} of the run recorded in {args.out}", **given)
+                      subject=f"the data file {origin['data']!r} {run}", test_subject=test_subject, **given)
+
+
+def _as_list(value):
+    return list(value) if isinstance(value, (list, tuple)) else value
 
 
 def cmd_bench(args) -> int:
     from .benchmarks import run_benchmarks
+    from .cluster import check_reachable
 
+    cluster = cluster_option(args.cluster)
+    check_reachable(cluster)  # here, in one line: the suite's child process would fail in every test
     print(run_benchmarks(backends=args.backends, size=args.size, data=args.data, out_dir=args.out,
-                         cuml_accel=args.cuml_accel, cluster=cluster_option(args.cluster)))
+                         cuml_accel=args.cuml_accel, cluster=cluster))
     return 0
 
 
@@ -341,11 +362,20 @@ def main(argv=None) -> int:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except GpuclfError as exc:
-        print(f"gpuclf: error: {exc}", file=sys.stderr)
+        message = " ".join(str(exc).splitlines())  # one line, whatever a name or a library's text held
+        print(f"gpuclf: error: {message}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("gpuclf: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # what no check foresaw: still one line, and how to report it
+        if os.environ.get(DEBUG_ENV_VAR):
+            raise
+        text = " ".join(str(exc).split())[:300]
+        print(f"gpuclf: error: unexpected {type(exc).__name__}{f': {text}' if text else ''}; this is a bug in "
+              f"gpuclf: please report it with the command you ran ({DEBUG_ENV_VAR}=1 shows the traceback)",
+              file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from .html_page import esc, page, table
 from .published import FIGURE_FAMILIES, UNCALIBRATED, applied_tolerance, difference, is_book_setup, verdict
 from .report import load_results
 from .report_text import title as step_title
-from .results import atomic_write
+from .results import atomic_write, check_writable
 from .workflow import STEPS
 
 COMPARE_HTML, COMPARE_MD = "compare.html", "compare.md"
@@ -190,7 +190,7 @@ def compare_runs(run_dirs: list[str], out_dir: str) -> tuple[str, str]:
     names = [f"{d.get('backend')} ({os.path.basename(os.path.normpath(p))})" for d, p in zip(docs, run_dirs)]
     sections = comparison(docs, names)
     title = f"gpuclf compare: {' vs '.join(d.get('backend', '?') for d in docs)}"
-    os.makedirs(out_dir, exist_ok=True)
+    check_writable(out_dir)
     summary = _summary(sections, docs)
     body = [f"<h1>{esc(title)}</h1>", f"<p>{esc(summary)}</p>"]
     for heading, header, rows in sections:

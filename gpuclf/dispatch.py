@@ -104,7 +104,7 @@ class cluster_errors:
                                                              "FutureCancelledError") or isinstance(exc, (
                                                                  TimeoutError, ConnectionError)):
             try:
-                text = str(exc)
+                text = " ".join(str(exc).split())  # Dask's messages may span lines
             except Exception:  # some of Dask's exceptions cannot always print themselves
                 text = repr(exc.args)
             raise GpuclfError(f"the Dask cluster could not finish this step ({name}: {text}); finished steps are "

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import errno
+import os
+import stat
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -63,8 +65,29 @@ def describe_file_error(exc: BaseException) -> str:
     return f"is not valid ({type(exc).__name__}: {exc})"
 
 
+#: What a path may be instead of a regular file; reading any of them may block for ever (a pipe
+#: with no writer, a terminal) or never end (``/dev/zero``).
+_NOT_FILES = ((stat.S_ISDIR, "is a folder, not a file"), (stat.S_ISFIFO, "is a named pipe (FIFO), not a file"),
+              (stat.S_ISSOCK, "is a socket, not a file"), (stat.S_ISCHR, "is a character device, not a file"),
+              (stat.S_ISBLK, "is a block device, not a file"))
+
+
+def not_a_file(path: str) -> str | None:
+    """Why ``path`` is not a regular file gpuclf may open for reading, or None when it is one (or is missing).
+
+    Checked before opening: opening a FIFO blocks until a writer comes. A
+    missing or inaccessible path is left to the ``open`` that follows, whose
+    error :func:`file_errors` turns into its own line.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    return next((reason for is_kind, reason in _NOT_FILES if is_kind(mode)), None)
+
+
 @contextmanager
-def file_errors(subject: str, hint: str = ""):
+def file_errors(subject: str, hint: str = "", *, reads: str | None = None):
     """Turn every file error raised inside the block into one :class:`GpuclfError` line.
 
     The one boundary between gpuclf and the file system: data files, the
@@ -79,12 +102,19 @@ def file_errors(subject: str, hint: str = ""):
         What was being read or written, e.g. ``"data file 'mnist.npz'"``.
     hint : str, optional
         What the user can do about it.
+    reads : str, optional
+        A path the block opens for reading: refused first, without opening it,
+        when it is not a regular file (:func:`not_a_file`), since reading a FIFO,
+        a socket or a device can wait for ever.
 
     Raises
     ------
     GpuclfError
         In place of any exception in :data:`FILE_ERRORS`; GpuclfErrors pass unchanged.
     """
+    reason = not_a_file(reads) if reads is not None else None
+    if reason:
+        raise GpuclfError(f"{subject} {reason}; {hint}" if hint else f"{subject} {reason}")
     try:
         yield
     except GpuclfError:

@@ -17,7 +17,9 @@ latter from the run recorded in ``--out`` (:func:`resumed_config`).
 from __future__ import annotations
 
 import argparse
+import csv
 import math
+import re
 
 from .errors import GpuclfError
 
@@ -141,26 +143,34 @@ class Text:
 
 
 class Label:
-    """A class label: an integer (``5``) or a class name (``Sandal``), resolved against the data later."""
+    """A class: a label (``5``), a class name (``Sandal``), ``label:N`` or ``name:TEXT``.
 
-    def __call__(self, text: str) -> int | str:
+    Kept as typed: what it denotes depends on the data's labels and names, so
+    it is resolved against them (:meth:`gpuclf.data.MnistData.label_of`),
+    which refuses text that fits two classes.
+    """
+
+    def __call__(self, text: str) -> str:
         t = text.strip()
-        if not t:
-            raise argparse.ArgumentTypeError("must be a class label (e.g. 5) or a class name")
-        try:
-            value = int(t)
-        except ValueError:
-            return t
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"must be a label >= 0 or a class name, got {value}")
-        return value
+        kind, colon, rest = t.partition(":")
+        if not t or (colon and kind in ("label", "name") and not rest.strip()):
+            raise argparse.ArgumentTypeError("must be a class label (e.g. 5) or a class name, or label:N or name:TEXT")
+        if re.fullmatch(r"-[0-9]+", t):
+            raise argparse.ArgumentTypeError(f"must be a label >= 0 or a class name, got {t}")
+        if colon and kind == "label" and not re.fullmatch(r"[0-9]+", rest.strip()):
+            raise argparse.ArgumentTypeError(f"label: must be followed by a label 0, 1, …, got {t!r}")
+        return t
 
 
 class NameList:
-    """Comma-separated class names, one per label 0, 1, ... (``T-shirt/top,Trouser,...``)."""
+    """Comma-separated class names, one per label 0, 1, ... (``T-shirt/top,Trouser,...``).
+
+    Read as one CSV line, so a name holding a comma is given in double
+    quotes: ``"Shirt, long",Trouser``.
+    """
 
     def __call__(self, text: str) -> tuple[str, ...]:
-        names = [v.strip() for v in text.split(",")]
+        names = [v.strip() for v in next(csv.reader([text], skipinitialspace=True), [])]
         if len(names) < 2 or any(not n for n in names):
             raise argparse.ArgumentTypeError("must list one non-empty name per class, at least two, "
                                              "e.g. T-shirt/top,Trouser,...")
@@ -171,7 +181,7 @@ class NameList:
 
 
 class Cluster:
-    """``local`` or a Dask scheduler address (see :mod:`gpuclf.cluster`)."""
+    """``local`` or a Dask scheduler address ``tcp://host:port`` (see :mod:`gpuclf.cluster`)."""
 
     def __call__(self, text: str) -> str:
         from .cluster import check_spec
@@ -182,19 +192,26 @@ class Cluster:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def cluster_option(given: str | None) -> str | None:
-    """``--cluster``, else ``$GPUCLF_CLUSTER`` (checked here, its error naming the variable), else None."""
+def cluster_option(given: str | None):
+    """``--cluster``, else ``$GPUCLF_CLUSTER`` (checked here, its error naming the variable), else None.
+
+    Returns
+    -------
+    gpuclf.cluster.Spec or None
+        The address, remembering which of the two gave it, so that a cluster
+        that fails later is named as the user gave it.
+    """
     import os
 
-    from .cluster import ENV_VAR, check_spec
+    from .cluster import ENV_VAR, Spec, check_spec
 
     if given is not None:
-        return given
+        return Spec(given)
     value = os.environ.get(ENV_VAR)
     if not value:
         return None
     try:
-        return check_spec(value)
+        return Spec(check_spec(value), f"${ENV_VAR}")
     except ValueError as exc:
         raise GpuclfError(f"${ENV_VAR}: {exc}") from None
 
@@ -223,19 +240,20 @@ POSITIVE_CLASS = Label()
 CLUSTER = Cluster()
 CLASS_NAMES = NameList()
 
-#: ``gpuclf run`` options that change a figure: parser dest -> (RunConfig field, checker).
+#: ``gpuclf run`` options that change a figure: parser dest -> (RunConfig field, checker of a recorded
+#: value). A run records the positive class as the label it denoted.
 CONFIG_OPTIONS = {"steps": ("steps", STEP_LIST), "train_size": ("train_size", ROWS),
                   "test_size": ("test_size", ROWS), "seed": ("random_state", SEED),
                   "thresholds": ("thresholds", THRESHOLDS), "n_estimators": ("n_estimators", ROWS),
                   "sgd_max_iter": ("sklearn_sgd_max_iter", ROWS),
-                  "positive_class": ("positive_class", POSITIVE_CLASS)}
+                  "positive_class": ("positive_class", Int(0))}
 
 
 def _flag(dest: str) -> str:
     return "--" + dest.replace("_", "-")
 
 
-def config_kwargs(args, recorded: dict | None = None) -> dict:
+def config_kwargs(args, recorded: dict | None = None, data=None) -> dict:
     """RunConfig keyword arguments from parsed ``run`` options, over a recorded run's config.
 
     Parameters
@@ -246,6 +264,10 @@ def config_kwargs(args, recorded: dict | None = None) -> dict:
         ``config`` of the run in ``--out`` being resumed: options left out take
         its values (checked as if typed); options given must agree with it,
         except ``--steps``, which may add steps.
+    data : MnistData, optional
+        The data the run reads: ``--positive-class`` becomes the label it
+        denotes there (:meth:`~gpuclf.data.MnistData.label_of`), so that
+        ``Sandal`` agrees with a recorded ``5``.
 
     Raises
     ------
@@ -255,18 +277,24 @@ def config_kwargs(args, recorded: dict | None = None) -> dict:
     """
     kwargs = {}
     for dest, (name, check) in CONFIG_OPTIONS.items():
-        given = getattr(args, dest, None)
+        typed = given = getattr(args, dest, None)
+        if dest == "positive_class" and given is not None and data is not None:
+            given = data.label_of(given)
         if recorded is not None and recorded.get(name) is not None:
             kept = _recorded(recorded[name], check, dest, args.out)
             if given is None:
                 given = kept
             elif dest != "steps" and _comparable(given) != _comparable(kept):
-                raise GpuclfError(f"{_flag(dest)} {_shown(given)} contradicts the run recorded in {args.out} "
-                                  f"({_flag(dest)} {_shown(kept)}); leave it out to continue that run, "
-                                  "or use another --out")
+                raise contradiction(_flag(dest), typed, kept, args.out)
         if given is not None:
             kwargs[name] = tuple(given) if dest == "thresholds" else given
     return kwargs
+
+
+def contradiction(flag: str, given, kept, out: str) -> GpuclfError:
+    """The error for an option given with ``--resume`` that the recorded run had otherwise."""
+    return GpuclfError(f"{flag} {_shown(given)} contradicts the run recorded in {out} ({flag} {_shown(kept)}); "
+                       "leave it out to continue that run, or use another --out")
 
 
 def _recorded(value, check, dest: str, out: str):

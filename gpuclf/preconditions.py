@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from .classes import BOOK_POSITIVE
 from .errors import GpuclfError
 
 #: scikit-learn's KNeighborsClassifier default, which the chapter uses.
@@ -77,6 +78,10 @@ def fives_and_others(folds: bool):
     of the data is refused here, before any step runs.
     """
     def check(data, config):
+        if config.positive_class == BOOK_POSITIVE and data.n_classes <= BOOK_POSITIVE:  # not given: the default
+            raise GpuclfError(f"{data.source} has no label {BOOK_POSITIVE} for the book's {BOOK_POSITIVE}-detector "
+                              f"(the default --positive-class): its labels are {data.labels_text()}; give "
+                              "--positive-class, or leave the binary steps out of --steps")
         positive = data.label_of(config.positive_class)
         name = data.class_name(positive)
         n5 = int(np.count_nonzero(data.y_train == positive))
@@ -124,8 +129,8 @@ def neighbors(n_neighbors: int, folds_of: str | None = None, rows_of: str | None
         fit_rows = n - math.ceil(n / k) if k else n  # the smallest training fold
         if fit_rows >= n_neighbors:
             return None
-        where = f"each training fold of its {k}-fold cross-validation" if k else "its training rows"
-        return f"at least {n_neighbors} rows in {where} for {n_neighbors}-nearest-neighbours; " \
+        where = f" in each training fold of its {k}-fold cross-validation" if k else ""
+        return f"at least {n_neighbors} rows to fit KNN with n_neighbors={n_neighbors}{where}; " \
                f"{_where(n, data)} gives {fit_rows}"
     return check
 

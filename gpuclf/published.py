@@ -158,11 +158,17 @@ def difference(a, b) -> float | None:
 
     Per-fold lists compare by their means; confusion matrices by their
     largest cell difference, each cell as a share of its matrix's samples;
-    anything else that is not a number (parameters) has no difference.
+    anything else that is not made of numbers (parameters, a figure of
+    another kind in one of the runs) has no difference.
     """
     if a is None or b is None or isinstance(a, (dict, str, bool)):
         return None
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    try:
+        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    except (TypeError, ValueError):  # not numbers, or ragged: a figure of another shape has no difference
+        return None
+    if not (a.size and b.size):
+        return None
     if a.ndim == 2:
         if a.shape != b.shape:
             return None

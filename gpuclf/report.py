@@ -33,7 +33,7 @@ def load_results(out_dir: str, what: str = "build a report") -> dict:
         shaped like gpuclf's (:func:`gpuclf.results.check_record`).
     """
     path = os.path.join(out_dir, RESULTS)
-    with file_errors(f"cannot {what}: {path}"):
+    with file_errors(f"cannot {what}: {path}", reads=path):
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
     return check_record(doc, path)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import shlex
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -33,10 +34,18 @@ ARRAYS_DIR = "arrays"
 LOCK = ".gpuclf.lock"
 #: What a run writes into --out, and whether each is a folder (report.py's FIGURES_DIR and REPORT).
 OUTPUTS = {RESULTS: False, ARRAYS_DIR: True, "figures": True, "report.html": False}
-#: Keys of the run's identity that a resumed run must share (data by content, not by name).
-IDENTITY = ("backend", "data_fingerprint", "n_train", "n_test", "config")
+#: Keys of the run's identity that a resumed run must share (data by content, not by name; the
+#: classes by their names too: the labels alone do not say which class a figure is about).
+IDENTITY = ("backend", "data_fingerprint", "class_names", "n_train", "n_test", "config")
 #: Per-step records next to "steps", and the JSON type of each step's entry.
 PARTS = {"steps": dict, "seconds": (int, float), "memory": dict, "placement": dict, "warnings": list}
+#: What the report and compare read besides: key -> the JSON types it may have (absent is fine),
+#: and the type of each item of the lists and objects among them.
+OPTIONAL = {"data_source": str, "data_reader": (str, type(None)), "class_names": (list, type(None)),
+            "environment": dict, "cluster": (dict, type(None)), "warmup": (dict, type(None))}
+ITEMS = {"class_names": str, "memory": (int, float, type(None)), "placement": dict, "warnings": str}
+#: Inside "environment": what the report and compare show.
+ENVIRONMENT = {"device": str, "versions": dict}
 
 
 def to_jsonable(obj):
@@ -191,8 +200,9 @@ def read_record(out_dir: str) -> dict:
     """
     path = os.path.join(out_dir, RESULTS)
     if not os.path.lexists(path):
-        raise GpuclfError(f"--resume: {path} does not exist; run without --resume first")
-    with file_errors(path, "delete it, or run with --force to start afresh"):
+        raise GpuclfError(f"--resume: {out_dir} holds no finished step to continue ({path} does not exist); "
+                          "run without --resume")
+    with file_errors(path, "delete it, or run with --force to start afresh", reads=path):
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
     return check_record(doc, path)
@@ -206,9 +216,12 @@ def _json_type(value) -> str:
 def check_record(doc, path: str) -> dict:
     """Check that ``doc`` is shaped like the ``results.json`` gpuclf writes; return it.
 
-    Only the structure that resuming and the report rely on is checked: the
-    identity keys, and the per-step records (``steps``: figures by step,
-    ``seconds``: numbers, ``memory``/``placement``: objects, ``warnings``: lists).
+    Only the structure that resuming, the report and compare rely on is
+    checked: the identity keys, the per-step records (``steps``: figures by
+    step, ``seconds``: numbers, ``memory``: objects of numbers or null,
+    ``placement``: objects of objects, ``warnings``: lists of strings), and
+    the keys of :data:`OPTIONAL` (``environment``'s ``device`` and ``versions``,
+    the class names).
 
     Raises
     ------
@@ -228,12 +241,87 @@ def check_record(doc, path: str) -> dict:
         if isinstance(doc.get(key), bool) or not isinstance(doc.get(key), kind):
             refuse(f"{key!r} is {'missing' if key not in doc else _json_type(doc[key])}, "
                    f"expected {_json_type(kind())}")
+    def check(where: str, value, kind) -> None:
+        if isinstance(value, bool) or not isinstance(value, kind):
+            kinds = dict.fromkeys(_json_type(k()) for k in (kind if isinstance(kind, tuple) else (kind,)))
+            refuse(f"{where} is {_json_type(value)}, expected {' or '.join(kinds)}")
+
     for part, kind in PARTS.items():
         for step, value in doc[part].items():
-            if isinstance(value, bool) or not isinstance(value, kind):
-                refuse(f"{part}[{step!r}] is {_json_type(value)}, expected "
-                       f"{ {dict: 'an object', list: 'a list'}.get(kind, 'a number')}")
+            check(f"{part}[{step!r}]", value, kind)
+    for key, kind in OPTIONAL.items():
+        if key in doc:
+            check(repr(key), doc[key], kind)
+    for key, value in doc.get("environment", {}).items():
+        if key in ENVIRONMENT:
+            check(f"environment[{key!r}]", value, ENVIRONMENT[key])
+    for name, version in doc.get("environment", {}).get("versions", {}).items():
+        check(f"environment['versions'][{name!r}]", version, (str, type(None)))
+    for i, name in enumerate(doc.get("class_names") or ()):
+        check(f"class_names[{i}]", name, ITEMS["class_names"])
+    for part in ("memory", "placement", "warnings"):
+        for step, entry in doc[part].items():
+            for key, value in (entry.items() if isinstance(entry, dict) else enumerate(entry)):
+                check(f"{part}[{step!r}][{key!r}]", value, ITEMS[part])
     return doc
+
+
+def _present(out_dir: str) -> list[str]:
+    return [name for name in OUTPUTS if os.path.lexists(os.path.join(out_dir, name))]
+
+
+def check_output(out_dir: str, resume: bool = False, force: bool = False) -> bool:
+    """Refuse, writing nothing, an ``--out`` a run may not write into (call it before any work).
+
+    A run is its ``results.json``: the steps it finished. A folder holding one
+    is refused unless resumed or replaced (``--force``), with the command that
+    continues it. A run killed before its first step was saved leaves at most
+    ``arrays/`` with that step's arrays (written just before ``results.json``):
+    that is no run, and the caller clears it. Other outputs without a
+    ``results.json`` are not gpuclf's to remove; outputs of the wrong kind (a
+    file named ``arrays``) are refused.
+
+    Returns
+    -------
+    bool
+        Whether ``out_dir`` holds only what a run that saved no step left.
+
+    Raises
+    ------
+    GpuclfError
+        Naming what is in the way and what to do.
+    """
+    if force:
+        return False
+    present = _present(out_dir)
+    for name in present:
+        path = os.path.join(out_dir, name)
+        if os.path.isdir(path) != OUTPUTS[name]:
+            found, wanted = ("a folder", "a file") if os.path.isdir(path) else ("not a folder", "a folder")
+            raise GpuclfError(f"--out {out_dir}: {name!r} is {found}, but gpuclf writes {wanted} of that "
+                              "name there; move it away, use --force to replace it, or choose another --out")
+    if resume:
+        read_record(out_dir)
+        return False
+    if RESULTS in present:
+        steps = list(read_record(out_dir)["steps"])  # a damaged one is refused, saying so
+        raise GpuclfError(f"--out {out_dir} already holds a run ({len(steps)} finished step(s): "
+                          f"{', '.join(steps) or 'none'}); continue it with: gpuclf run --resume --out "
+                          f"{shlex.quote(out_dir)}, replace it with --force, or choose another --out")
+    if present and (present != [ARRAYS_DIR] or not _unsaved_arrays_only(out_dir)):
+        raise GpuclfError(f"--out {out_dir} holds {', '.join(present)} but no {RESULTS}: no run to "
+                          "continue; move them away, use --force to replace them, or choose another --out")
+    return bool(present)
+
+
+def _unsaved_arrays_only(out_dir: str) -> bool:
+    """Whether ``arrays/`` holds only step arrays (and temporaries), as a killed run leaves it."""
+    from .workflow import STEPS
+
+    folder = os.path.join(out_dir, ARRAYS_DIR)
+    with file_errors(folder, "move it away, or choose another --out"):
+        names = os.listdir(folder)
+    return all(n.startswith(".tmp-") or n.endswith(".npz") and n.removesuffix(".npz") in STEPS for n in names)
 
 
 class ResultsStore:
@@ -250,7 +338,8 @@ class ResultsStore:
         the ``steps`` asked for now are both recorded (a resumed run may add steps).
     force : bool
         Replace an earlier run's outputs (:data:`OUTPUTS`) in ``out_dir``.
-        Without ``resume`` or ``force``, a folder holding any of them is refused.
+        Without ``resume`` or ``force``, a folder holding a run is refused
+        (:func:`check_output`).
 
     Raises
     ------
@@ -263,34 +352,14 @@ class ResultsStore:
         self.out_dir = out_dir
         self.path = os.path.join(out_dir, RESULTS)
         self.doc = {**to_jsonable(header), **{part: {} for part in PARTS}}
-        if force:
+        if check_output(out_dir, resume, force) or force:  # no run, or one to replace
             self._remove_outputs()
-        self._check_kinds()
         if resume:
             self._load_previous()
-        else:
-            self._refuse_earlier_run()
         self._remove_temporaries()
 
-    def _present(self) -> list[str]:
-        return [name for name in OUTPUTS if os.path.lexists(os.path.join(self.out_dir, name))]
-
-    def _check_kinds(self) -> None:
-        for name in self._present():
-            path = os.path.join(self.out_dir, name)
-            if os.path.isdir(path) != OUTPUTS[name]:
-                found, wanted = ("a folder", "a file") if os.path.isdir(path) else ("not a folder", "a folder")
-                raise GpuclfError(f"--out {self.out_dir}: {name!r} is {found}, but gpuclf writes {wanted} of that "
-                                  "name there; move it away, use --force to replace it, or choose another --out")
-
-    def _refuse_earlier_run(self) -> None:
-        present = self._present()
-        if present:
-            raise GpuclfError(f"--out {self.out_dir} already holds a run ({', '.join(present)}); add --resume "
-                              "to continue it, --force to replace it, or choose another --out")
-
     def _remove_outputs(self) -> None:
-        for name in self._present():
+        for name in _present(self.out_dir):
             path = os.path.join(self.out_dir, name)
             with file_errors(f"--force: {path}", "remove it yourself"):
                 if os.path.isdir(path) and not os.path.islink(path):
@@ -351,9 +420,11 @@ class ResultsStore:
         except GpuclfError as exc:
             for part in PARTS:
                 self.doc[part].pop(step, None)
-            kept = f"the steps finished before it ({', '.join(before)}) are kept" if before else "no step had finished"
-            raise GpuclfError(f"{exc}; step {step} was not saved, {kept}: fix that, then run again with "
-                              "--resume") from None
+            if before:
+                raise GpuclfError(f"{exc}; step {step} was not saved, the steps finished before it "
+                                  f"({', '.join(before)}) are kept: fix that, then run again with --resume") from None
+            raise GpuclfError(f"{exc}; step {step} was not saved, no step had finished: fix that, then run "
+                              "again") from None
 
     def write(self) -> None:
         text = json.dumps(self.doc, indent=2).encode()
@@ -368,6 +439,14 @@ def _difference(key: str, theirs, mine) -> str:
                 return f"a different {name} ({theirs.get(name)!r} there, {mine.get(name)!r} here)"
     if key == "data_fingerprint":
         return "other data (its content differs from this data's, whatever the file names)"
+    if key == "class_names":
+        def named(names):
+            return "no names: the digits" if not names else ", ".join(map(str, names))
+        if theirs and mine and len(theirs) == len(mine):
+            pairs = [(i, a, b) for i, (a, b) in enumerate(zip(theirs, mine)) if a != b]
+            return "other class names (" + "; ".join(f"label {i}: {a!r} there, {b!r} here"
+                                                     for i, a, b in pairs[:3]) + ")"
+        return f"other class names ({named(theirs)} there; {named(mine)} here)"
     return f"a different {key} ({theirs!r} there, {mine!r} here)"
 
 
@@ -385,5 +464,5 @@ def load_arrays(out_dir: str, step: str) -> dict:
     if not os.path.lexists(path):
         return {}
     spared = f"step {step}'s figures in {RESULTS} are not affected"
-    with file_errors(f"plot arrays {path}", spared):
+    with file_errors(f"plot arrays {path}", spared, reads=path):
         return read_npz(path, f"plot arrays {path}", hint=spared)

@@ -136,17 +136,23 @@ def test_force_that_cannot_remove_names_the_file(tmp_path, monkeypatch):
     assert text.startswith(f"--force: {tmp_path / 'report.html'}") and text.endswith("; remove it yourself")
 
 
-def test_an_earlier_run_is_refused_naming_what_is_there(tmp_path):
-    (tmp_path / "results.json").write_text("{}")
+def test_an_earlier_run_is_refused_naming_the_command_that_continues_it(tmp_path):
+    doc = {**HEADER, **{part: {"data": value} for part, value in
+                        {"steps": {}, "seconds": 1.0, "memory": {}, "placement": {}, "warnings": []}.items()}}
+    (tmp_path / "results.json").write_text(json.dumps(doc))
     (tmp_path / "report.html").write_text("")
     assert message(ResultsStore, str(tmp_path), HEADER) == (
-        f"--out {tmp_path} already holds a run (results.json, report.html); add --resume to continue it, "
-        "--force to replace it, or choose another --out")
+        f"--out {tmp_path} already holds a run (1 finished step(s): data); continue it with: gpuclf run --resume "
+        f"--out {tmp_path}, replace it with --force, or choose another --out")
     assert ResultsStore(str(tmp_path / "fresh"), HEADER).doc["backend"] == "numpy"  # force defaults to False:
     (tmp_path / "fresh").mkdir(exist_ok=True)
-    (tmp_path / "fresh" / "results.json").write_text("{}")
+    (tmp_path / "fresh" / "results.json").write_text(json.dumps(doc))
     with pytest.raises(GpuclfError, match="already holds a run"):
         ResultsStore(str(tmp_path / "fresh"), HEADER)
+    (tmp_path / "fresh" / "results.json").write_text("{}")  # not a run gpuclf can continue: says why
+    assert message(ResultsStore, str(tmp_path / "fresh"), HEADER) == (
+        f"{tmp_path / 'fresh' / 'results.json'} is not a gpuclf results file: 'gpuclf_results' is not 1; delete it, "
+        "or run with --force to start afresh")
 
 
 @pytest.mark.parametrize("name, make, found, wanted", [
@@ -197,7 +203,7 @@ def test_a_step_that_cannot_be_saved_says_what_was_kept(tmp_path, monkeypatch):
     assert "binary_cv" not in store.doc["seconds"]
     fresh = ResultsStore(str(tmp_path / "empty"), HEADER)
     text = message(fresh.save_step, "data", {}, 1.0, {}, {}, {})
-    assert text.endswith("step data was not saved, no step had finished: fix that, then run again with --resume")
+    assert text.endswith("step data was not saved, no step had finished: fix that, then run again")
 
 
 def test_arrays_that_cannot_be_written_leave_the_record_clean(tmp_path, monkeypatch):

@@ -148,7 +148,8 @@ def test_resume_accepts_agreeing_options(finished, capsys):
 
 def test_resume_without_a_run(tmp_path, capsys):
     code, err = run_main(capsys, "run", "--resume", "--out", tmp_path / "empty")
-    assert_one_line_error(code, err, "does not exist; run without --resume first")
+    assert_one_line_error(code, err, f"--resume: {tmp_path / 'empty'} holds no finished step to continue "
+                          f"({tmp_path / 'empty' / 'results.json'} does not exist); run without --resume")
     assert not (tmp_path / "empty").exists()
 
 

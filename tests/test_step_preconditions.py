@@ -33,8 +33,10 @@ CASES = [
     (lambda y: y == 5, None, "binary_cv", ["step binary_cv", "and 0 others"]),
     (lambda y: y == 3, None, "multiclass", ["step multiclass", "at least 2 different digits", "all 3s"]),
     (lambda y: y == 7, None, "error_analysis", ["step error_analysis", "all 7s"]),
-    (lambda y: y >= 0, 6, "multilabel", ["step multilabel", "at least 5 rows in each training fold", "gives 4"]),
-    (lambda y: y >= 0, 4, "denoise", ["step denoise", "at least 5 rows", "training set gives 4"]),
+    (lambda y: y >= 0, 6, "multilabel",
+     ["step multilabel", "at least 5 rows to fit KNN with n_neighbors=5 in each training fold", "gives 4"]),
+    (lambda y: y >= 0, 4, "denoise",
+     ["step denoise", "at least 5 rows to fit KNN with n_neighbors=5;", "training set gives 4"]),
     (lambda y: y >= 0, 40, "best_accuracy", ["step best_accuracy", "5-fold cross-validation", "digit"]),
 ]
 
