@@ -206,7 +206,7 @@ def test_compare_out_that_is_not_a_folder(two_runs, tmp_path, capsys):
     afile.write_text("mine")
     runs = (two_runs / "numpy", two_runs / "cpu")
     assert refused(capsys, "compare", *runs, "--out", afile) == \
-        f"cannot write to --out {str(afile)!r} (File exists); choose a folder you can write to"
+        f"--out {str(afile)!r} is a file, not a folder; choose a folder (gpuclf creates it if it does not exist)"
     assert refused(capsys, "compare", *runs, "--out", afile / "sub") == \
         f"cannot write to --out {str(afile / 'sub')!r} (Not a directory); choose a folder you can write to"
     assert afile.read_text() == "mine"
@@ -250,7 +250,8 @@ def test_a_fifo_given_as_data_is_refused_unopened(tmp_path, fifo, capsys, watchd
     path = fifo(name)
     hint = ("give a table with one row per image: a label column (named label, class or y, or the first column) "
             "and 784 pixel columns") if ".csv" in name or ".parquet" in name else \
-        "give --data openml, sample, or an .npz made with numpy.savez(PATH, X=images, y=labels)"
+        ("give --data openml, openml:NAME, sample, a CSV or Parquet table (.csv, .csv.gz, .parquet: a label column "
+         "and 784 pixel columns) or an .npz made with numpy.savez(PATH, X=images, y=labels)")
     assert run_refused(capsys, tmp_path, "--data", path) == \
         f"--data file {str(path)!r} is a named pipe (FIFO), not a file; {hint}"
 

@@ -219,16 +219,19 @@ def test_cluster_run_records_the_workers_warnings_and_names_the_cluster(tmp_path
 
 # -- 6. demo's advice, 7. --quiet, 8. oversized sizes --------------------------------
 
-def test_demo_twice_gives_advice_demo_accepts(tmp_path, capsys, monkeypatch):
+def test_demo_twice_gives_advice_that_works(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("gpuclf.cli.cmd_info", lambda args: 0)
     out = tmp_path / "demo"
-    out.mkdir()
-    (out / "results.json").write_text("{}")
+    assert main(["run", "--data", "sample", "--steps", "data", "--out", str(out), "--quiet"]) == 0
     code, err = run_main(capsys, "demo", "--out", out)
-    assert_one_line_error(code, err, "add --resume to continue it, --force to replace it")
-    # ... and demo accepts both.
-    parsed = __import__("gpuclf.cli", fromlist=["build_parser"]).build_parser().parse_args(
-        ["demo", "--resume", "--out", str(out)])
+    line = assert_one_line_error(code, err, f"continue it with: gpuclf run --resume --out {out}")
+    # The advice is a command that runs: it continues the run (here with nothing left to do).
+    command = line.split("continue it with: ")[1].split(",")[0].split()
+    assert command[:2] == ["gpuclf", "run"] and main(command[1:] + ["--quiet"]) == 0
+    # demo itself takes --resume and --force as well.
+    from gpuclf.cli import build_parser
+
+    parsed = build_parser().parse_args(["demo", "--resume", "--out", str(out)])
     assert parsed.resume and not parsed.force
 
 
