@@ -208,7 +208,8 @@ def test_compare_out_that_is_not_a_folder(two_runs, tmp_path, capsys):
     assert refused(capsys, "compare", *runs, "--out", afile) == \
         f"--out {str(afile)!r} is a file, not a folder; choose a folder (gpuclf creates it if it does not exist)"
     assert refused(capsys, "compare", *runs, "--out", afile / "sub") == \
-        f"cannot write to --out {str(afile / 'sub')!r} (Not a directory); choose a folder you can write to"
+        f"--out {str(afile / 'sub')!r}: {str(afile)!r} is a file, not a folder; choose a folder (gpuclf creates it " \
+        "if it does not exist)"
     assert afile.read_text() == "mine"
 
 
