@@ -115,14 +115,18 @@ def _projection(train_pixels, pre: Preprocessing, budget_bytes=None):
 class _Search:
     """Neighbours in an augmented training set: gpuclf's block-by-block kernel, or scikit-learn's KNN.
 
-    ``pairs`` counts the (query, augmented row) distances computed.
+    ``cost`` adds up the searches' :func:`~gpuclf.kernels.shifted_neighbors.search_cost`.
     """
 
     def __init__(self, backend):
         self.backend = backend
         self.budget = backend.memory_budget()
         self.sklearn = backend.placement("knn").library == "scikit-learn"
-        self.pairs = 0
+        self.cost = {"pairs": 0, "flops": 0, "bytes": 0}
+
+    def _count(self, query, n_rows: int, k: int) -> None:
+        for key, value in search_cost(query.shape[0], n_rows, query.shape[1], k).items():
+            self.cost[key] += value
 
     def _augmented(self, train_pixels, y, transform, shifts):
         """The materialised augmented features and labels (what scikit-learn is fitted on)."""
@@ -133,7 +137,7 @@ class _Search:
         n = train_pixels.shape[0]
         names = {SHIFT_SETS[s]: s for s in sets}
         shifts = shifts_of(names[max(names)])
-        self.pairs += query.shape[0] * n * len(shifts)
+        self._count(query, n * len(shifts), k)
         if not self.sklearn:
             return {names[b]: (d, i) for b, d, i in iter_augmented_kneighbors(
                 train_pixels, query, k, shifts, transform, self.budget) if b in names}
@@ -146,7 +150,7 @@ class _Search:
         """Labels of ``query`` by the KNN on the augmented training set."""
         n, xp = train_pixels.shape[0], self.backend.xp
         shifts = shifts_of(shift_set)
-        self.pairs += query.shape[0] * n * len(shifts)
+        self._count(query, n * len(shifts), n_neighbors)
         if self.sklearn:
             knn = self.backend.estimator("knn", n_neighbors=n_neighbors, weights=weights)
             return knn.fit(*self._augmented(train_pixels, y, transform, shifts)).predict(query)
@@ -226,9 +230,10 @@ def step_knn_plus(ctx) -> dict:
     search = _Search(ctx.backend)
     t0 = time.perf_counter()
     chosen, grid, best_score, n_cv = _cross_validate(ctx, search)
-    cv_seconds, cv_pairs = _seconds(ctx, t0), search.pairs
+    cost = {"cv_seconds": _seconds(ctx, t0), **{f"cv_{k}": v for k, v in search.cost.items()}}
 
     t0 = time.perf_counter()
+    search = _Search(ctx.backend)
     pre = Preprocessing(chosen["deskew"], chosen["blur"], chosen["n_components"])
     shifts = shifts_of(chosen["shifts"])
     ctx.progress(f"{pre.label()}, {len(shifts)} shifted copies: predicting {len(ctx.data.y_test):,} test images")
@@ -236,25 +241,23 @@ def step_knn_plus(ctx) -> dict:
     transform = _projection(train, pre, search.budget)
     pred = search.predict(train, ctx.y_train, transform(test), transform, chosen["shifts"], chosen["n_neighbors"],
                           chosen["weights"])
-    test_seconds = _seconds(ctx, t0)
+    cost.update(test_seconds=_seconds(ctx, t0), **{f"test_{k}": v for k, v in search.cost.items()})
 
     cm = ctx.host(m.confusion_matrix(ctx.y_test, pred)).astype(np.int64)
     rates, pairs = most_confused(cm)
     y_test, p_host = ctx.data.y_test, ctx.host(pred)
     wrong = np.flatnonzero(p_host != y_test)
-    n_train = len(ctx.data.y_train)
-    cost = search_cost(len(y_test), n_train * len(shifts), pre.n_components, chosen["n_neighbors"])
     shown = wrong[:24]
     ctx.arrays.update(
         plus_originals=ctx.host(ctx.X_train[:8]), plus_deskewed=ctx.host(unblurred(ctx.X_train[:8], True)),
         plus_pixels=ctx.host(train[:8]),
         plus_shifted=np.concatenate([ctx.host(shift_images(train[:1], dx, dy)) for dx, dy in shifts]),
-        plus_errors=ctx.host(ctx.X_test[ctx.backend.xp.asarray(shown)]), plus_error_true=y_test[shown], plus_error_pred=p_host[shown])
+        plus_errors=ctx.host(ctx.X_test[ctx.backend.xp.asarray(shown)]), plus_error_true=y_test[shown],
+        plus_error_pred=p_host[shown], plus_test_pred=p_host)
     return {
         "cv_rows": n_cv, "cv_folds": ctx.config.knn_plus_cv, "grid": grid, "chosen": chosen,
-        "best_cv_score": best_score, "n_train_augmented": n_train * len(shifts),
+        "best_cv_score": best_score, "n_train_augmented": len(ctx.data.y_train) * len(shifts),
         "test_accuracy": float(m.accuracy_score(ctx.y_test, pred)), "n_test_errors": int(len(wrong)),
         "confusion_matrix": cm.tolist(), "error_rates": np.round(rates, 4).tolist(), "most_confused": pairs,
-        "cost": {"cv_seconds": cv_seconds, "test_seconds": test_seconds, "cv_pairs": int(cv_pairs),
-                 "test_pairs": cost["pairs"], "test_flops": cost["flops"], "test_bytes": cost["bytes"]},
+        "cost": cost,
     }

@@ -36,6 +36,7 @@ CASES = [
     (lambda y: y >= 0, 6, "multilabel", ["step multilabel", "at least 5 rows in each training fold", "gives 4"]),
     (lambda y: y >= 0, 4, "denoise", ["step denoise", "at least 5 rows", "training set gives 4"]),
     (lambda y: y >= 0, 40, "best_accuracy", ["step best_accuracy", "5-fold cross-validation", "digit"]),
+    (lambda y: y >= 0, 20, "knn_plus", ["step knn_plus", "3-fold cross-validation", "digit"]),
 ]
 
 

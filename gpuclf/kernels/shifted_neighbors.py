@@ -163,6 +163,15 @@ def augmented_kneighbors(X_train, X_query, k: int, shifts, transform=None, budge
     return distances, indices
 
 
+#: One H200's peaks, for the roofline estimate: HBM3e bandwidth and float32 (non-tensor) arithmetic.
+H200_BYTES_PER_S, H200_FLOPS = 4.8e12, 6.7e13
+
+
+def roofline_seconds(cost: dict, bytes_per_s: float = H200_BYTES_PER_S, flops_per_s: float = H200_FLOPS) -> float:
+    """The least time ``cost`` (:func:`search_cost`) takes at these peaks: memory or arithmetic, whichever binds."""
+    return max(cost["bytes"] / bytes_per_s, cost["flops"] / flops_per_s)
+
+
 def search_cost(n_query: int, n_rows: int, n_features: int, k: int, itemsize: int = 4) -> dict:
     """FLOPs and bytes of a brute-force search of ``n_query`` queries among ``n_rows`` rows.
 

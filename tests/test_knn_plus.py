@@ -1,0 +1,129 @@
+"""The knn_plus step on the sample: the same figures on cpu (scikit-learn), numpy and the emulated gpu,
+an independent rebuild of its predictions, its place among the steps, and its report section."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy.ndimage import affine_transform, gaussian_filter, shift as scipy_shift
+from sklearn.decomposition import PCA
+from sklearn.neighbors import KNeighborsClassifier
+
+import fake_cupy
+from gpuclf import RunConfig, get_backend, run_workflow
+from gpuclf.knn_plus import K_GRID, PREPROCESSING_GRID
+from gpuclf.kernels.shifted_neighbors import SHIFT_SETS, shifts_of
+from gpuclf.report import build_report
+from gpuclf.results import load_arrays
+from gpuclf.workflow import OPTIONAL_STEPS, STEPS, select_steps
+
+from test_kernels_images import reference_moments
+
+CONFIG = dict(knn_plus_cv_rows=600)
+
+
+@pytest.fixture(scope="module")
+def data(sample_mnist):
+    return sample_mnist.subsample(1200, 300)
+
+
+@pytest.fixture(scope="module")
+def runs(data, tmp_path_factory):
+    """results.json and the output folder of the step on every backend (the gpu one on the emulated CuPy)."""
+    out = {}
+    for name in ("numpy", "cpu", "emulated_gpu"):
+        folder = tmp_path_factory.mktemp(name)
+        if name == "emulated_gpu":
+            with fake_cupy.installed():
+                doc = run_workflow(get_backend("gpu"), data, RunConfig(steps=["knn_plus"], **CONFIG), str(folder),
+                                   progress=False).doc
+        else:
+            doc = run_workflow(get_backend(name), data, RunConfig(steps=["knn_plus"], **CONFIG), str(folder),
+                               progress=False).doc
+        out[name] = (json.loads(json.dumps(doc)), str(folder))
+    return out
+
+
+def _figures(doc: dict) -> dict:
+    """The step's figures less its measured seconds."""
+    figures = dict(doc["steps"]["knn_plus"])
+    figures["cost"] = {k: v for k, v in figures["cost"].items() if not k.endswith("_seconds")}
+    return figures
+
+
+@pytest.mark.parametrize("backend", ["cpu", "emulated_gpu"])
+def test_backends_give_the_numpy_backends_figures(runs, backend):
+    """scikit-learn's KNN (cpu) and the emulated CuPy (gpu) on the same preprocessed arrays: every figure equal."""
+    assert _figures(runs[backend][0]) == _figures(runs["numpy"][0])
+    assert runs[backend][0]["placement"]["knn_plus"]["knn"]["library"] == \
+        ("scikit-learn" if backend == "cpu" else "gpuclf")
+    ours, theirs = load_arrays(runs["numpy"][1], "knn_plus"), load_arrays(runs[backend][1], "knn_plus")
+    np.testing.assert_array_equal(ours["plus_error_pred"], theirs["plus_error_pred"])
+
+
+def test_the_choice_is_the_cross_validation_maximum(runs):
+    f = runs["numpy"][0]["steps"]["knn_plus"]
+    grid = f["grid"]
+    assert len(grid) == len(PREPROCESSING_GRID) * len(SHIFT_SETS) * len(K_GRID) * 2
+    best = max(grid, key=lambda g: g["mean_cv_accuracy"])  # the first maximum, as the step breaks ties
+    assert f["best_cv_score"] == best["mean_cv_accuracy"]
+    assert f["chosen"] == {**best["preprocessing"], "shifts": best["shifts"], "n_neighbors": best["n_neighbors"],
+                           "weights": best["weights"]}
+    assert f["cv_rows"] == 600 and f["cv_folds"] == 3
+    # Deskewing is what helps most: the best deskewed setting beats the best on raw pixels.
+    raw = max(g["mean_cv_accuracy"] for g in grid if not g["preprocessing"]["deskew"])
+    assert f["best_cv_score"] > raw
+    assert f["n_train_augmented"] == 1200 * SHIFT_SETS[f["chosen"]["shifts"]]
+
+
+def _reference_pixels(X, deskew: bool, blur: float):
+    """The step's pixels by scipy, one image at a time: affine_transform from the moments, gaussian_filter."""
+    out = []
+    for x in X.astype(np.float64):
+        image = x.reshape(28, 28)
+        if deskew:
+            mr, mc, alpha = reference_moments(image)
+            affine = np.array([[1.0, 0.0], [alpha, 1.0]])
+            image = affine_transform(image, affine, offset=np.array([mr, mc]) - affine @ np.array([14.0, 14.0]),
+                                     order=1, mode="grid-constant")
+        if blur:
+            image = gaussian_filter(image, blur, mode="constant")
+        out.append(image.ravel())
+    return np.array(out)
+
+
+def test_test_predictions_rebuilt_from_scipy_and_scikit_learn(runs, data):
+    """The chosen pipeline rebuilt without gpuclf's kernels: scipy's deskew, blur and shifts, scikit-learn's PCA and KNN."""
+    f = runs["numpy"][0]["steps"]["knn_plus"]
+    chosen = f["chosen"]
+    train, test = (_reference_pixels(X, chosen["deskew"], chosen["blur"]) for X in (data.X_train, data.X_test))
+    pca = PCA(chosen["n_components"], svd_solver="full").fit(train)
+    shifted = [np.array([scipy_shift(x.reshape(28, 28), [dy, dx], order=1, mode="constant").ravel() for x in train])
+               for dx, dy in shifts_of(chosen["shifts"])]
+    knn = KNeighborsClassifier(chosen["n_neighbors"], weights=chosen["weights"])
+    knn.fit(pca.transform(np.vstack(shifted)), np.tile(data.y_train, len(shifted)))
+    pred = knn.predict(pca.transform(test))
+    step_pred = load_arrays(runs["numpy"][1], "knn_plus")["plus_test_pred"]
+    # float64 here, float32 in the step: a near tie may go the other way, no more.
+    assert np.count_nonzero(pred != step_pred) <= 1
+    cm = np.asarray(f["confusion_matrix"])
+    assert cm.sum() == 300 and np.trace(cm) == np.count_nonzero(step_pred == data.y_test) == 300 - f["n_test_errors"]
+    assert f["test_accuracy"] == np.mean(step_pred == data.y_test)
+
+
+def test_optional_step_is_not_in_the_default_run():
+    assert OPTIONAL_STEPS == ("knn_plus",) and "knn_plus" in STEPS
+    assert "knn_plus" not in select_steps(None)
+    assert select_steps(["augmentation", "knn_plus", "data"]) == ["data", "augmentation", "knn_plus"]
+
+
+def test_report_has_the_beyond_the_book_section(runs):
+    doc, folder = runs["numpy"]
+    page = open(build_report(folder), encoding="utf-8").read()
+    f = doc["steps"]["knn_plus"]
+    assert "Beyond the book" in page
+    assert f"{100 * f['test_accuracy']:.2f}%" in page
+    for name in ("knn_plus_confusion.png", "knn_plus_digits.png", "knn_plus_errors.png"):
+        assert name in page
+    assert "deskew" in page and "Most confused" in page
