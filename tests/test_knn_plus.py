@@ -10,6 +10,7 @@ import pytest
 from scipy.ndimage import affine_transform, gaussian_filter, shift as scipy_shift
 from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
+from threadpoolctl import threadpool_limits
 
 import fake_cupy
 from gpuclf import RunConfig, get_backend, run_workflow
@@ -21,12 +22,12 @@ from gpuclf.workflow import OPTIONAL_STEPS, STEPS, select_steps
 
 from test_kernels_images import reference_moments
 
-CONFIG = dict(knn_plus_cv_rows=600)
+CONFIG = dict(knn_plus_cv_rows=450)
 
 
 @pytest.fixture(scope="module")
 def data(sample_mnist):
-    return sample_mnist.subsample(1200, 300)
+    return sample_mnist.subsample(900, 200)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,9 @@ def runs(data, tmp_path_factory):
     class Runs(dict):
         def __missing__(self, name):
             folder = tmp_path_factory.mktemp(name)
-            with fake_cupy.installed() if name == "emulated_gpu" else contextlib.nullcontext():
+            # One thread (BLAS, OpenMP): the problems are small, and threads only wait for each other on a busy machine.
+            with fake_cupy.installed() if name == "emulated_gpu" else contextlib.nullcontext(), \
+                    threadpool_limits(1):
                 doc = run_workflow(get_backend(name.removeprefix("emulated_")), data,
                                    RunConfig(steps=["knn_plus"], **CONFIG), str(folder), progress=False).doc
             self[name] = (json.loads(json.dumps(doc)), str(folder))
@@ -82,11 +85,11 @@ def test_the_choice_is_the_cross_validation_maximum(runs):
     assert f["best_cv_score"] == best["mean_cv_accuracy"]
     assert f["chosen"] == {**best["preprocessing"], "shifts": best["shifts"], "n_neighbors": best["n_neighbors"],
                            "weights": best["weights"]}
-    assert f["cv_rows"] == 600 and f["cv_folds"] == 3
+    assert f["cv_rows"] == 450 and f["cv_folds"] == 3
     # Deskewing is what helps most: the best deskewed setting beats the best on raw pixels.
     raw = max(g["mean_cv_accuracy"] for g in grid if not g["preprocessing"]["deskew"])
     assert f["best_cv_score"] > raw
-    assert f["n_train_augmented"] == 1200 * SHIFT_SETS[f["chosen"]["shifts"]]
+    assert f["n_train_augmented"] == 900 * SHIFT_SETS[f["chosen"]["shifts"]]
 
 
 def _reference_pixels(X, deskew: bool, blur: float):
@@ -120,7 +123,7 @@ def test_test_predictions_rebuilt_from_scipy_and_scikit_learn(runs, data):
     # float64 here, float32 in the step: a near tie may go the other way, no more.
     assert np.count_nonzero(pred != step_pred) <= 1
     cm = np.asarray(f["confusion_matrix"])
-    assert cm.sum() == 300 and np.trace(cm) == np.count_nonzero(step_pred == data.y_test) == 300 - f["n_test_errors"]
+    assert cm.sum() == 200 and np.trace(cm) == np.count_nonzero(step_pred == data.y_test) == 200 - f["n_test_errors"]
     assert f["test_accuracy"] == np.mean(step_pred == data.y_test)
 
 
