@@ -3,11 +3,14 @@ an independent rebuild of its predictions, its place among the steps, and its re
 from __future__ import annotations
 
 import contextlib
+import html
 import json
+import os
 
 import numpy as np
 import pytest
 from scipy.ndimage import affine_transform, gaussian_filter, shift as scipy_shift
+from matplotlib.image import imread
 from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
 from threadpoolctl import threadpool_limits
@@ -16,7 +19,9 @@ import fake_cupy
 from gpuclf import RunConfig, get_backend, run_workflow
 from gpuclf.knn_plus import K_GRID, PREPROCESSING_GRID
 from gpuclf.kernels.shifted_neighbors import SHIFT_SETS, shifts_of
-from gpuclf.report import build_report
+from gpuclf.plots import PLOTS
+from gpuclf.report import FIGURES_DIR, build_report
+from gpuclf.report_text import TITLES
 from gpuclf.results import load_arrays
 from gpuclf.workflow import OPTIONAL_STEPS, STEPS, select_steps
 
@@ -137,8 +142,15 @@ def test_report_has_the_beyond_the_book_section(runs):
     doc, folder = runs["numpy"]
     page = open(build_report(folder), encoding="utf-8").read()
     f = doc["steps"]["knn_plus"]
-    assert "Beyond the book" in page
-    assert f"{100 * f['test_accuracy']:.2f}%" in page
-    for name in ("knn_plus_confusion.png", "knn_plus_digits.png", "knn_plus_errors.png"):
-        assert name in page
-    assert "deskew" in page and "Most confused" in page
+    assert f"<h2 id='knn_plus'>{TITLES['knn_plus']}</h2>" in page and "Beyond the book" in TITLES["knn_plus"]
+    assert f"Test accuracy <b>{100 * f['test_accuracy']:.2f}%</b> ({f['n_test_errors']} errors in 200 test" in page
+    assert "The book (full MNIST): KNN grid search</td><td>97.14%" in page
+    assert "Most confused pairs on the test set" in page and "One H200 (model)" in page
+    plots = [p for p in PLOTS if p.step == "knn_plus"]
+    assert {p.name for p in plots} == {"knn_plus_confusion.png", "knn_plus_digits.png", "knn_plus_errors.png"}
+    for plot in plots:
+        img = imread(os.path.join(folder, FIGURES_DIR, plot.name))
+        assert 300 <= img.shape[0] <= 2000 and 400 <= img.shape[1] <= 1320, (plot.name, img.shape)
+        assert np.ptp(img[..., :3]) > 0.5, plot.name
+        alt = plot.alt(load_arrays(folder, "knn_plus"), doc["steps"], doc)
+        assert len(alt) > 60 and f'alt="{html.escape(alt)}"' in page
