@@ -82,6 +82,27 @@ def test_cuda_agrees_with_numpy(runs):
     assert np.mean(pred[0] == pred[1]) >= 0.99
 
 
+def test_warm_up_leaves_nothing_to_compile_in_the_step(sample_mnist, tmp_path, monkeypatch):
+    """The gpu backend's warm-up (400 sample rows) compiles every kernel signature the timed step uses."""
+    from gpuclf import workflow
+
+    seen = []
+
+    def counting(ctx):
+        before = set(fake_cupy.stats["kernels"])
+        out = step(ctx)
+        seen.append(fake_cupy.stats["kernels"] - before)  # the last call is the timed one
+        return out
+
+    step = workflow.STEPS["knn_plus"]
+    monkeypatch.setitem(workflow.STEPS, "knn_plus", counting)
+    with fake_cupy.installed(), threadpool_limits(1):
+        doc = run_workflow(get_backend("gpu"), sample_mnist.subsample(600, 100), RunConfig(steps=["knn_plus"],
+                           knn_plus_cv_rows=300), str(tmp_path), progress=False).doc
+    assert doc["warmup"]["steps"] == ["knn_plus"] and len(seen) == 2
+    assert seen[0] and not seen[1], seen[1]
+
+
 def test_the_choice_is_the_cross_validation_maximum(runs):
     f = runs["numpy"][0]["steps"]["knn_plus"]
     grid = f["grid"]
