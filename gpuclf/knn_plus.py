@@ -157,6 +157,8 @@ class _Search:
         classes, codes = xp.unique(y, return_inverse=True)
         distances, indices = augmented_kneighbors(train_pixels, query, n_neighbors, shifts, transform, self.budget)
         return classes[neighbors.vote(codes.reshape(-1)[indices % n], distances, len(classes), weights)]
+
+
 def _fold_scores(search: _Search, X_pixels, codes, n_classes: int, folds, n_folds: int, pre: Preprocessing):
     """Accuracy per (shift set, n_neighbors, weights, fold) of one preprocessing variant."""
     xp = search.backend.xp

@@ -269,8 +269,8 @@ def _step_knn_plus(f, doc) -> str:
     grid_acc, shift_acc = BOOK["best_accuracy.test_accuracy"], BOOK["augmentation.test_accuracy"]
     rows = []
     if book:
-        rows += [["The book (full MNIST): KNN grid search", pct(grid_acc), count(round(BOOK_N_TEST * (1 - grid_acc)))],
-                 ["The book (full MNIST): KNN on one-pixel shifts", pct(shift_acc), count(round(BOOK_N_TEST * (1 - shift_acc)))]]
+        rows += [[f"The book (full MNIST): {name}", pct(v), count(round(BOOK_N_TEST * (1 - v)))]
+                 for name, v in (("KNN grid search", grid_acc), ("KNN on one-pixel shifts", shift_acc))]
     for step, name in (("best_accuracy", "This run: KNN grid search"), ("augmentation", "This run: one-pixel shifts")):
         other = doc.get("steps", {}).get(step, {}).get("test_accuracy")
         if other is not None:

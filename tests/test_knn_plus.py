@@ -135,7 +135,8 @@ def _reference_pixels(X, deskew: bool, blur: float):
 
 
 def test_test_predictions_rebuilt_from_scipy_and_scikit_learn(runs, data):
-    """The chosen pipeline rebuilt without gpuclf's kernels: scipy's deskew, blur and shifts, scikit-learn's PCA and KNN."""
+    """The chosen pipeline rebuilt without gpuclf's kernels: scipy's deskew, blur and shifts, scikit-learn's PCA
+    and KNN."""
     f = runs["numpy"][0]["steps"]["knn_plus"]
     chosen = f["chosen"]
     train, test = (_reference_pixels(X, chosen["deskew"], chosen["blur"]) for X in (data.X_train, data.X_test))

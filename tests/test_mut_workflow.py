@@ -27,9 +27,10 @@ from sklearn.svm import SVC
 import gpuclf
 from gpuclf.errors import GpuclfError
 from gpuclf.workflow import (BOOK_BEST_PARAMS, ERROR_PAIR_KEYS, FULL_SGD_ROWS, OPTIONAL_STEPS, PARAM_GRID, STEPS,
-                             Context, RunConfig, error_pair, select_steps, step_augmentation, step_best_accuracy, step_binary_cv,
-                             step_binary_metrics, step_binary_roc, step_binary_sgd, step_binary_tradeoff, step_data,
-                             step_denoise, step_error_analysis, step_multiclass, step_multilabel)
+                             Context, RunConfig, error_pair, select_steps, step_augmentation, step_best_accuracy,
+                             step_binary_cv, step_binary_metrics, step_binary_roc, step_binary_sgd,
+                             step_binary_tradeoff, step_data, step_denoise, step_error_analysis, step_multiclass,
+                             step_multilabel)
 
 import fake_cupy
 from conftest import backend_params
