@@ -1,4 +1,6 @@
 """The augmented-set search, block by block, against the materialised set and scikit-learn's KNN."""
+import tracemalloc
+
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -86,3 +88,23 @@ def test_no_shift_is_a_mistake(pipeline):
     train, _, test, transform = pipeline
     with pytest.raises(GpuclfError, match="at least one shift"):
         sn.augmented_kneighbors(train, transform(test), 3, ())
+
+
+def test_the_augmented_set_is_never_built(sample_mnist):
+    """Under a 1 MiB budget the search of 25 shifted copies holds one block at a time, not the 25."""
+    X = sample_mnist.X_train[:2000].astype(np.float32)
+    mean, components, _ = pca_fit(X, 30)
+
+    def transform(Z):
+        return pca_transform(Z, mean, components)
+
+    query = transform(X[:300])
+    budget = 2**20
+    tracemalloc.start()
+    try:
+        sn.augmented_kneighbors(X, query, 4, sn.shifts_of("2px"), transform, budget)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    materialised = 25 * 2000 * 30 * 4  # the augmented features alone: 5.7 MiB
+    assert peak < 2 * budget < materialised, peak  # measured: 1.3 MiB; built whole, 11.6 MiB
