@@ -43,7 +43,7 @@ from .workflow import RunConfig
 #: Table order; labels not listed here come after, alphabetically.
 STEP_ORDER = ("load_csv", "binary_sgd", "binary_cv+metrics+tradeoff", "binary_roc", "multiclass:svc", "multiclass:ovr_svc",
               "multiclass:sgd_cv", "multiclass:sgd_scaled_cv", "multilabel", "denoise", "best_accuracy",
-              "augmentation")
+              "augmentation", "knn_plus")
 #: Steps that time gpuclf's data readers (``bench/test_bench_load.py``), not a step of the book.
 LOAD_STEPS = ("load_csv",)
 BACKEND_ORDER = ("cpu", "gpu", "numpy")

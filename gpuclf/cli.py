@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "else the digits)")
     run.add_argument("--positive-class", type=POSITIVE_CLASS, default=None,
                      help="the binary detector's class: a label or a class name (default 5, the book's 5-detector)")
-    run.add_argument("--steps", type=STEP_LIST, default=None, help="comma-separated step ids (default: all)")
+    run.add_argument("--steps", type=STEP_LIST, default=None, help="comma-separated step ids (default: the chapter's; add knn_plus to go beyond the book)")
     run.add_argument("--train-size", type=ROWS, default=None, help="use the first N training rows")
     run.add_argument("--test-size", type=ROWS, default=None, help="use the first N test rows")
     run.add_argument("--out", type=Text(), default="results", help="output folder (default: ./results)")

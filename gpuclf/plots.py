@@ -79,7 +79,7 @@ def _heatmap(fig, ax, values, texts, row_labels, col_labels, title: str, colorba
 def _rates_panel(fig, ax, rates, title: str, skip_diagonal: bool, names) -> None:
     texts = [["" if (skip_diagonal and i == j) or v == 0 else _percent(v) for j, v in enumerate(row)]
              for i, row in enumerate(rates)]
-    _heatmap(fig, ax, rates, texts, names, names, title, lambda v, _: f"{v:.0%}", font=9)
+    _heatmap(fig, ax, rates, texts, names, names, title, lambda v, _: _percent(v), font=9)
 
 
 def _tick_names(doc, n: int) -> list[str]:
@@ -222,19 +222,28 @@ def alt_roc(arrays, steps, doc) -> str:
             "a black dot marks the SGD's 90%-precision point.")
 
 
-def plot_confusion(arrays, steps, doc) -> Figure:
-    cm = _counts(steps, "error_analysis")
+def _confusion_figure(cm, doc, title: str, errors_only: bool = False) -> Figure:
+    """Counts beside the share of each true class (errors only: the diagonal left out)."""
     rates = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    if errors_only:
+        rates = rates.copy()
+        np.fill_diagonal(rates, 0)
     names = _tick_names(doc, len(cm))
     fig = Figure(figsize=(13, 5.8), layout="constrained")
     texts = [[f"{v:,}" for v in row] for row in cm]
     _heatmap(fig, fig.add_subplot(1, 2, 1), cm, texts, names, names, "Counts",
              FuncFormatter(_plain), font=9)
-    _rates_panel(fig, fig.add_subplot(1, 2, 2), rates, "% of each true class (rows sum to 100%)", False, names)
+    _rates_panel(fig, fig.add_subplot(1, 2, 2), rates, "Errors as % of each true class (rows)" if errors_only
+                 else "% of each true class (rows sum to 100%)", errors_only, names)
     for ax in fig.axes[::2]:
         _rotate_x(ax, doc)
-    fig.suptitle(f"Scaled SGD, {len(cm)} classes: cross-validated predictions on the training set")
+    fig.suptitle(title)
     return fig
+
+
+def plot_confusion(arrays, steps, doc) -> Figure:
+    cm = _counts(steps, "error_analysis")
+    return _confusion_figure(cm, doc, f"Scaled SGD, {len(cm)} classes: cross-validated predictions on the training set")
 
 
 def alt_confusion(arrays, steps, doc) -> str:
@@ -369,6 +378,69 @@ def alt_shifted(arrays, steps, doc) -> str:
             "up: the four copies the augmented training set adds.")
 
 
+def plot_plus_confusion(arrays, steps, doc) -> Figure:
+    f = steps["knn_plus"]
+    return _confusion_figure(_counts(steps, "knn_plus"), doc,
+                             f"Beyond the book: KNN on deskewed, shifted {_things(doc)}, test set "
+                             f"({f['test_accuracy']:.2%} accurate)", errors_only=True)
+
+
+def alt_plus_confusion(arrays, steps, doc) -> str:
+    cm = _counts(steps, "knn_plus")
+    worst = "; ".join(f"{class_name(doc, p['true'])} taken for {class_name(doc, p['predicted'])} {p['count']} times"
+                      for p in steps["knn_plus"].get("most_confused", [])[:3])
+    return (f"Two {len(cm)}-by-{len(cm)} heatmaps of the test predictions, true class in rows: counts "
+            f"({int(np.trace(cm)):,} of {int(cm.sum()):,} on the diagonal) and errors as a share of each true class; "
+            f"the most frequent errors: {worst}.")
+
+
+def plot_plus_digits(arrays, steps, doc) -> Figure:
+    rows = [("originals", arrays["plus_originals"]), ("deskewed", arrays["plus_deskewed"])]
+    c = steps["knn_plus"]["chosen"]
+    if c["blur"] or not c["deskew"]:
+        rows.append(("as the KNN sees them", arrays["plus_pixels"]))
+    shifted = arrays["plus_shifted"]
+    fig = Figure(figsize=(10, 1.35 * len(rows) + 1.35 * -(-len(shifted) // 13) + 0.8), layout="constrained")
+    grid = fig.add_gridspec(2, 1, height_ratios=[len(rows), -(-len(shifted) // 13)])
+    top = grid[0].subgridspec(len(rows), 1)
+    for r, (name, images) in enumerate(rows):
+        ax = fig.add_subplot(top[r])
+        _digits(ax, images, 8)
+        ax.set_title(name, fontsize=10)
+    ax = fig.add_subplot(grid[1])
+    _digits(ax, shifted, 13)
+    ax.set_title(f"the first training {_things(doc)[:-1]} as the KNN sees it, and its shifted copies "
+                 f"(shift set '{c['shifts']}': {len(shifted)} images)", fontsize=10)
+    fig.suptitle("Preprocessing: deskewing by image moments, then shifted copies")
+    return fig
+
+
+def alt_plus_digits(arrays, steps, doc) -> str:
+    n = len(arrays["plus_originals"])
+    return (f"The first {n} training {_things(doc)} as stored and after deskewing (sheared upright and centred), "
+            f"then the first one in each of its {len(arrays['plus_shifted'])} shifted copies.")
+
+
+def plot_plus_errors(arrays, steps, doc) -> Figure:
+    images = arrays["plus_errors"]
+    labels = [f"{class_name(doc, t)}→{class_name(doc, p)}"
+              for t, p in zip(arrays["plus_error_true"], arrays["plus_error_pred"])]
+    fig = Figure(figsize=(10, 1.25 * max(1, -(-len(images) // 8)) + 0.8), layout="constrained")
+    ax = fig.add_subplot()
+    _digits(ax, images, 8, labels, n_cells=8)
+    if not len(images):
+        ax.text(0.5, 0.5, "no errors", ha="center", va="center", transform=ax.transAxes)
+    ax.set_title(f"Misclassified test {_things(doc)} (true→predicted), the first {len(images)} of "
+                 f"{steps['knn_plus']['n_test_errors']:,}")
+    return fig
+
+
+def alt_plus_errors(arrays, steps, doc) -> str:
+    pairs = ", ".join(f"{class_name(doc, t)} taken for {class_name(doc, p)}"
+                      for t, p in list(zip(arrays["plus_error_true"], arrays["plus_error_pred"]))[:6])
+    return f"A grid of the first {len(arrays['plus_errors'])} misclassified test images: {pairs or 'none'}."
+
+
 def plot_step_times(arrays, steps, doc) -> Figure:
     seconds = [(s, doc.get("seconds", {}).get(s, 0.0)) for s in steps]
     fig = Figure(figsize=(10, 0.38 * len(seconds) + 1.4), layout="constrained")
@@ -432,6 +504,12 @@ PLOTS = (
          "Mean cross-validated accuracy of each KNN setting."),
     Plot("shifted.png", "augmentation", ("shifted",), plot_shifted, alt_shifted,
          "Training digits and their one-pixel shifts."),
+    Plot("knn_plus_confusion.png", "knn_plus", (), plot_plus_confusion, alt_plus_confusion,
+         "Beyond the book: the test set's confusion matrix, and its errors by true class."),
+    Plot("knn_plus_digits.png", "knn_plus", ("plus_originals", "plus_deskewed", "plus_pixels", "plus_shifted"),
+         plot_plus_digits, alt_plus_digits, "Deskewed training images and shifted copies."),
+    Plot("knn_plus_errors.png", "knn_plus", ("plus_errors", "plus_error_true", "plus_error_pred"), plot_plus_errors,
+         alt_plus_errors, "Test images the KNN gets wrong."),
     Plot("step_times.png", "run", (), plot_step_times, alt_step_times, "Seconds per step on this run."),
 )
 

@@ -236,4 +236,6 @@ FIGURE_FAMILIES = {
     "best_accuracy.test_accuracy": "knn_accuracy",
     "augmentation.params": "identical", "augmentation.n_train_augmented": "identical",
     "augmentation.test_accuracy": "knn_accuracy",
+    "knn_plus.chosen": "identical", "knn_plus.best_cv_score": "knn_accuracy",
+    "knn_plus.n_train_augmented": "identical", "knn_plus.test_accuracy": "knn_accuracy",
 }

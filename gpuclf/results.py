@@ -383,9 +383,7 @@ class ResultsStore:
             if mine != theirs:
                 raise GpuclfError(f"--resume: {self.out_dir} holds a run with {_difference(key, theirs, mine)}; "
                                   "use another --out, or --force to replace that run")
-        asked, recorded = self.doc["config"].get("steps"), old["config"].get("steps")
-        self.doc["config"]["steps"] = None if asked is None or recorded is None else \
-            list(dict.fromkeys([*recorded, *asked]))
+        self.doc["config"]["steps"] = _union_of_steps(old["config"].get("steps"), self.doc["config"].get("steps"))
         for part in PARTS:
             self.doc[part] = old[part]
 
@@ -429,6 +427,19 @@ class ResultsStore:
     def write(self) -> None:
         text = json.dumps(self.doc, indent=2).encode()
         atomic_write(self.path, lambda f: f.write(text))
+
+
+def _union_of_steps(recorded, asked):
+    """The steps of a resumed run and of the run resuming it, in chapter order.
+
+    None stands for the default steps (every step but the optional ones), in the arguments and the result.
+    """
+    from .workflow import STEPS, select_steps
+
+    default = select_steps(None)
+    wanted = set(default if recorded is None else recorded) | set(default if asked is None else asked)
+    steps = [s for s in STEPS if s in wanted]
+    return None if steps == default else steps
 
 
 def _difference(key: str, theirs, mine) -> str:

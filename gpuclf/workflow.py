@@ -16,6 +16,7 @@ from .backends import Backend
 from .data import MnistData
 from .errors import GpuclfError
 from .kernels.scoring import fold_accuracy
+from .knn_plus import step_knn_plus
 from .xp import get_namespace
 from .preconditions import (KNN_NEIGHBORS, applies, check_needs, digit_classes, digits_per_fold, fives_and_others, needs,
                             neighbors, two_digits)
@@ -57,6 +58,9 @@ class RunConfig:
     positive_class : int
         The binary detector's label (the book's 5-detector: 5); ``--positive-class``
         may name a class, which the command line resolves to its label first.
+    knn_plus_cv_rows, knn_plus_cv : int
+        Training rows and folds of the ``knn_plus`` step's cross-validation
+        (beyond the book; see :mod:`gpuclf.knn_plus`).
     sklearn_sgd_max_iter : int, optional
         Epoch cap of scikit-learn's SGD (the cpu backend). Default: its own
         1000 from ``FULL_SGD_ROWS`` training rows up, 100 below: on small sets
@@ -79,6 +83,8 @@ class RunConfig:
     grid_cv: int = 5
     sklearn_sgd_max_iter: int | None = None
     positive_class: int = 5
+    knn_plus_cv_rows: int = 10_000
+    knn_plus_cv: int = 3
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -365,12 +371,7 @@ def step_error_analysis(ctx: Context) -> dict:
     m, y = ctx.backend.metrics, ctx.y_train
     pred = _scaled_sgd_pred(ctx)
     cm = ctx.host(m.confusion_matrix(y, pred)).astype(np.int64)
-    rates = cm / cm.sum(axis=1, keepdims=True)
-    errors = rates.copy()
-    np.fill_diagonal(errors, 0.0)
-    order = np.argsort(errors, axis=None, kind="stable")[::-1][:5]
-    pairs = [{"true": int(i), "predicted": int(j), "rate": float(errors[i, j]), "count": int(cm[i, j])}
-             for i, j in zip(*np.unravel_index(order, errors.shape))]
+    errors, pairs = most_confused(cm)
     a, b = error_pair(ctx.config.positive_class, errors, digits=ctx.data.class_names is None)
     y_host, p_host = ctx.data.y_train, ctx.host(pred)
     for (t, p), key in zip(((a, a), (a, b), (b, a), (b, b)), ERROR_PAIR_KEYS):
@@ -378,6 +379,16 @@ def step_error_analysis(ctx: Context) -> dict:
     ctx.arrays.update(confusion_matrix=cm, error_rates=errors)
     return {"confusion_matrix": cm.tolist(), "error_rates": np.round(errors, 4).tolist(),
             "most_confused": pairs, "pair": [a, b]}
+
+
+def most_confused(cm: np.ndarray, n: int = 5) -> tuple[np.ndarray, list]:
+    """Row-normalised error rates (diagonal zeroed) of a confusion matrix and its ``n`` largest, as dicts."""
+    errors = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    np.fill_diagonal(errors, 0.0)
+    order = np.argsort(errors, axis=None, kind="stable")[::-1][:n]
+    pairs = [{"true": int(i), "predicted": int(j), "rate": float(errors[i, j]), "count": int(cm[i, j])}
+             for i, j in zip(*np.unravel_index(order, errors.shape))]
+    return errors, pairs
 
 
 def _image_rows(ctx: Context, rows: np.ndarray) -> np.ndarray:
@@ -509,11 +520,14 @@ STEPS = {
     "denoise": step_denoise,
     "best_accuracy": step_best_accuracy,
     "augmentation": step_augmentation,
+    "knn_plus": step_knn_plus,
 }
+#: Steps beyond the chapter: run only when ``--steps`` names them.
+OPTIONAL_STEPS = ("knn_plus",)
 
 
 def select_steps(names) -> list[str]:
-    """Validate step names and return them in chapter order.
+    """Validate step names and return them in chapter order (none: every step but :data:`OPTIONAL_STEPS`).
 
     Raises
     ------
@@ -521,7 +535,7 @@ def select_steps(names) -> list[str]:
         For a name that is not a step.
     """
     if not names:
-        return list(STEPS)
+        return [s for s in STEPS if s not in OPTIONAL_STEPS]
     unknown = [n for n in names if n not in STEPS]
     if unknown:
         raise GpuclfError(f"unknown step(s) {', '.join(unknown)}; choose from {', '.join(STEPS)}")
@@ -549,4 +563,5 @@ STEP_ROLES = {
     "binary_tradeoff": ("sgd",), "binary_roc": ("sgd", "forest"),
     "multiclass": ("svc", "ovr_svc", "sgd", "scaler"), "error_analysis": ("sgd", "scaler"),
     "multilabel": ("knn",), "denoise": ("knn",), "best_accuracy": ("knn",), "augmentation": ("knn",),
+    "knn_plus": ("knn",),
 }

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import fake_cupy
-from gpuclf.kernels import folds, knn_merge, linear, metrics, neighbors, preprocessing, scoring
+from gpuclf.kernels import (folds, images, knn_merge, linear, metrics, neighbors, pca, preprocessing, scoring,
+                            shifted_neighbors)
 
 
 def _data():
@@ -67,6 +68,16 @@ def _cases():
         "shift_images": (preprocessing.shift_images, (X, 1, -1), {}),
         "augment_with_shifts": (preprocessing.augment_with_shifts, (X[:5], y[:5]), {}),
         "fold_accuracy": (scoring.fold_accuracy, (pred, y, np.arange(60) % 3, 3), {}),
+        "image_moments": (images.image_moments, (X,), {}),
+        "deskew": (images.deskew, (X.astype(np.float32),), {}),
+        "deskew_chunked": (images.deskew, (X,), {"budget_bytes": 784 * 40 * 7}),
+        "gaussian_blur": (images.gaussian_blur, (X.astype(np.float32), 0.8), {}),
+        "pca_fit": (pca.pca_fit, (X, 5), {"budget_bytes": 784 * 8 * 25}),
+        "pca_transform": (pca.pca_transform, (X, X.mean(axis=0), np.eye(784)[:4]), {}),
+        "augment": (shifted_neighbors.augment, (X[:5], shifted_neighbors.shifts_of("2px")), {}),
+        "augmented_kneighbors": (lambda A, Q, k: shifted_neighbors.augmented_kneighbors(
+            A, Q, k, shifted_neighbors.shifts_of("1px"), lambda Z: Z[:, ::7], budget_bytes=40 * 112 * 9),
+            (X[:40], X[40:, ::7], 4), {}),
     }
 
 

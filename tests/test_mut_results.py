@@ -16,6 +16,7 @@ import pytest
 
 from gpuclf import results
 from gpuclf.errors import GpuclfError
+from gpuclf.workflow import select_steps
 from gpuclf.results import ResultsStore, atomic_write, check_record, check_writable, load_arrays, lock_output, \
     read_record
 
@@ -50,6 +51,8 @@ def test_resume_with_another_seed_is_refused_in_one_sentence(tmp_path):
     (["data"], ["binary_cv"], ["data", "binary_cv"]),
     (["data"], None, None),
     (None, ["binary_cv"], None),
+    (None, ["knn_plus"], [*select_steps(None), "knn_plus"]),  # the default steps, and an optional one added
+    (["knn_plus"], ["data"], ["data", "knn_plus"]),
 ])
 def test_resumed_step_list_is_the_union_or_all(tmp_path, recorded, asked, expected):
     ResultsStore(str(tmp_path), {**HEADER, "config": {"random_state": 42, "steps": recorded}}).write()

@@ -26,10 +26,11 @@ from sklearn.svm import SVC
 
 import gpuclf
 from gpuclf.errors import GpuclfError
-from gpuclf.workflow import (BOOK_BEST_PARAMS, ERROR_PAIR_KEYS, FULL_SGD_ROWS, PARAM_GRID, STEPS, Context, RunConfig,
-                             error_pair, select_steps, step_augmentation, step_best_accuracy, step_binary_cv,
-                             step_binary_metrics, step_binary_roc, step_binary_sgd, step_binary_tradeoff, step_data,
-                             step_denoise, step_error_analysis, step_multiclass, step_multilabel)
+from gpuclf.workflow import (BOOK_BEST_PARAMS, ERROR_PAIR_KEYS, FULL_SGD_ROWS, OPTIONAL_STEPS, PARAM_GRID, STEPS,
+                             Context, RunConfig, error_pair, select_steps, step_augmentation, step_best_accuracy,
+                             step_binary_cv, step_binary_metrics, step_binary_roc, step_binary_sgd,
+                             step_binary_tradeoff, step_data, step_denoise, step_error_analysis, step_multiclass,
+                             step_multilabel)
 
 import fake_cupy
 from conftest import backend_params
@@ -398,7 +399,8 @@ def test_augmentation_of_fewer_than_three_images(data):
 
 
 def test_select_steps():
-    assert select_steps(None) == list(STEPS) == select_steps([])
+    assert select_steps(None) == [s for s in STEPS if s not in OPTIONAL_STEPS] == select_steps([])
+    assert select_steps(["knn_plus"]) == ["knn_plus"]
     assert select_steps(["denoise", "data", "binary_cv"]) == ["data", "binary_cv", "denoise"]
     with pytest.raises(GpuclfError) as err:
         select_steps(["data", "nope", "nor_this"])

@@ -16,13 +16,15 @@ yaml = pytest.importorskip("yaml")
 # Top-level module -> conda package that provides it.
 CONDA_NAME = {"numpy": "numpy", "scipy": "scipy", "sklearn": "scikit-learn", "matplotlib": "matplotlib",
               "mlxtend": "mlxtend", "cupy": "cupy", "cuml": "cuml", "cudf": "cudf", "pandas": "pandas", "rmm": "rmm",
-              "rich": "rich", "distributed": "distributed", "dask_cuda": "dask-cuda", "joblib": "joblib"}
+              "rich": "rich", "distributed": "distributed", "dask_cuda": "dask-cuda", "joblib": "joblib",
+              "threadpoolctl": "threadpoolctl"}
 # Module -> pip distribution names that may provide it (CUDA-specific wheels for the GPU stack).
 PIP_NAMES = {"numpy": {"numpy"}, "scipy": {"scipy"}, "sklearn": {"scikit-learn"},
              "matplotlib": {"matplotlib"}, "mlxtend": {"mlxtend"}, "pandas": {"pandas"}, "rich": {"rich"},
              "cupy": {"cupy-cuda12x", "cupy-cuda13x"}, "cuml": {"cuml-cu12", "cuml-cu13"},
              "rmm": {"rmm-cu12", "rmm-cu13"}, "cudf": {"cudf-cu12", "cudf-cu13"},
              "joblib": {"joblib", "scikit-learn"},  # scikit-learn's own dependency
+             "threadpoolctl": {"threadpoolctl", "scikit-learn"},  # scikit-learn's too
              "distributed": {"dask"}, "dask_cuda": {"dask-cuda"}}
 
 

@@ -38,6 +38,7 @@ CASES = [
     (lambda y: y >= 0, 4, "denoise",
      ["step denoise", "at least 5 rows to fit KNN with n_neighbors=5;", "training set gives 4"]),
     (lambda y: y >= 0, 40, "best_accuracy", ["step best_accuracy", "5-fold cross-validation", "digit"]),
+    (lambda y: y >= 0, 20, "knn_plus", ["step knn_plus", "3-fold cross-validation", "digit"]),
 ]
 
 

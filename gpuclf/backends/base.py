@@ -111,6 +111,10 @@ class Backend(ABC):
 
         self._dispatcher = Dispatcher(client)
 
+    def memory_budget(self) -> int | None:
+        """Bytes a chunked kernel may use now (None: the kernel's default, as on the CPU)."""
+        return None
+
     def reset_peak_memory(self) -> None:
         """Start a new high-water mark for device memory (no-op on the CPU)."""
 

@@ -1,0 +1,50 @@
+"""PCA by the covariance's eigenvectors against scikit-learn's PCA."""
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.decomposition import PCA
+
+from gpuclf.errors import GpuclfError
+from gpuclf.kernels.pca import pca_fit, pca_transform
+
+
+@pytest.fixture(scope="module")
+def X(sample_mnist):
+    return sample_mnist.X_train[:600].astype(np.float64)
+
+
+@pytest.mark.parametrize("n_components", [1, 10, 40])
+def test_pca_matches_sklearn(X, n_components):
+    sk = PCA(n_components, svd_solver="full").fit(X)
+    mean, components, variance = pca_fit(X, n_components)
+    assert_allclose(mean, sk.mean_, rtol=1e-12)
+    assert_allclose(variance, sk.explained_variance_, rtol=1e-9)
+    # Same signs as scikit-learn's svd_flip: each component's largest entry is positive.
+    assert_allclose(components, sk.components_, atol=1e-8)
+    assert_allclose(pca_transform(X, mean, components), sk.transform(X), atol=1e-6)
+
+
+def test_float32_pca_in_chunks(X):
+    mean, components, variance = pca_fit(X, 20)
+    mean32, components32, variance32 = pca_fit(X.astype(np.float32), 20, budget_bytes=784 * 4 * 50)
+    assert components32.dtype == mean32.dtype == variance32.dtype == np.float32
+    assert_allclose(variance32, variance, rtol=1e-4)
+    Z, Z32 = pca_transform(X, mean, components), pca_transform(X.astype(np.float32), mean32, components32)
+    assert Z32.dtype == np.float32
+    assert_allclose(Z32, Z, atol=1e-2 * np.abs(Z).max())
+
+
+def test_integer_images_give_float64(sample_mnist):
+    mean, components, variance = pca_fit(sample_mnist.X_train[:50], 3)
+    assert mean.dtype == components.dtype == np.float64
+
+
+@pytest.mark.parametrize("X, n, match", [
+    (np.zeros((1, 4)), 1, r"at least 2 rows, got shape \(1, 4\)"),
+    (np.zeros(4), 1, r"2-D X"),
+    (np.zeros((5, 4)), 5, "n_components must be between 1 and the 4 features, got 5"),
+    (np.zeros((5, 4)), 0, "got 0"),
+])
+def test_mistakes(X, n, match):
+    with pytest.raises(GpuclfError, match=match):
+        pca_fit(X, n)
