@@ -416,6 +416,8 @@ class ElementwiseKernel:
         return np.dtype(type_name)
 
     def __call__(self, *args, **kwargs):
+        if _machine["compile_error"] is not None:  # CuPy compiles at the first call, not at construction
+            raise _machine["compile_error"]
         n_in = len(self.inputs)
         inputs, outputs = list(args[:n_in]), list(args[n_in:])
         _launch(self.name, inputs + outputs)
@@ -578,12 +580,6 @@ def _matmul(a, b, out=None):
     return _wrap(np.matmul(_unwrap(a), _unwrap(b)))
 
 
-def _elementwise_kernel(*args, **kwargs):
-    if _machine["compile_error"] is not None:
-        raise _machine["compile_error"]
-    return ElementwiseKernel(*args, **kwargs)
-
-
 class MemoryPointer:
     """``cupy.cuda.MemoryPointer`` over an ``UnownedMemory``: keeps its owner alive."""
 
@@ -599,7 +595,7 @@ class UnownedMemory:
 _module.__dict__.update(
     __version__=__version__, ndarray=ndarray, asarray=asarray, array=array, asnumpy=asnumpy,
     asfortranarray=asfortranarray, ascontiguousarray=ascontiguousarray, matmul=_matmul,
-    ElementwiseKernel=_elementwise_kernel, ReductionKernel=ReductionKernel, get_default_memory_pool=get_default_memory_pool,
+    ElementwiseKernel=ElementwiseKernel, ReductionKernel=ReductionKernel, get_default_memory_pool=get_default_memory_pool,
     cuda=types.SimpleNamespace(
         Device=_Device, runtime=_runtime, set_allocator=set_allocator, get_allocator=get_allocator,
         MemoryPointer=MemoryPointer, UnownedMemory=UnownedMemory,
