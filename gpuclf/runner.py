@@ -170,7 +170,7 @@ def run_workflow(backend: Backend, data: MnistData, config: RunConfig, out_dir: 
         if on_start is not None:
             on_start()
         # Kernel compilation is the user's time too, but not the step's: recorded apart.
-        warm = warm_up(backend, [s for s in steps if s not in store.finished], config)
+        warm = warm_up(backend, [s for s in steps if s not in store.finished], config, data)
         if warm is not None:
             store.doc["warmup"] = warm
         return _run_steps(backend, data, config, steps, store, progress)

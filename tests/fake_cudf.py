@@ -7,9 +7,10 @@ What gpuclf relies on, as real cuDF does it (cuDF 26.x API reference):
   device memory from the start, no NumPy array is made on the host, so the
   emulated CuPy counts no host-to-device copy of them;
 - ``DataFrame.to_cupy()`` is one device matrix (rows x columns) in the
-  columns' common dtype; ``Series.to_pandas()`` / ``to_numpy()`` come to the host;
+  columns' common dtype, in F order (cuDF stores columns, and ``to_cupy``
+  stacks them column by column); ``Series.to_pandas()`` / ``to_numpy()`` come to the host;
 - ``DataFrame.isnull().any()`` is a Series of booleans; ``.any()`` of that a NumPy bool;
-- header-less CSV columns are named 0, 1, 2, ... (integers), as in pandas.
+- header-less CSV columns are named "0", "1", "2", ... (strings; pandas names them with integers).
 
 Every read is logged in :data:`reads` so a test can prove the reader was cuDF.
 """
@@ -97,7 +98,7 @@ class DataFrame:
         values = self._df.to_numpy(dtype=dtype)
         if values.dtype == object:
             raise ValueError("cuDF cannot convert a DataFrame with string columns to a CuPy array")
-        return fake_cupy.ndarray(np.ascontiguousarray(values))
+        return fake_cupy.ndarray(np.asfortranarray(values))
 
     def to_pandas(self) -> pd.DataFrame:
         return self._df.copy()
@@ -108,7 +109,10 @@ class DataFrame:
 
 def read_csv(filepath_or_buffer, header="infer", compression="infer", **kwargs) -> DataFrame:
     reads.append(("read_csv", str(filepath_or_buffer)))
-    return DataFrame(pd.read_csv(filepath_or_buffer, header=header, compression=compression, **kwargs))
+    frame = pd.read_csv(filepath_or_buffer, header=header, compression=compression, **kwargs)
+    if header is None:
+        frame.columns = [str(c) for c in frame.columns]
+    return DataFrame(frame)
 
 
 def read_parquet(path, **kwargs) -> DataFrame:

@@ -87,6 +87,11 @@ class PoolMemoryResource(_Adaptor):
 
     def __init__(self, upstream_mr, initial_pool_size=None, maximum_pool_size=None):
         super().__init__(upstream_mr)
+        # RMM_EXPECTS in pool_memory_resource_impl.cpp, before any allocation: a RuntimeError.
+        for what, size in (("Initial", initial_pool_size), ("Maximum", maximum_pool_size)):
+            if size is not None and size % 256:
+                raise RuntimeError(f"RMM failure at: pool_memory_resource_impl.cpp: Error, {what} pool size "
+                                   f"required to be a multiple of 256 bytes")
         if initial_pool_size is not None and maximum_pool_size is not None and initial_pool_size > maximum_pool_size:
             raise ValueError("initial_pool_size must be <= maximum_pool_size")
         self.initial_pool_size, self.maximum_pool_size = initial_pool_size, maximum_pool_size

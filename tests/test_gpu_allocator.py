@@ -248,10 +248,20 @@ def test_denoise_fit_encodes_784_outputs_without_a_loop(cupy, sample_mnist):
 
 
 def test_warm_up_compiles_every_kernel_before_the_timed_steps(cupy, sample_mnist, tmp_path):
-    steps = ["binary_sgd", "binary_cv", "multilabel", "denoise"]
-    seen = {}
-    from gpuclf import workflow
+    """Every default step, on more rows than the warm-up takes: no kernel signature is new in a timed step.
 
+    The signatures include the reduction kernel CuPy picks by the length
+    reduced (``fake_cupy._reduction_variant``): a warm-up below 128 or 1,025
+    rows would leave CUB block kernels to compile inside the steps.
+    """
+    from gpuclf import workflow
+    from gpuclf.warmup import warmup_rows
+
+    config = RunConfig(cv=3, grid_cv=3, n_estimators=5, svc_train_size=600, ovr_train_size=400,
+                       grid_train_size=3500)
+    data = sample_mnist.subsample(4000, 1000)
+    assert warmup_rows(config, 4000, 1000)[0] < 4000  # the warm-up is capped: the run reduces longer rows
+    seen = {}
     originals = dict(workflow.STEPS)
 
     def counting(name):
@@ -263,13 +273,14 @@ def test_warm_up_compiles_every_kernel_before_the_timed_steps(cupy, sample_mnist
         return step
 
     try:
-        workflow.STEPS.update({s: counting(s) for s in steps})
-        doc = run_workflow(get_backend("gpu"), sample_mnist.subsample(1000, 200), RunConfig(steps=steps),
-                           str(tmp_path), progress=False).doc
+        workflow.STEPS.update({s: counting(s) for s in originals})
+        doc = run_workflow(get_backend("gpu"), data, config, str(tmp_path), progress=False).doc
     finally:
         workflow.STEPS.update(originals)
-    assert doc["warmup"]["steps"] == steps and doc["warmup"]["seconds"] >= 0
-    assert all(not new for new in seen.values()), seen  # nothing left to compile inside a step
+    assert doc["warmup"]["steps"] == list(originals) and doc["warmup"]["seconds"] >= 0
+    assert not doc["warmup"]["skipped"]
+    assert all(not new for new in seen.values()), {k: v for k, v in seen.items() if v}
+    assert any(variant.startswith("cub-block-512") for *_, variant in fake_cupy.stats["kernels"])
     assert "warmup" not in run_workflow(get_backend("numpy"), sample_mnist.subsample(1000, 200),
                                         RunConfig(steps=["binary_sgd"]), str(tmp_path / "np"), progress=False).doc
 
@@ -301,7 +312,7 @@ def test_warmup_and_info_commands(cupy, capsys, monkeypatch, tmp_path):
     from gpuclf.cli import main
 
     monkeypatch.setenv("CUPY_CACHE_DIR", str(tmp_path / "kernels"))
-    monkeypatch.setattr("gpuclf.warmup.WARMUP_TRAIN", 300)
+    monkeypatch.setattr("gpuclf.warmup.CUB_SATURATED", 100)
     assert main(["warmup"]) == 0
     assert str(tmp_path / "kernels") in capsys.readouterr().err
     assert main(["info", "--device", "0"]) == 0
