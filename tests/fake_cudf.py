@@ -125,16 +125,19 @@ _module.__dict__.update(__version__=__version__, DataFrame=DataFrame, Series=Ser
                         read_parquet=read_parquet)
 
 
+_ABSENT = object()  # not in sys.modules (None there means "hidden": import raises ImportError)
+
+
 @contextlib.contextmanager
 def installed():
     """Make ``import cudf`` give this stand-in inside the block; :data:`reads` starts empty."""
-    saved = sys.modules.get("cudf")
+    saved = sys.modules.get("cudf", _ABSENT)
     sys.modules["cudf"] = _module
     reads.clear()
     try:
         yield _module
     finally:
-        if saved is None:
+        if saved is _ABSENT:
             sys.modules.pop("cudf", None)
         else:
             sys.modules["cudf"] = saved

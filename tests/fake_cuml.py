@@ -181,6 +181,8 @@ def installed():
     """``import cuml`` finds this stand-in inside the block (not imported until asked)."""
     finder = _Finder()
     sys.meta_path.insert(0, finder)
+    for name in [n for n in sys.modules if (n == "cuml" or n.startswith("cuml.")) and sys.modules[n] is None]:
+        del sys.modules[name]  # hidden by fake_cupy.installed(): findable now
     calls.clear()
     imports[0] = 0
     try:

@@ -686,6 +686,11 @@ def configure(**machine) -> None:
     _machine.update(machine)
 
 
+#: The RAPIDS libraries that run on a device; the fakes of tests/fake_rmm.py, fake_cuml.py and
+#: fake_cudf.py stand in for them inside :func:`installed`.
+RAPIDS = ("rmm", "cuml", "cudf")
+
+
 @contextlib.contextmanager
 def installed(**machine):
     """Make ``import cupy`` give this emulation inside the block.
@@ -697,6 +702,10 @@ def installed(**machine):
     from gpuclf.backends import probes
 
     saved = sys.modules.get("cupy")
+    # Real RMM, cuML and cuDF (a RAPIDS install without a GPU) would run on no device under the
+    # emulated CuPy: hidden ("import rmm" raises ImportError) unless their fakes are installed too.
+    hidden = {name: module for name, module in sys.modules.items() if name.split(".")[0] in RAPIDS}
+    sys.modules.update({name: None for name in hidden} | {name: None for name in RAPIDS})
     sys.modules["cupy"] = _module
     _POOL.set_limit(size=0)
     set_allocator(_POOL.malloc)
@@ -714,3 +723,6 @@ def installed(**machine):
             sys.modules.pop("cupy", None)
         else:
             sys.modules["cupy"] = saved
+        for name in [n for n in sys.modules if n.split(".")[0] in RAPIDS]:
+            del sys.modules[name]
+        sys.modules.update(hidden)

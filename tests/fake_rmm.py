@@ -234,10 +234,13 @@ def _modules() -> dict:
     return {"rmm": rmm, "rmm.mr": mr, "rmm.allocators": allocators, "rmm.allocators.cupy": cupy_allocators}
 
 
+_ABSENT = object()  # not in sys.modules (None there means "hidden": import raises ImportError)
+
+
 @contextlib.contextmanager
 def installed():
     """``import rmm`` gives this stand-in inside the block (use it inside ``fake_cupy.installed()``)."""
-    saved = {name: sys.modules.get(name) for name in _modules()}
+    saved = {name: sys.modules.get(name, _ABSENT) for name in _modules()}
     sys.modules.update(_modules())
     built.clear()
     _current[0] = None
@@ -247,7 +250,7 @@ def installed():
     finally:
         _current[0] = None
         for name, module in saved.items():
-            if module is None:
+            if module is _ABSENT:
                 sys.modules.pop(name, None)
             else:
                 sys.modules[name] = module

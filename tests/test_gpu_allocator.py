@@ -292,8 +292,8 @@ def test_a_step_that_fails_its_warm_up_is_recorded_and_said(cupy, sample_mnist, 
     original = workflow.STEPS["binary_cv"]
 
     def fails_on_the_warm_up_sample(ctx):
-        if len(ctx.data.y_train) < 1000:
-            raise ValueError("needs 1,000 rows")
+        if ctx.config.n_estimators < 10:  # the warm-up's
+            raise ValueError("needs 10 trees")
         return original(ctx)
 
     try:
@@ -303,9 +303,9 @@ def test_a_step_that_fails_its_warm_up_is_recorded_and_said(cupy, sample_mnist, 
     finally:
         workflow.STEPS["binary_cv"] = original
     assert doc["warmup"]["steps"] == ["binary_sgd"]
-    assert doc["warmup"]["skipped"] == {"binary_cv": "ValueError: needs 1,000 rows"}
+    assert doc["warmup"]["skipped"] == {"binary_cv": "ValueError: needs 10 trees"}
     assert "binary_cv" in doc["steps"]  # the real step still ran
-    assert any(line.startswith("Warm-up:") and "needs 1,000 rows" in line for line in deviations(doc))
+    assert any(line.startswith("Warm-up:") and "needs 10 trees" in line for line in deviations(doc))
 
 
 def test_warmup_and_info_commands(cupy, capsys, monkeypatch, tmp_path):
