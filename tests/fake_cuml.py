@@ -181,8 +181,8 @@ def installed():
     """``import cuml`` finds this stand-in inside the block (not imported until asked)."""
     finder = _Finder()
     sys.meta_path.insert(0, finder)
-    for name in [n for n in sys.modules if (n == "cuml" or n.startswith("cuml.")) and sys.modules[n] is None]:
-        del sys.modules[name]  # hidden by fake_cupy.installed(): findable now
+    # The real cuML (imported earlier), or fake_cupy's hiding None, steps aside until the block ends.
+    saved = {n: sys.modules.pop(n) for n in [n for n in sys.modules if n == "cuml" or n.startswith("cuml.")]}
     calls.clear()
     imports[0] = 0
     try:
@@ -191,3 +191,4 @@ def installed():
         sys.meta_path.remove(finder)
         for name in [n for n in sys.modules if n == "cuml" or n.startswith("cuml.")]:
             del sys.modules[name]
+        sys.modules.update(saved)

@@ -93,7 +93,8 @@ class PoolMemoryResource(_Adaptor):
                 raise RuntimeError(f"RMM failure at: pool_memory_resource_impl.cpp: Error, {what} pool size "
                                    f"required to be a multiple of 256 bytes")
         if initial_pool_size is not None and maximum_pool_size is not None and initial_pool_size > maximum_pool_size:
-            raise ValueError("initial_pool_size must be <= maximum_pool_size")
+            raise RuntimeError("RMM failure at: pool_memory_resource_impl.cpp: Initial pool size exceeds the "
+                               "maximum pool size!")
         self.initial_pool_size, self.maximum_pool_size = initial_pool_size, maximum_pool_size
         self.size = 0
         self.in_use = 0

@@ -237,10 +237,12 @@ def _svc_params(kw: dict) -> dict:
     if shape != "ovr":
         raise GpuclfError(f"the GPU SVC returns scikit-learn's default decision_function_shape='ovr', "
                           f"not {shape!r}")
-    if kw.get("probability"):
-        raise GpuclfError("the GPU SVC has no predict_proba (probability=True); "
+    # scikit-learn 1.9's default is the string "deprecated"; cuML's SVC has no such keyword at all.
+    probability = kw.pop("probability", False)
+    if probability not in (False, "deprecated"):
+        raise GpuclfError(f"the GPU SVC has no predict_proba (probability={probability!r}); "
                           "use decision_function, or --backend cpu")
-    return _drop_defaults(kw, {"probability": False}, "SVC")
+    return kw
 
 
 def _binary_svc(kw: dict) -> CumlClassifier:
