@@ -109,7 +109,7 @@ def test_adapters_build_cuml_estimators_from_sklearn_keywords(world, factory, kw
             cuml_class(name)
         model = getattr(ca, factory)(**kw)
     else:
-        with fake_cuml.installed():
+        with fake_cupy.installed(), fake_rmm.installed(), fake_cuml.installed():
             monkeypatch.setattr(ca, "cuml_status", lambda: (True, "fake cuML"))
             model = getattr(ca, factory)(**kw)
     inner = model.estimator if factory != "svc" and factory != "ovr_svc" else model.estimator.estimator
@@ -120,13 +120,14 @@ def test_adapters_build_cuml_estimators_from_sklearn_keywords(world, factory, kw
 @pytest.mark.parametrize("kw", [{"probability": True}, {"decision_function_shape": "ovo"}])
 def test_adapters_refuse_what_the_gpu_svc_cannot_do_in_one_line(factory, kw, monkeypatch):
     monkeypatch.setattr(ca, "cuml_status", lambda: (True, "fake cuML"))
-    with fake_cuml.installed(), pytest.raises(GpuclfError):
+    with fake_cupy.installed(), fake_rmm.installed(), fake_cuml.installed(), pytest.raises(GpuclfError):
         getattr(ca, factory)(**kw)
 
 
 def test_forest_refuses_sklearn_only_parameters_off_their_defaults(monkeypatch):
     monkeypatch.setattr(ca, "cuml_status", lambda: (True, "fake cuML"))
-    with fake_cuml.installed(), pytest.raises(GpuclfError, match="ccp_alpha"):
+    with fake_cupy.installed(), fake_rmm.installed(), fake_cuml.installed(), \
+            pytest.raises(GpuclfError, match="ccp_alpha"):
         ca.random_forest(ccp_alpha=0.1)
 
 
