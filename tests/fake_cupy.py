@@ -58,7 +58,7 @@ def reset_stats() -> None:
     stats.update(launches=0, syncs=0, h2d=0, h2d_bytes=0, kernels=set())
 
 
-def _launch(name: str, args=(), axis=None) -> None:
+def _launch(name: str, args=(), axis=None, scalars: bool = False) -> None:
     """Count one kernel launch and remember its signature (what CuPy compiles once).
 
     A signature is (name, dtypes, ranks, variant); the variant is the kernel a
@@ -67,7 +67,10 @@ def _launch(name: str, args=(), axis=None) -> None:
     stats["launches"] += 1
     arrays = [a for a in args if isinstance(a, (ndarray, np.ndarray))]
     variant = _reduction_variant(name, arrays[0], axis) if name in _REDUCTIONS and arrays else ""
-    stats["kernels"].add((name, tuple(str(a.dtype) for a in arrays), tuple(a.ndim for a in arrays), variant))
+    # A custom kernel's Python-number arguments are CuPy scalars, compiled into another variant.
+    dtypes = [str(a.dtype) if isinstance(a, (ndarray, np.ndarray)) else "scalar" for a in args] if scalars \
+        else [str(a.dtype) for a in arrays]
+    stats["kernels"].add((name, tuple(dtypes), tuple(a.ndim for a in arrays), variant))
 
 
 #: Reductions that first try CUB's precompiled device reductions (``cub.cub_reduction`` in
@@ -490,7 +493,7 @@ class ElementwiseKernel:
         n_in = len(self.inputs)
         inputs, outputs = list(args[:n_in]), list(args[n_in:])
         bound = self._bind(inputs, outputs)
-        _launch(self.name, inputs + outputs)
+        _launch(self.name, inputs + outputs, scalars=True)
         arrays = [_unwrap(a) for a in inputs + outputs]
         scope = {}
         for (name, type_name), a in zip(self.inputs, arrays):
@@ -538,7 +541,7 @@ class ReductionKernel:
         self.name = name
 
     def __call__(self, *args, axis=None, out=None, keepdims=False, **kwargs):
-        _launch(self.name, args)
+        _launch(self.name, args, scalars=True)
         arrays = [_unwrap(a) for a in args]
         scope = dict(zip((n for n, _ in self.inputs), arrays))
         with np.errstate(all="ignore"):
