@@ -77,6 +77,32 @@ def test_with_rmm_one_stack_serves_cupy_and_cuml(rapids):
     assert backend.peak_memory_bytes() == b.nbytes
 
 
+@pytest.mark.parametrize("size", ["2.3G", "1000000", "1", "257", "64MiB"])
+def test_any_max_gpu_memory_builds_the_rmm_pool(rapids, size):
+    """RMM wants pool sizes in multiples of 256 bytes; the cap itself stays what the user typed."""
+    from gpuclf.options import Size
+
+    limit = Size()(size)
+    backend = get_backend("gpu", max_gpu_memory=limit)
+    pool, limiter = fake_rmm.built[1], fake_rmm.built[-1]
+    assert pool.maximum_pool_size % 256 == 0 and 0 <= pool.maximum_pool_size - limit < 256
+    assert pool.initial_pool_size % 256 == 0 and limiter.get_allocation_limit() == limit
+    assert isinstance(backend.allocator, RmmAllocator)
+
+
+def test_free_pool_blocks_count_in_the_chunk_budget(rapids):
+    """What the RMM pool holds but no array uses is free for the next chunk, as CuPy's pool's free bytes are."""
+    cupy, _ = rapids
+    backend = get_backend("gpu")
+    a = cupy.zeros(300 * 2**20 // 8)  # past the 256 MiB initial pool: it grows
+    grown = backend.allocator.cached_bytes()
+    del a
+    assert backend.allocator.cached_bytes() == grown + 300 * 2**20 == fake_rmm.built[1].pool_size() \
+        - backend.allocator.used_bytes()
+    free, _ = cupy.cuda.Device(0).mem_info
+    assert backend.memory_budget() == (free + backend.allocator.cached_bytes()) // 2
+
+
 def test_peaks_are_per_step_with_rmm(rapids, sample_mnist, tmp_path):
     get = get_backend("gpu")
     doc = run_workflow(get, sample_mnist, RunConfig(steps=["data", "binary_sgd", "multilabel"]), str(tmp_path),

@@ -166,12 +166,15 @@ def test_the_backends_rmm_stack_builds_for_any_size(limit):
     rmm = real("rmm")
     importlib.import_module("rmm.allocators.cupy")
     modules = {name: m for name, m in sys.modules.items() if name.split(".")[0] == "rmm"}
+    current = rmm.mr.get_current_device_resource()
     with fake_cupy.installed() as cupy:
         sys.modules.update(modules)  # the real RMM, which the emulation hides by default
         try:
             RmmAllocator(cupy, rmm, limit)
         except MemoryError:
             pass  # the initial pool: no device here
+        finally:
+            rmm.mr.set_current_device_resource(current)  # on a GPU, later tests allocate through RMM
 
 
 @pytest.mark.parametrize("initial, maximum", [(1_000_000, None), (256 * 4000, 1_000_000), (256, 2560),
