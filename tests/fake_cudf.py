@@ -7,10 +7,11 @@ What gpuclf relies on, as real cuDF does it (cuDF 26.x API reference):
   device memory from the start, no NumPy array is made on the host, so the
   emulated CuPy counts no host-to-device copy of them;
 - ``DataFrame.to_cupy()`` is one device matrix (rows x columns) in the
-  columns' common dtype, in F order (cuDF stores columns, and ``to_cupy``
-  stacks them column by column); ``Series.to_pandas()`` / ``to_numpy()`` come to the host;
+  columns' common dtype, in F order (``cupy.empty(shape, dtype, order="F")``
+  filled column by column, ``cudf/core/frame.py``); ``Series.to_pandas()`` / ``to_numpy()`` come to the host;
 - ``DataFrame.isnull().any()`` is a Series of booleans; ``.any()`` of that a NumPy bool;
-- header-less CSV columns are named "0", "1", "2", ... (strings; pandas names them with integers).
+- header-less CSV columns are named "0", "1", "2", ... (strings; pandas names them with integers,
+  and cuDF does too only under ``mode.pandas_compatible``, ``cudf/io/csv.py``).
 
 Every read is logged in :data:`reads` so a test can prove the reader was cuDF.
 """
