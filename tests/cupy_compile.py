@@ -202,7 +202,10 @@ def arch_given(cp=None):
 
 
 def compile_cubin(code: str, arch: str, options: tuple, cp=None) -> bytes:
-    """NVRTC's cubin for ``code`` on ``sm_<arch>`` (inside :func:`arch_given`); ``CompileException`` with NVRTC's log."""
+    """NVRTC's cubin for ``code`` on ``sm_<arch>`` (inside :func:`arch_given`).
+
+    Raises ``CompileException`` with NVRTC's log.
+    """
     cp = cp or cupy_internals()
     cubin, _ = cp.compiler.compile_using_nvrtc(code, options, arch=arch)
     return cubin

@@ -685,7 +685,8 @@ class UnownedMemory:
 _module.__dict__.update(
     __version__=__version__, ndarray=ndarray, asarray=asarray, array=array, asnumpy=asnumpy,
     asfortranarray=asfortranarray, ascontiguousarray=ascontiguousarray, matmul=_matmul,
-    ElementwiseKernel=ElementwiseKernel, ReductionKernel=ReductionKernel, get_default_memory_pool=get_default_memory_pool,
+    ElementwiseKernel=ElementwiseKernel, ReductionKernel=ReductionKernel,
+    get_default_memory_pool=get_default_memory_pool,
     cuda=types.SimpleNamespace(
         Device=_Device, runtime=_runtime, set_allocator=set_allocator, get_allocator=get_allocator,
         MemoryPointer=MemoryPointer, UnownedMemory=UnownedMemory,
