@@ -13,8 +13,8 @@ a GPU.
 A kernel also declares ``ranks``, the array ranks its callers pass: CuPy
 compiles one variant per rank it reduces the arrays to (``_reduce_dims`` in
 ``cupy/_core/_kernel.pyx``), so the compile check covers ranks 1 to
-``max(ranks)``; the emulated CuPy's record of the calls (``tests/test_gpu.py``)
-checks that no call passes a higher rank.
+``max(ranks)``; the emulated CuPy's record of the calls
+(``tests/test_kernel_registry.py``) checks that no call passes a higher rank.
 """
 from __future__ import annotations
 
@@ -49,10 +49,6 @@ class CudaKernel:
     body: str
     reduce: tuple[str, str, str] | None = None
     ranks: tuple[int, ...] = (1, 2)
-
-    @property
-    def kind(self) -> str:
-        return "elementwise" if self.reduce is None else "reduction"
 
 
 #: name -> CudaKernel, filled by :func:`define` as modules are imported.
