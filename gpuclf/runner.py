@@ -174,7 +174,7 @@ def run_workflow(backend: Backend, data: MnistData, config: RunConfig, out_dir: 
             on_start()
         # Kernel compilation is the user's time too, but not the step's: recorded apart.
         to_run = [s for s in steps if s not in store.finished and not skip_reason(STEPS[s], data, config)]
-        warm = warm_up(backend, to_run, config)
+        warm = warm_up(backend, to_run, config, data)
         if warm is not None:
             store.doc["warmup"] = warm
         return _run_steps(backend, data, config, steps, store, progress)

@@ -18,7 +18,8 @@ REAL_REASON = "real MNIST not available: set GPUCLF_MNIST to an npz with X (7000
 def pytest_collection_modifyitems(config, items):
     skip_gpu = pytest.mark.skip(reason=f"no usable CUDA device: {GPU_REASON}")
     for item in items:
-        if "gpu" in item.keywords and not GPU_OK:
+        # cuML runs on a device: with the RAPIDS wheels installed and no GPU, its tests skip too.
+        if ("gpu" in item.keywords or "cuml" in item.keywords) and not GPU_OK:
             item.add_marker(skip_gpu)
 
 

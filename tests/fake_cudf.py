@@ -7,9 +7,11 @@ What gpuclf relies on, as real cuDF does it (cuDF 26.x API reference):
   device memory from the start, no NumPy array is made on the host, so the
   emulated CuPy counts no host-to-device copy of them;
 - ``DataFrame.to_cupy()`` is one device matrix (rows x columns) in the
-  columns' common dtype; ``Series.to_pandas()`` / ``to_numpy()`` come to the host;
+  columns' common dtype, in F order (``cupy.empty(shape, dtype, order="F")``
+  filled column by column, ``cudf/core/frame.py``); ``Series.to_pandas()`` / ``to_numpy()`` come to the host;
 - ``DataFrame.isnull().any()`` is a Series of booleans; ``.any()`` of that a NumPy bool;
-- header-less CSV columns are named 0, 1, 2, ... (integers), as in pandas.
+- header-less CSV columns are named "0", "1", "2", ... (strings; pandas names them with integers,
+  and cuDF does too only under ``mode.pandas_compatible``, ``cudf/io/csv.py``).
 
 Every read is logged in :data:`reads` so a test can prove the reader was cuDF.
 """
@@ -97,7 +99,7 @@ class DataFrame:
         values = self._df.to_numpy(dtype=dtype)
         if values.dtype == object:
             raise ValueError("cuDF cannot convert a DataFrame with string columns to a CuPy array")
-        return fake_cupy.ndarray(np.ascontiguousarray(values))
+        return fake_cupy.ndarray(np.asfortranarray(values))
 
     def to_pandas(self) -> pd.DataFrame:
         return self._df.copy()
@@ -108,7 +110,10 @@ class DataFrame:
 
 def read_csv(filepath_or_buffer, header="infer", compression="infer", **kwargs) -> DataFrame:
     reads.append(("read_csv", str(filepath_or_buffer)))
-    return DataFrame(pd.read_csv(filepath_or_buffer, header=header, compression=compression, **kwargs))
+    frame = pd.read_csv(filepath_or_buffer, header=header, compression=compression, **kwargs)
+    if header is None:
+        frame.columns = [str(c) for c in frame.columns]
+    return DataFrame(frame)
 
 
 def read_parquet(path, **kwargs) -> DataFrame:
@@ -121,16 +126,19 @@ _module.__dict__.update(__version__=__version__, DataFrame=DataFrame, Series=Ser
                         read_parquet=read_parquet)
 
 
+_ABSENT = object()  # not in sys.modules (None there means "hidden": import raises ImportError)
+
+
 @contextlib.contextmanager
 def installed():
     """Make ``import cudf`` give this stand-in inside the block; :data:`reads` starts empty."""
-    saved = sys.modules.get("cudf")
+    saved = sys.modules.get("cudf", _ABSENT)
     sys.modules["cudf"] = _module
     reads.clear()
     try:
         yield _module
     finally:
-        if saved is None:
+        if saved is _ABSENT:
             sys.modules.pop("cudf", None)
         else:
             sys.modules["cudf"] = saved

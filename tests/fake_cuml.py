@@ -35,19 +35,40 @@ def _host(X, record: str):
     return cupy.asnumpy(X)
 
 
-class _Wrapped:
-    """A cuML estimator over scikit-learn: scikit-learn's parameters, output_type ignored."""
+#: cuML 26.10's constructor keywords and defaults (``inspect.signature``, checked against the real
+#: classes by ``tests/test_rapids_contracts.py``): a keyword outside these is cuML's ``TypeError``.
+SIGNATURES = {
+    "SVC": dict(C=1.0, kernel="rbf", degree=3, gamma="scale", coef0=0.0, tol=0.001, cache_size=1024.0,
+                max_iter=-1, nochange_steps=1000, verbose=False, output_type=None, random_state=None,
+                class_weight=None, decision_function_shape="ovo"),
+    "RandomForestClassifier": dict(n_estimators=100, split_criterion="gini", bootstrap=True, max_samples=1.0,
+                                   max_depth=None, max_leaves=-1, max_features="sqrt", n_bins=128,
+                                   min_samples_leaf=1, min_samples_split=2, min_impurity_decrease=0.0,
+                                   max_batch_size=4096, random_state=None, n_streams=4, oob_score=False,
+                                   class_weight=None, verbose=False, output_type=None),
+    "KNeighborsClassifier": dict(n_neighbors=5, algorithm="auto", metric="euclidean", weights="uniform", p=2,
+                                 algo_params=None, metric_params=None, n_jobs=None, verbose=False,
+                                 output_type=None),
+}
 
-    _sklearn = None
+
+class _Wrapped:
+    """A cuML estimator over scikit-learn: cuML's keywords and defaults, scikit-learn's arithmetic.
+
+    Subclasses map cuML's parameters to scikit-learn's in ``_sklearn_params``.
+    """
+
     _f_order = False
 
-    def __init__(self, output_type=None, **params):
-        self.output_type = output_type
-        self._params = params
+    def __init__(self, **params):
+        name = type(self).__name__
+        unknown = sorted(set(params) - set(SIGNATURES[name]))
+        if unknown:
+            raise TypeError(f"{name}.__init__() got an unexpected keyword argument {unknown[0]!r}")
+        self._params = {**SIGNATURES[name], **params}
 
     def get_params(self, deep=True):
-        defaults = self._sklearn().get_params() if isinstance(self._sklearn, type) else {}
-        return {**defaults, "output_type": self.output_type, **self._params}
+        return dict(self._params)
 
     def __getattr__(self, name):
         # Fitted attributes (support_vectors_, dual_coef_, intercept_ ...) as device arrays, as cuML's.
@@ -58,8 +79,7 @@ class _Wrapped:
         raise AttributeError(name)
 
     def set_params(self, **params):
-        self.output_type = params.pop("output_type", self.output_type)
-        self._params.update(params)
+        self.__init__(**{**self._params, **params})
         return self
 
     def _input(self, X, what):
@@ -70,7 +90,7 @@ class _Wrapped:
     def fit(self, X, y):
         import cupy
 
-        self._model = self._sklearn(**self._params).fit(self._input(X, "fit"), cupy.asnumpy(y))
+        self._model = self._sklearn_model().fit(self._input(X, "fit"), cupy.asnumpy(y))
         return self
 
     def _answer(self, method, X):
@@ -88,26 +108,37 @@ class _Wrapped:
         return self._answer("decision_function", X)
 
 
-def _svc():
-    from sklearn.svm import SVC
-
-    return type("SVC", (_Wrapped,), {"_sklearn": SVC, "_f_order": True})
+def _without(params, *names):
+    return {k: v for k, v in params.items() if k not in names + ("verbose", "output_type")}
 
 
-def _forest():
-    from sklearn.ensemble import RandomForestClassifier
+class SVC(_Wrapped):
+    _f_order = True
 
-    def sklearn_forest(split_criterion="gini", max_leaves=-1, n_bins=128, n_streams=4, **kw):
-        return RandomForestClassifier(criterion=split_criterion,
-                                      max_leaf_nodes=None if max_leaves == -1 else max_leaves, **kw)
+    def _sklearn_model(self):
+        from sklearn.svm import SVC as SkSVC
 
-    return type("RandomForestClassifier", (_Wrapped,), {"_sklearn": staticmethod(sklearn_forest)})
+        return SkSVC(**_without(self._params, "nochange_steps"))
 
 
-def _knn():
-    from sklearn.neighbors import KNeighborsClassifier
+class RandomForestClassifier(_Wrapped):
+    def _sklearn_model(self):
+        from sklearn.ensemble import RandomForestClassifier as SkForest
 
-    return type("KNeighborsClassifier", (_Wrapped,), {"_sklearn": KNeighborsClassifier})
+        kw = _without(self._params, "n_bins", "max_batch_size", "n_streams")
+        leaves = kw.pop("max_leaves")
+        return SkForest(criterion=kw.pop("split_criterion"), max_leaf_nodes=None if leaves == -1 else leaves,
+                        **kw)
+
+
+class KNeighborsClassifier(_Wrapped):
+    def _sklearn_model(self):
+        from sklearn.neighbors import KNeighborsClassifier as SkKNN
+
+        kw = _without(self._params, "algo_params")
+        if kw["algorithm"] in ("ivfflat", "ivfpq"):
+            raise NotImplementedError("the fake has no approximate search")
+        return SkKNN(**kw)
 
 
 def _build() -> dict:
@@ -120,7 +151,8 @@ def _build() -> dict:
     cuml = types.ModuleType("cuml")
     cuml.__version__ = "26.10.0+fake"
     svm, ensemble, neighbors = (types.ModuleType(f"cuml.{n}") for n in ("svm", "ensemble", "neighbors"))
-    svm.SVC, ensemble.RandomForestClassifier, neighbors.KNeighborsClassifier = _svc(), _forest(), _knn()
+    svm.SVC, ensemble.RandomForestClassifier, neighbors.KNeighborsClassifier = SVC, RandomForestClassifier, \
+        KNeighborsClassifier
     cuml.svm, cuml.ensemble, cuml.neighbors = svm, ensemble, neighbors
     return {"cuml": cuml, "cuml.svm": svm, "cuml.ensemble": ensemble, "cuml.neighbors": neighbors}
 
@@ -149,6 +181,8 @@ def installed():
     """``import cuml`` finds this stand-in inside the block (not imported until asked)."""
     finder = _Finder()
     sys.meta_path.insert(0, finder)
+    # The real cuML (imported earlier), or fake_cupy's hiding None, steps aside until the block ends.
+    saved = {n: sys.modules.pop(n) for n in [n for n in sys.modules if n == "cuml" or n.startswith("cuml.")]}
     calls.clear()
     imports[0] = 0
     try:
@@ -157,3 +191,4 @@ def installed():
         sys.meta_path.remove(finder)
         for name in [n for n in sys.modules if n == "cuml" or n.startswith("cuml.")]:
             del sys.modules[name]
+        sys.modules.update(saved)

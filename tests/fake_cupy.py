@@ -35,6 +35,8 @@ Use :func:`installed` (a context manager) to put it in ``sys.modules``.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import os
 import sys
 import types
 
@@ -58,11 +60,78 @@ def reset_stats() -> None:
     stats.update(launches=0, syncs=0, h2d=0, h2d_bytes=0, kernels=set())
 
 
-def _launch(name: str, args=()) -> None:
-    """Count one kernel launch and remember its signature (what CuPy compiles once)."""
+def _launch(name: str, args=(), axis=None, scalars: bool = False) -> None:
+    """Count one kernel launch and remember its signature (what CuPy compiles once).
+
+    A signature is (name, dtypes, ranks, variant); the variant is the kernel a
+    reduction takes, which depends on the size reduced (:func:`_reduction_variant`).
+    """
     stats["launches"] += 1
     arrays = [a for a in args if isinstance(a, (ndarray, np.ndarray))]
-    stats["kernels"].add((name, tuple(str(a.dtype) for a in arrays), tuple(a.ndim for a in arrays)))
+    variant = _reduction_variant(name, arrays[0], axis) if name in _REDUCTIONS and arrays else ""
+    # A custom kernel's Python-number arguments are CuPy scalars, compiled into another variant.
+    dtypes = [str(a.dtype) if isinstance(a, (ndarray, np.ndarray)) else "scalar" for a in args] if scalars \
+        else [str(a.dtype) for a in arrays]
+    signature = (name, tuple(dtypes), tuple(a.ndim for a in arrays), variant)
+    if signature not in stats["kernels"] and name != "gemm" and variant != "cub-device":
+        _cache_kernel(signature)
+    stats["kernels"].add(signature)
+
+
+def _cache_kernel(signature) -> None:
+    """CuPy writes each kernel it compiles to ``$CUPY_CACHE_DIR`` (one file, named by a hash of its source);
+    emulated where that variable is set, so a kernel already there is not "compiled" again."""
+    folder = os.environ.get("CUPY_CACHE_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, hashlib.sha1(repr(signature).encode()).hexdigest() + ".cubin")
+        if not os.path.exists(path):
+            with open(path, "wb") as f:
+                f.write(b"emulated")
+
+
+#: Reductions that first try CUB's precompiled device reductions (``cub.cub_reduction`` in
+#: ``cupy/_core/_routines_math.pyx`` and ``_routines_statistics.pyx``), and the dtypes CUB supports
+#: (``CUB_sum_support_dtype*`` / ``CUB_support_dtype*`` in ``cupy/cuda/cub.pyx``).
+_ROUTINE_CUB = {"sum": "sum", "prod": "sum", "mean": "sum", "max": "minmax", "min": "minmax", "amax": "minmax",
+                "amin": "minmax", "ptp": "minmax", "argmax": "minmax", "argmin": "minmax"}
+_CUB_DTYPES = {"sum": {"int64", "uint64", "float32", "float64"},
+               "minmax": {"int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32",
+                          "float64"}}
+_REDUCTIONS = set(_ROUTINE_CUB) | {"any", "all", "count_nonzero", "var", "std", "nansum", "nanmax", "nanmin",
+                                  "nanmean", "nanargmax", "nanargmin", "average", "norm"}
+#: ``CUB_REDUCE_SIZE_THRESHOLD`` in ``cupy/_core/_cub_reduction.pyx``.
+CUB_REDUCE_SIZE_THRESHOLD = 128
+
+
+def _reduction_variant(name: str, a, axis) -> str:
+    """The kernel CuPy 14.2 runs a reduction of ``a`` over ``axis`` with (``CUPY_ACCELERATORS=cub``, its default).
+
+    - ``cub-device``: CUB's precompiled device (segmented) reduction, nothing compiled, for the
+      routines above when the reduced axes are contiguous in memory (``cub.cub_reduction``);
+    - ``cub-block-<threads>``: else, for contiguous reduced axes of at least 128 elements, a kernel
+      compiled per block size, ``clp2(ceil(n / 4))`` within [32, 512] (``_can_use_cub_block_reduction``,
+      ``_get_cub_block_specs``), ``-2pass`` for a whole-array reduction;
+    - ``simple``: CuPy's own reduction kernel (one block size: no size dependence).
+    """
+    host = a._a if isinstance(a, ndarray) else a
+    nd = host.ndim
+    if nd == 0:
+        return "simple"
+    axes = tuple(range(nd)) if axis is None else tuple(sorted(int(x) % nd for x in np.atleast_1d(axis)))
+    consecutive = axes == tuple(range(axes[0], axes[-1] + 1))
+    contiguous = consecutive and ((host.flags.f_contiguous and axes[0] == 0)
+                                  or (host.flags.c_contiguous and axes[-1] == nd - 1))
+    whole = len(axes) == nd
+    family = _ROUTINE_CUB.get(name)
+    if (contiguous and family and str(host.dtype) in _CUB_DTYPES[family]
+            and not (name in ("argmax", "argmin") and not whole)):
+        return "cub-device"
+    n = int(np.prod([host.shape[x] for x in axes]))
+    if contiguous and n >= CUB_REDUCE_SIZE_THRESHOLD:
+        threads = min(max(1 << (-(-n // 4) - 1).bit_length(), 32), 512)
+        return f"cub-block-{threads}" + ("-2pass" if whole else "")
+    return "simple"
 
 
 def _sync() -> None:
@@ -211,7 +280,7 @@ class ndarray(NDArrayOperatorsMixin):
                 _sync()
             elif not (name in _FREE_METHODS or (name == "astype" and np.dtype(args[0]) == self.dtype
                                                  and kwargs.get("copy") is False)):
-                _launch(name, (self, *args))
+                _launch(name, (self, *args), kwargs.get("axis", args[0] if args and name in _REDUCTIONS else None))
             return _wrap_result(method(*_unwrap(args), **_unwrap(kwargs)), (self,))
 
         return call
@@ -373,6 +442,15 @@ def _c_to_python(expression: str) -> str:
     raise NotImplementedError(f"unbalanced ternary in {expression!r}")
 
 
+def _is_dtype_name(name: str) -> bool:
+    """``float32``, ``int64``... name a dtype; ``T``, ``U`` are type variables."""
+    try:
+        np.dtype(name)
+    except TypeError:
+        return False
+    return len(name) > 1
+
+
 def _params(spec: str):
     """``"T x, float32 y"`` as [(name, type)]."""
     return [(p.split()[-1], p.split()[-2]) for p in spec.split(",") if p.strip()]
@@ -410,26 +488,40 @@ class ElementwiseKernel:
             self.statements.append((target, op, _c_to_python(expression)))
         self.name = name
 
-    def _dtype(self, type_name, arrays):
-        if type_name == "T":
-            return np.result_type(*[a for a in arrays if isinstance(a, np.ndarray)])
-        return np.dtype(type_name)
+    def _bind(self, inputs, outputs) -> dict:
+        """Type names to dtypes, as CuPy's ``_decide_params_type_core`` binds them: outputs first, then
+        inputs; an array whose dtype differs from its name's binding is ``TypeError: Type is mismatched``
+        (no promotion); Python scalars take the binding."""
+        bound = {}
+        for params, args in ((self.outputs, outputs), (self.inputs, inputs)):
+            for (name, type_name), a in zip(params, args):
+                if not isinstance(a, (ndarray, np.ndarray)):
+                    continue
+                explicit = type_name not in bound and _is_dtype_name(type_name)
+                want = np.dtype(type_name) if explicit else bound.get(type_name)
+                if want is not None and a.dtype != want:
+                    raise TypeError(f"Type is mismatched. {name} {a.dtype} {want} {type_name}")
+                bound.setdefault(type_name, a.dtype)
+        return bound
 
     def __call__(self, *args, **kwargs):
+        if _machine["compile_error"] is not None:  # CuPy compiles at the first call, not at construction
+            raise _machine["compile_error"]
         n_in = len(self.inputs)
         inputs, outputs = list(args[:n_in]), list(args[n_in:])
-        _launch(self.name, inputs + outputs)
+        bound = self._bind(inputs, outputs)
+        _launch(self.name, inputs + outputs, scalars=True)
         arrays = [_unwrap(a) for a in inputs + outputs]
         scope = {}
         for (name, type_name), a in zip(self.inputs, arrays):
-            scope[name] = a if isinstance(a, np.ndarray) else np.asarray(a, dtype=self._dtype(type_name, arrays))
+            scope[name] = a if isinstance(a, np.ndarray) else np.asarray(a, dtype=bound.get(type_name, type_name))
         shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
         targets = {}
         for i, (name, type_name) in enumerate(self.outputs):
             if i < len(outputs):
                 targets[name] = _unwrap(outputs[i])
             else:
-                targets[name] = np.zeros(shape, dtype=self._dtype(type_name, arrays))
+                targets[name] = np.zeros(shape, dtype=bound.get(type_name, type_name))
             scope[name] = targets[name].copy()
         with np.errstate(all="ignore"):
             for target, op, expression in self.statements:
@@ -466,7 +558,7 @@ class ReductionKernel:
         self.name = name
 
     def __call__(self, *args, axis=None, out=None, keepdims=False, **kwargs):
-        _launch(self.name, args)
+        _launch(self.name, args, scalars=True)
         arrays = [_unwrap(a) for a in args]
         scope = dict(zip((n for n, _ in self.inputs), arrays))
         with np.errstate(all="ignore"):
@@ -543,7 +635,7 @@ def _function(name, numpy_function):
         if name in _SYNCING:
             _sync()
         elif name not in _FREE_FUNCTIONS:
-            _launch(name, args)
+            _launch(name, args, kwargs.get("axis", args[1] if len(args) > 1 and name in _REDUCTIONS else None))
         return _wrap_result(numpy_function(*_unwrap(args), **_unwrap(kwargs)), args)
 
     call.__name__ = name
@@ -578,12 +670,6 @@ def _matmul(a, b, out=None):
     return _wrap(np.matmul(_unwrap(a), _unwrap(b)))
 
 
-def _elementwise_kernel(*args, **kwargs):
-    if _machine["compile_error"] is not None:
-        raise _machine["compile_error"]
-    return ElementwiseKernel(*args, **kwargs)
-
-
 class MemoryPointer:
     """``cupy.cuda.MemoryPointer`` over an ``UnownedMemory``: keeps its owner alive."""
 
@@ -599,7 +685,8 @@ class UnownedMemory:
 _module.__dict__.update(
     __version__=__version__, ndarray=ndarray, asarray=asarray, array=array, asnumpy=asnumpy,
     asfortranarray=asfortranarray, ascontiguousarray=ascontiguousarray, matmul=_matmul,
-    ElementwiseKernel=_elementwise_kernel, ReductionKernel=ReductionKernel, get_default_memory_pool=get_default_memory_pool,
+    ElementwiseKernel=ElementwiseKernel, ReductionKernel=ReductionKernel,
+    get_default_memory_pool=get_default_memory_pool,
     cuda=types.SimpleNamespace(
         Device=_Device, runtime=_runtime, set_allocator=set_allocator, get_allocator=get_allocator,
         MemoryPointer=MemoryPointer, UnownedMemory=UnownedMemory,
@@ -620,6 +707,11 @@ def configure(**machine) -> None:
     _machine.update(machine)
 
 
+#: The RAPIDS libraries that run on a device; the fakes of tests/fake_rmm.py, fake_cuml.py and
+#: fake_cudf.py stand in for them inside :func:`installed`.
+RAPIDS = ("rmm", "cuml", "cudf")
+
+
 @contextlib.contextmanager
 def installed(**machine):
     """Make ``import cupy`` give this emulation inside the block.
@@ -631,6 +723,10 @@ def installed(**machine):
     from gpuclf.backends import probes
 
     saved = sys.modules.get("cupy")
+    # Real RMM, cuML and cuDF (a RAPIDS install without a GPU) would run on no device under the
+    # emulated CuPy: hidden ("import rmm" raises ImportError) unless their fakes are installed too.
+    hidden = {name: module for name, module in sys.modules.items() if name.split(".")[0] in RAPIDS}
+    sys.modules.update({name: None for name in hidden} | {name: None for name in RAPIDS})
     sys.modules["cupy"] = _module
     _POOL.set_limit(size=0)
     set_allocator(_POOL.malloc)
@@ -648,3 +744,6 @@ def installed(**machine):
             sys.modules.pop("cupy", None)
         else:
             sys.modules["cupy"] = saved
+        for name in [n for n in sys.modules if n.split(".")[0] in RAPIDS]:
+            del sys.modules[name]
+        sys.modules.update(hidden)

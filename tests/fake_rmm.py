@@ -87,8 +87,14 @@ class PoolMemoryResource(_Adaptor):
 
     def __init__(self, upstream_mr, initial_pool_size=None, maximum_pool_size=None):
         super().__init__(upstream_mr)
+        # RMM_EXPECTS in pool_memory_resource_impl.cpp, before any allocation: a RuntimeError.
+        for what, size in (("Initial", initial_pool_size), ("Maximum", maximum_pool_size)):
+            if size is not None and size % 256:
+                raise RuntimeError(f"RMM failure at: pool_memory_resource_impl.cpp: Error, {what} pool size "
+                                   f"required to be a multiple of 256 bytes")
         if initial_pool_size is not None and maximum_pool_size is not None and initial_pool_size > maximum_pool_size:
-            raise ValueError("initial_pool_size must be <= maximum_pool_size")
+            raise RuntimeError("RMM failure at: pool_memory_resource_impl.cpp: Initial pool size exceeds the "
+                               "maximum pool size!")
         self.initial_pool_size, self.maximum_pool_size = initial_pool_size, maximum_pool_size
         self.size = 0
         self.in_use = 0
@@ -229,10 +235,13 @@ def _modules() -> dict:
     return {"rmm": rmm, "rmm.mr": mr, "rmm.allocators": allocators, "rmm.allocators.cupy": cupy_allocators}
 
 
+_ABSENT = object()  # not in sys.modules (None there means "hidden": import raises ImportError)
+
+
 @contextlib.contextmanager
 def installed():
     """``import rmm`` gives this stand-in inside the block (use it inside ``fake_cupy.installed()``)."""
-    saved = {name: sys.modules.get(name) for name in _modules()}
+    saved = {name: sys.modules.get(name, _ABSENT) for name in _modules()}
     sys.modules.update(_modules())
     built.clear()
     _current[0] = None
@@ -242,7 +251,7 @@ def installed():
     finally:
         _current[0] = None
         for name, module in saved.items():
-            if module is None:
+            if module is _ABSENT:
                 sys.modules.pop(name, None)
             else:
                 sys.modules[name] = module

@@ -77,6 +77,32 @@ def test_with_rmm_one_stack_serves_cupy_and_cuml(rapids):
     assert backend.peak_memory_bytes() == b.nbytes
 
 
+@pytest.mark.parametrize("size", ["2.3G", "1000000", "1", "257", "64MiB"])
+def test_any_max_gpu_memory_builds_the_rmm_pool(rapids, size):
+    """RMM wants pool sizes in multiples of 256 bytes; the cap itself stays what the user typed."""
+    from gpuclf.options import Size
+
+    limit = Size()(size)
+    backend = get_backend("gpu", max_gpu_memory=limit)
+    pool, limiter = fake_rmm.built[1], fake_rmm.built[-1]
+    assert pool.maximum_pool_size % 256 == 0 and 0 <= pool.maximum_pool_size - limit < 256
+    assert pool.initial_pool_size % 256 == 0 and limiter.get_allocation_limit() == limit
+    assert isinstance(backend.allocator, RmmAllocator)
+
+
+def test_free_pool_blocks_count_in_the_chunk_budget(rapids):
+    """What the RMM pool holds but no array uses is free for the next chunk, as CuPy's pool's free bytes are."""
+    cupy, _ = rapids
+    backend = get_backend("gpu")
+    a = cupy.zeros(300 * 2**20 // 8)  # past the 256 MiB initial pool: it grows
+    grown = backend.allocator.cached_bytes()
+    del a
+    assert backend.allocator.cached_bytes() == grown + 300 * 2**20 == fake_rmm.built[1].pool_size() \
+        - backend.allocator.used_bytes()
+    free, _ = cupy.cuda.Device(0).mem_info
+    assert backend.memory_budget() == (free + backend.allocator.cached_bytes()) // 2
+
+
 def test_peaks_are_per_step_with_rmm(rapids, sample_mnist, tmp_path):
     get = get_backend("gpu")
     doc = run_workflow(get, sample_mnist, RunConfig(steps=["data", "binary_sgd", "multilabel"]), str(tmp_path),
@@ -248,10 +274,20 @@ def test_denoise_fit_encodes_784_outputs_without_a_loop(cupy, sample_mnist):
 
 
 def test_warm_up_compiles_every_kernel_before_the_timed_steps(cupy, sample_mnist, tmp_path):
-    steps = ["binary_sgd", "binary_cv", "multilabel", "denoise"]
-    seen = {}
-    from gpuclf import workflow
+    """Every default step, on more rows than the warm-up takes: no kernel signature is new in a timed step.
 
+    The signatures include the reduction kernel CuPy picks by the length
+    reduced (``fake_cupy._reduction_variant``): a warm-up below 128 or 1,025
+    rows would leave CUB block kernels to compile inside the steps.
+    """
+    from gpuclf import workflow
+    from gpuclf.warmup import warmup_rows
+
+    config = RunConfig(cv=3, grid_cv=3, n_estimators=5, svc_train_size=600, ovr_train_size=400,
+                       grid_train_size=3500)
+    data = sample_mnist.subsample(4000, 1000)
+    assert warmup_rows(config, 4000, 1000)[0] < 4000  # the warm-up is capped: the run reduces longer rows
+    seen = {}
     originals = dict(workflow.STEPS)
 
     def counting(name):
@@ -263,13 +299,14 @@ def test_warm_up_compiles_every_kernel_before_the_timed_steps(cupy, sample_mnist
         return step
 
     try:
-        workflow.STEPS.update({s: counting(s) for s in steps})
-        doc = run_workflow(get_backend("gpu"), sample_mnist.subsample(1000, 200), RunConfig(steps=steps),
-                           str(tmp_path), progress=False).doc
+        workflow.STEPS.update({s: counting(s) for s in originals})
+        doc = run_workflow(get_backend("gpu"), data, config, str(tmp_path), progress=False).doc
     finally:
         workflow.STEPS.update(originals)
-    assert doc["warmup"]["steps"] == steps and doc["warmup"]["seconds"] >= 0
-    assert all(not new for new in seen.values()), seen  # nothing left to compile inside a step
+    assert doc["warmup"]["steps"] == list(originals) and doc["warmup"]["seconds"] >= 0
+    assert not doc["warmup"]["skipped"]
+    assert all(not new for new in seen.values()), {k: v for k, v in seen.items() if v}
+    assert any(variant.startswith("cub-block-512") for *_, variant in fake_cupy.stats["kernels"])
     assert "warmup" not in run_workflow(get_backend("numpy"), sample_mnist.subsample(1000, 200),
                                         RunConfig(steps=["binary_sgd"]), str(tmp_path / "np"), progress=False).doc
 
@@ -281,8 +318,8 @@ def test_a_step_that_fails_its_warm_up_is_recorded_and_said(cupy, sample_mnist, 
     original = workflow.STEPS["binary_cv"]
 
     def fails_on_the_warm_up_sample(ctx):
-        if len(ctx.data.y_train) < 1000:
-            raise ValueError("needs 1,000 rows")
+        if ctx.config.n_estimators < 10:  # the warm-up's
+            raise ValueError("needs 10 trees")
         return original(ctx)
 
     try:
@@ -292,16 +329,16 @@ def test_a_step_that_fails_its_warm_up_is_recorded_and_said(cupy, sample_mnist, 
     finally:
         workflow.STEPS["binary_cv"] = original
     assert doc["warmup"]["steps"] == ["binary_sgd"]
-    assert doc["warmup"]["skipped"] == {"binary_cv": "ValueError: needs 1,000 rows"}
+    assert doc["warmup"]["skipped"] == {"binary_cv": "ValueError: needs 10 trees"}
     assert "binary_cv" in doc["steps"]  # the real step still ran
-    assert any(line.startswith("Warm-up:") and "needs 1,000 rows" in line for line in deviations(doc))
+    assert any(line.startswith("Warm-up:") and "needs 10 trees" in line for line in deviations(doc))
 
 
 def test_warmup_and_info_commands(cupy, capsys, monkeypatch, tmp_path):
     from gpuclf.cli import main
 
     monkeypatch.setenv("CUPY_CACHE_DIR", str(tmp_path / "kernels"))
-    monkeypatch.setattr("gpuclf.warmup.WARMUP_TRAIN", 300)
+    monkeypatch.setattr("gpuclf.warmup.CUB_SATURATED", 100)
     assert main(["warmup"]) == 0
     assert str(tmp_path / "kernels") in capsys.readouterr().err
     assert main(["info", "--device", "0"]) == 0

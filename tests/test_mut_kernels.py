@@ -76,7 +76,7 @@ def test_float32_training_runs_its_gemms_and_fused_kernels_in_float32():
     assert coef.dtype == intercept.dtype == np.float32
     heavy = [k for k in kernels if k[0].startswith(("matmul", "gpuclf_sgd"))]
     assert {k[0] for k in heavy} >= {"gpuclf_sgd_active", "gpuclf_sgd_update", "gpuclf_sgd_update_b"}
-    assert all(dtype == "float32" for _, dtypes, _ in heavy for dtype in dtypes), sorted(heavy)
+    assert all(dtype == "float32" for _, dtypes, *_ in heavy for dtype in dtypes), sorted(heavy)
 
 
 def test_averaging_leaves_out_the_first_epoch():

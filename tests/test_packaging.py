@@ -81,6 +81,26 @@ def test_dockerfile_pins_rapids_base_and_installs_gpuclf():
     assert 'ENTRYPOINT ["gpuclf"]' in text
 
 
+def _extra_requirements(extras: dict, name: str) -> set[str]:
+    """Requirement names of an extra, with ``gpuclf[other]`` expanded."""
+    names = set()
+    for req in extras[name]:
+        inner = re.fullmatch(r"gpuclf\[([\w-]+)\]", req)
+        names |= _extra_requirements(extras, inner.group(1)) if inner else {requirement_name(req)}
+    return names
+
+
+def test_docker_image_gets_one_cupy():
+    """The RAPIDS image's CuPy comes from conda: the extra the image installs must bring no pip CuPy."""
+    text = (ROOT / "Dockerfile.cuda").read_text()
+    extras = pyproject()["project"]["optional-dependencies"]
+    installed = re.findall(r"pip install[^\n]*-e \"?\.\[([\w,-]+)\]", text)
+    assert installed, "Dockerfile.cuda installs gpuclf with an extra"
+    for extra in installed[0].split(","):
+        assert not {n for n in _extra_requirements(extras, extra) if n.startswith("cupy")}, extra
+    assert "cupy-cuda12x" in _extra_requirements(extras, "test")  # the README's test command keeps CuPy
+
+
 def test_extras_resolve_to_real_package_names():
     project = pyproject()["project"]
     extras = project["optional-dependencies"]

@@ -27,7 +27,7 @@ def _outputs(name, args, kwargs):
     """The arrays a kernel writes: ``out`` for the reduction, else its declared outputs (the last arguments)."""
     if "out" in kwargs:
         return [kwargs["out"]]
-    n_out = len(sgd_step._KERNELS[name][2].split(","))
+    n_out = len(sgd_step._KERNELS[name].out_params.split(","))
     return args[-n_out:]
 
 

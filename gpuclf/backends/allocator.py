@@ -23,6 +23,22 @@ from __future__ import annotations
 
 
 INITIAL_POOL_BYTES = 256 * 2**20
+#: RMM's pool sizes must be multiples of this (``pool_memory_resource_impl.cpp``: "Initial/Maximum pool
+#: size required to be a multiple of 256 bytes", a RuntimeError raised at construction).
+POOL_ALIGNMENT = 256
+
+
+def pool_sizes(limit: int | None) -> tuple[int, int | None]:
+    """RMM pool's initial and maximum sizes for a cap of ``limit`` bytes (None: no cap).
+
+    Both are rounded up to a multiple of :data:`POOL_ALIGNMENT`, so any size a
+    user types is accepted; the cap itself stays exact, enforced by the
+    ``LimitingResourceAdaptor`` in front of the pool.
+    """
+    if not limit:
+        return INITIAL_POOL_BYTES, None
+    maximum = -(-int(limit) // POOL_ALIGNMENT) * POOL_ALIGNMENT
+    return min(maximum, INITIAL_POOL_BYTES), maximum
 
 
 class CupyPoolAllocator:
@@ -71,10 +87,10 @@ class RmmAllocator:
         mr = rmm.mr
         # Start small and grow on demand (RMM's default start, half the free
         # memory, would hide that memory from the chunk sizing and from other processes).
-        initial = min(int(limit), INITIAL_POOL_BYTES) if limit else INITIAL_POOL_BYTES
-        pool = mr.PoolMemoryResource(mr.CudaMemoryResource(), initial_pool_size=initial,
-                                     maximum_pool_size=int(limit) if limit else None)
-        self.stats = mr.StatisticsResourceAdaptor(pool)
+        initial, maximum = pool_sizes(limit)
+        self.pool = mr.PoolMemoryResource(mr.CudaMemoryResource(), initial_pool_size=initial,
+                                          maximum_pool_size=maximum)
+        self.stats = mr.StatisticsResourceAdaptor(self.pool)
         self.limiter = mr.LimitingResourceAdaptor(self.stats, int(limit)) if limit else None
         mr.set_current_device_resource(self.limiter or self.stats)
         cupy.cuda.set_allocator(rmm_cupy_allocator)
@@ -100,7 +116,8 @@ class RmmAllocator:
         return self._base + int(counts.current_bytes) if self._pushed else int(counts.current_bytes)
 
     def cached_bytes(self) -> int:
-        return 0  # the pool's free blocks are not reported; the budget uses the device's free memory
+        """Bytes the pool holds but no allocation uses: its size less what is live (free for a new chunk)."""
+        return max(int(self.pool.pool_size()) - self.used_bytes(), 0)
 
 
 def install_allocator(cupy, limit: int | None = None):

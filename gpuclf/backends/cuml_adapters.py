@@ -213,6 +213,19 @@ class SVCOneVsRest(_SVCReduction, OneVsRestClassifier):
     """:class:`OneVsRestClassifier` over a binary SVC, with gamma computed in float64 on all of X."""
 
 
+def _drop_defaults(kw: dict, defaults: dict, what: str) -> dict:
+    """``kw`` without scikit-learn parameters cuML lacks, which must then be at scikit-learn's default.
+
+    cuML's constructors refuse keywords they do not have (``TypeError``), so a
+    parameter at its default is dropped and any other value is refused in one line.
+    """
+    kw = dict(kw)
+    for name, default in defaults.items():
+        if name in kw and kw.pop(name) != default:
+            raise GpuclfError(f"the GPU {what} (cuML) has no {name}; leave it at {default!r}, or use --backend cpu")
+    return kw
+
+
 def _svc_params(kw: dict) -> dict:
     """scikit-learn SVC parameters as cuML SVC ones."""
     kw = dict(kw)
@@ -224,8 +237,10 @@ def _svc_params(kw: dict) -> dict:
     if shape != "ovr":
         raise GpuclfError(f"the GPU SVC returns scikit-learn's default decision_function_shape='ovr', "
                           f"not {shape!r}")
-    if kw.get("probability"):
-        raise GpuclfError("the GPU SVC has no predict_proba (probability=True); "
+    # scikit-learn 1.9's default is the string "deprecated"; cuML's SVC has no such keyword at all.
+    probability = kw.pop("probability", False)
+    if probability not in (False, "deprecated"):
+        raise GpuclfError(f"the GPU SVC has no predict_proba (probability={probability!r}); "
                           "use decision_function, or --backend cpu")
     return kw
 
@@ -288,6 +303,8 @@ def random_forest(n_estimators: int = 100, random_state: int | None = 42, **kw) 
     if kw.get("max_samples", 1.0) is None:
         kw["max_samples"] = 1.0
     kw.pop("n_jobs", None)
+    kw = _drop_defaults(kw, {"ccp_alpha": 0.0, "min_weight_fraction_leaf": 0.0, "warm_start": False,
+                             "monotonic_cst": None}, "random forest")
     return CumlClassifier(RandomForestClassifier(n_estimators=n_estimators, random_state=random_state,
                                                  output_type="cupy", **kw))
 

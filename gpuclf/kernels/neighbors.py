@@ -15,6 +15,7 @@ import numpy as np
 
 from gpuclf.errors import GpuclfError
 from gpuclf.kernels.chunking import rows_per_chunk
+from gpuclf.kernels.cuda import build, define
 from gpuclf.xp import get_namespace
 
 WEIGHTS = ("uniform", "distance")
@@ -105,27 +106,17 @@ def _smallest_k_by_partition(d2, k: int):
 
 # d2 = max((d2 + |q|^2) + |x|^2, 0) in one pass on the device, in the order
 # and rounding of the NumPy twin below (no multiply, so nothing to contract into an FMA).
-_EPILOGUE = ("T q, T x", "T d2", "d2 = max(d2 + q + x, (T)0)", "gpuclf_knn_epilogue")
+_EPILOGUE = define("gpuclf_knn_epilogue", "T q, T x", "T d2", "d2 = max(d2 + q + x, (T)0)")
 
 
 def _distance_epilogue(xp, d2, q_sq, x_sq) -> None:
     """Add the squared norms to ``-2 Q X^T`` and clamp at 0, in place, in one pass where a kernel compiles."""
     if hasattr(xp, "ElementwiseKernel"):
-        _epilogue_kernel(xp)(q_sq, x_sq, d2)
+        build(xp, _EPILOGUE)(q_sq, x_sq, d2)
         return
     d2 += q_sq
     d2 += x_sq
     xp.maximum(d2, 0, out=d2)
-
-
-_KERNELS: dict = {}
-
-
-def _epilogue_kernel(xp):
-    if xp not in _KERNELS:
-        in_params, out_params, body, name = _EPILOGUE
-        _KERNELS[xp] = xp.ElementwiseKernel(in_params, out_params, body, name)
-    return _KERNELS[xp]
 
 
 def kneighbors(X_train, X_query, k: int, *, budget_bytes: int | None = None, exclude_self: bool = False):

@@ -21,18 +21,18 @@ and NumPy weights agree to float rounding, not bit for bit.
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
-# name -> (kind, in_params, out_params, CUDA body[, reduce, post, identity])
-_KERNELS = {
-    "gpuclf_sgd_active": ("elementwise", "T z, T b, T ym", "T r", "r = ((z + b) * ym <= (T)1) ? ym : (T)0"),
-    "gpuclf_sgd_update": ("elementwise", "T g, T shrink, T gain, T count", "T w, T w_sum",
-                          "w = w * shrink + g * gain; w_sum += w * count"),
-    "gpuclf_sgd_intercept_grad": ("reduction", "T eta, T r", "T grad", "eta * r", "a + b", "grad = a", "0"),
-    "gpuclf_sgd_update_b": ("elementwise", "T grad, T count", "T b, T b_sum", "b += grad; b_sum += b * count"),
-}
+from .cuda import build, define
+
+#: The four kernels of a batch, by name (arrays of rank 1 and 2).
+_KERNELS = {k.name: k for k in (
+    define("gpuclf_sgd_active", "T z, T b, T ym", "T r", "r = ((z + b) * ym <= (T)1) ? ym : (T)0"),
+    define("gpuclf_sgd_update", "T g, T shrink, T gain, T count", "T w, T w_sum",
+           "w = w * shrink + g * gain; w_sum += w * count"),
+    define("gpuclf_sgd_intercept_grad", "T eta, T r", "T grad", "eta * r", reduce=("a + b", "grad = a", "0")),
+    define("gpuclf_sgd_update_b", "T grad, T count", "T b, T b_sum", "b += grad; b_sum += b * count"),
+)}
 
 
 def _active(z, b, ym, r):
@@ -63,22 +63,11 @@ TWINS = {"gpuclf_sgd_active": _active, "gpuclf_sgd_update": _update,
          "gpuclf_sgd_intercept_grad": _intercept_grad, "gpuclf_sgd_update_b": _update_b}
 
 
-@functools.lru_cache(maxsize=None)
-def _device_kernels(xp) -> dict:
-    """The CuPy kernel objects, built once per namespace (compiled by CuPy at first call, per dtype)."""
-    kernels = {}
-    for name, (kind, in_params, out_params, body, *reduction) in _KERNELS.items():
-        if kind == "elementwise":
-            kernels[name] = xp.ElementwiseKernel(in_params, out_params, body, name)
-        else:
-            reduce_expr, post_map, identity = reduction
-            kernels[name] = xp.ReductionKernel(in_params, out_params, body, reduce_expr, post_map, identity, name)
-    return kernels
-
-
 def kernels_for(xp) -> dict:
     """Kernels by name: CuPy's compiled ones, or the NumPy twins for a namespace without custom kernels."""
-    return _device_kernels(xp) if hasattr(xp, "ElementwiseKernel") else TWINS
+    if hasattr(xp, "ElementwiseKernel"):
+        return {name: build(xp, kernel) for name, kernel in _KERNELS.items()}
+    return TWINS
 
 
 class BatchStep:
