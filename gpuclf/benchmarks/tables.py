@@ -236,8 +236,10 @@ def size_section(results: Results, size: str, rows: list) -> list:
     names = backends(rows)
     n_train = max(r.get("n_train") or 0 for r in rows)
     n_test = max(r.get("n_test") or 0 for r in rows)
+    planned = {d["backend"]: d["why"] for d in results.plan.get(size, [])}
+    why = "".join(f" {b}: {planned[b]}." for b in names if b in planned)
     out = [Heading(f"{size}: {n_train:,} training rows, {n_test:,} test rows"),
-           Text(f"Data `{rows[0].get('data_source')}`. Rounds: {', '.join(_rounds(rows, b) for b in names)}."),
+           Text(f"Data `{rows[0].get('data_source')}`. Rounds: {', '.join(_rounds(rows, b) for b in names)}.{why}"),
            timing_table(rows), *efficiency_section(results, rows), *_figures_table(rows), *_memory_table(rows),
            *_estimators_table(rows)]
     notes = sorted({f"{r['step']}: {n}" for r in rows for n in r.get("notes", [])})
