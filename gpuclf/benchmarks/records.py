@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 
 from ..errors import GpuclfError, file_errors
@@ -143,10 +144,15 @@ def load(paths) -> Results:
     return out
 
 
+def _natural(text: str) -> list:
+    """Sort key reading the numbers in a label as numbers (``sgd_sweep:...:500`` before ``...:1000``)."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", text)]
+
+
 def order(values, known) -> list:
-    """``values`` in the order of ``known``, the others after, alphabetically."""
+    """``values`` in the order of ``known``, the others after, in natural order."""
     first = [v for v in known if v in values]
-    return first + sorted(v for v in set(values) if v not in known)
+    return first + sorted((v for v in set(values) if v not in known), key=_natural)
 
 
 def backends(rows) -> list:

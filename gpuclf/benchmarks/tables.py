@@ -157,7 +157,7 @@ def efficiency_section(results: Results, rows: list) -> list:
     body, sentences = [], []
     for step in steps:
         flops = next(at[step, b]["gemm_flops"] for b in names if at.get((step, b), {}).get("gemm_flops"))
-        cells, said = [step, f"{flops / 1e9:,.1f}"], []
+        cells, said = [step, f"{flops / 1e9:,.3g}"], []
         for b in names:
             r = at.get((step, b))
             eff = results.efficiency(r) if r else None
