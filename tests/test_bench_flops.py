@@ -109,3 +109,20 @@ def test_flops_equal_the_products_the_kernels_multiply(step, tiny):
         _timed(step)(ctx)
         measured = fake_cupy.stats["gemm_flops"]
         assert registry.entry_for(step).flops(ctx) == measured == HAND[step]
+
+
+def test_peak_measurements_run_on_numpy_and_on_emulated_cupy(monkeypatch):
+    """The GEMM and copy of ``bench/test_bench_peak.py`` on both array libraries (sized down to stay quick)."""
+    from gpuclf.benchmarks import peaks
+
+    monkeypatch.setattr(peaks, "TARGET_SECONDS", 0.0)  # the smallest size is already long enough
+    with fake_cupy.installed() as cp:
+        backend = get_backend("gpu")
+        for xp, sync in ((np, lambda: None), (cp, backend.synchronize)):
+            n = peaks.gemm_size(xp, "float32", sync)
+            a, b = peaks.gemm_operands(xp, n, "float32")
+            assert n == peaks.GEMM_SIZES[0] and isinstance(a, xp.ndarray) and a.dtype == np.float32
+            assert peaks.copy_repeats(xp, 2**20, sync) == 1
+        assert peaks.array_library(backend) == "cupy" and peaks.compute_dtype(backend) == "float32"
+    assert peaks.array_library(get_backend("cpu")) == "numpy" and peaks.compute_dtype(get_backend("cpu")) == "float64"
+    assert any(lib["user_api"] == "blas" and lib["num_threads"] >= 1 for lib in peaks.blas_info())
