@@ -138,3 +138,11 @@ def test_rounds_fit_shrink_or_stop_within_the_budget():
     assert (d.rounds, d.why) == (0, "stopped: one round was estimated at 11.7 min, over the budget of 10.0 min")
     assert plan.decide("60000", "cpu", None, 3, 600).rounds == 3  # nothing to estimate from: as asked
     assert plan.decide("60000", "cpu", 1.0, 3, 600, stopped=True).rounds == 0  # a stopped backend stays stopped
+
+
+def test_a_sweep_point_is_estimated_from_the_steps_it_times():
+    from gpuclf.benchmarks.registry import timed_at
+
+    assert timed_at("30000", "denoise") and timed_at("small", "load_csv")
+    # Neither the CSV reader (the same file at every size) nor the SGD sweep (its own rows) runs at a sweep point.
+    assert not timed_at("30000", "load_csv") and not timed_at("30000", "sgd_sweep:5-detector:500")

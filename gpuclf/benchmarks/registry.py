@@ -77,3 +77,11 @@ def entry_for(step: str) -> Entry | None:
 def sweep_tests() -> list[str]:
     """The pytest nodes timed at a sweep point: the peaks, then the sweep's entries."""
     return [*PEAK_TESTS, *dict.fromkeys(e.test for e in ENTRIES if e.sweep)]
+
+
+def timed_at(size: str, step: str) -> bool:
+    """Whether a step label is timed at a size: at a sweep point (a number of rows) only the sweep's entries."""
+    from .sizes import is_sweep_point
+
+    entry = entry_for(step)
+    return not is_sweep_point(size) or (entry is not None and entry.sweep)

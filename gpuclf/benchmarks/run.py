@@ -27,7 +27,7 @@ from ..options import DEFAULT_BENCH_BUDGET as DEFAULT_BUDGET_MINUTES
 from ..options import DEFAULT_BENCH_ROUNDS as DEFAULT_ROUNDS
 from . import plan as planning
 from .records import ACCEL_GLOB, PLAN_FILE, RUN_GLOB, load
-from .registry import sweep_tests
+from .registry import sweep_tests, timed_at
 from .sizes import bench_size, is_sweep_point, size_label
 
 COMMAND_ENV_VAR = "GPUCLF_BENCH_COMMAND"  # read by bench/conftest.py
@@ -183,7 +183,8 @@ def run_benchmarks(backends=None, size: str | None = None, data: str | None = No
 
 def _plan(point: str, backends: list, data, out: Path, rounds: int, budget_s: float, stopped: set) -> list:
     """Each backend's rounds at ``point``, printed and kept in ``bench-plan.json``."""
-    history = load(sorted(glob.glob(str(out / RUN_GLOB)))).rows
+    # Estimate from the steps that run at this point: a sweep point leaves out the CSV reader and the SGD sweep.
+    history = [r for r in load(sorted(glob.glob(str(out / RUN_GLOB)))).rows if timed_at(point, r["step"])]
     n_train = min(bench_size(point).n_train, len(data.y_train))
     decisions = []
     for b in backends:
