@@ -13,7 +13,8 @@ per job:
                growth exponents, crossovers
 ``plan``       each backend's rounds per size within the time budget, and why
 ``records``    the JSON read back into records
-``tables``     the report's content; ``pages`` lays it out as Markdown and HTML
+``tables``     the report's content (``sweep``: its cost-vs-size part); ``pages`` lays it
+               out as Markdown and HTML
 ``charts``     the PNG charts
 ``run``        plans, runs the suite per size, writes the report
 ``machines``   machine against machine (``gpuclf bench --compare``)

@@ -17,7 +17,8 @@ import numpy as np
 from .records import Results, backends, order
 from .registry import STEP_ORDER
 from .stats import crossover, fit_power_law, speedup
-from .tables import COST_CHART, REFERENCE, chart_names, curves, ratio
+from .sweep import COST_CHART, curves
+from .tables import REFERENCE, chart_names, ratio
 
 #: One colour per backend, the same in every chart.
 COLOURS = {"cpu": "C0", "numpy": "C1", "gpu": "C2", "cuml.accel": "C3"}
