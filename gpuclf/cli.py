@@ -11,8 +11,9 @@ import re
 import sys
 
 from .errors import GpuclfError
-from .options import (BACKEND, BACKEND_LIST, CLASS_NAMES, CLUSTER, DEVICE, JOBS, POSITIVE_CLASS, ROWS, SEED,
-                      STEP_LIST, Floats, Size, Text, cluster_option)
+from .options import (BACKEND, BACKEND_LIST, BENCH_BUDGET, BENCH_ROUNDS, BENCH_SIZES, CLASS_NAMES, CLUSTER,
+                      DEFAULT_BENCH_BUDGET, DEFAULT_BENCH_ROUNDS, DEVICE, JOBS, POSITIVE_CLASS, ROWS, SEED, STEP_LIST,
+                      Floats, Size, Text, cluster_option)
 
 CLUSTER_HELP = ("run on Dask: local (this machine's cores; one worker per GPU with the gpu backend) or a scheduler "
                 "address tcp://host:8786 (default: $GPUCLF_CLUSTER, else no cluster)")
@@ -92,9 +93,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="time the workflow's steps on several backends")
     bench.add_argument("--backends", type=BACKEND_LIST, default=None, help="comma-separated (default: all available)")
-    bench.add_argument("--size", choices=("small", "medium", "full"), default="small",
+    bench.add_argument("--size", choices=("small", "medium", "full"), default=None,
                        help="training rows: small up to 6,000 (the offline sample has 4,000), medium 20,000, "
-                            "full 60,000")
+                            "full 60,000 (default small, unless --sizes is given)")
+    bench.add_argument("--sizes", type=BENCH_SIZES, default=None,
+                       help="a cost-vs-size sweep: training rows such as 1000,3000,10000, or a named sweep: "
+                            "standard (1,000 to 60,000) or quick (500 to 4,000, within the offline sample)")
+    bench.add_argument("--rounds", type=BENCH_ROUNDS, default=DEFAULT_BENCH_ROUNDS,
+                       help=f"timed rounds per step and backend, interleaved (default {DEFAULT_BENCH_ROUNDS}; "
+                            "fewer where they would not fit in --budget)")
+    bench.add_argument("--budget", type=BENCH_BUDGET, default=DEFAULT_BENCH_BUDGET,
+                       help=f"minutes the rounds of one backend at one size may take, estimated from the sizes "
+                            f"already timed (default {DEFAULT_BENCH_BUDGET:g})")
+    bench.add_argument("--compare", nargs="+", type=Text(), default=None, metavar="RESULTS_DIR",
+                       help="time nothing: put the bench results of two or more machines (their --out folders) "
+                            "side by side in machines.html and machines.md in --out")
     bench.add_argument("--data", type=Text(), default=None, help="as for run (default $GPUCLF_MNIST, else sample)")
     bench.add_argument("--out", type=Text(), default="bench-results", help="output folder")
     bench.add_argument("--cuml-accel", action="store_true", help="add a column for python -m cuml.accel")
@@ -275,13 +288,24 @@ def _as_list(value):
 
 
 def cmd_bench(args) -> int:
+    from .options import check_bench_options
+
+    check_bench_options(args)
+    if args.compare:
+        from .benchmarks import compare_machines
+
+        html_path, md_path = compare_machines(args.compare, args.out)
+        print(f"gpuclf: comparison written to {html_path}", file=sys.stderr)
+        print(md_path)
+        return 0
     from .benchmarks import run_benchmarks
     from .cluster import check_reachable
 
     cluster = cluster_option(args.cluster)
     check_reachable(cluster)  # here, in one line: the suite's child process would fail in every test
     print(run_benchmarks(backends=args.backends, size=args.size, data=args.data, out_dir=args.out,
-                         cuml_accel=args.cuml_accel, cluster=cluster))
+                         cuml_accel=args.cuml_accel, cluster=cluster, sizes=args.sizes,
+                         rounds=args.rounds, budget_minutes=args.budget))
     return 0
 
 

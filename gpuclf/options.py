@@ -180,6 +180,31 @@ class NameList:
         return tuple(names)
 
 
+class Minutes:
+    """A positive finite number of minutes (``20``, ``7.5``)."""
+
+    def __call__(self, text: str) -> float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number of minutes such as 20, got {text!r}") from None
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"must be a positive number of minutes, got {text!r}")
+        return value
+
+
+class SweepSizes:
+    """``--sizes``: a named sweep (``standard``) or comma-separated training rows (``1000,3000,10000``)."""
+
+    def __call__(self, text: str) -> tuple[int, ...]:
+        from .benchmarks.sizes import sweep_sizes
+
+        try:
+            return sweep_sizes(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 class Cluster:
     """``local`` or a Dask scheduler address ``tcp://host:port`` (see :mod:`gpuclf.cluster`)."""
 
@@ -239,6 +264,29 @@ BACKEND_LIST = Names(_backend_names, "backend")
 POSITIVE_CLASS = Label()
 CLUSTER = Cluster()
 CLASS_NAMES = NameList()
+BENCH_ROUNDS = Int(1, 1000)
+BENCH_BUDGET = Minutes()
+BENCH_SIZES = SweepSizes()
+#: ``gpuclf bench``: timed rounds per step, and minutes the rounds of one backend at one size may take.
+DEFAULT_BENCH_ROUNDS, DEFAULT_BENCH_BUDGET = 3, 20.0
+
+
+def check_bench_options(args) -> None:
+    """The ``gpuclf bench`` options that only mean something together.
+
+    Raises
+    ------
+    GpuclfError
+        ``--compare`` with timing options, or ``--cuml-accel`` without a named ``--size``.
+    """
+    if args.compare:
+        given = [f for f, v in (("--size", args.size), ("--sizes", args.sizes), ("--cuml-accel", args.cuml_accel),
+                                ("--cluster", args.cluster)) if v]
+        if given:
+            raise GpuclfError(f"--compare reads results already timed; it takes no {', '.join(given)}")
+    elif args.cuml_accel and args.sizes and not args.size:
+        raise GpuclfError("--cuml-accel times the book's code at a named --size (small, medium, full), "
+                          "not over --sizes; add --size")
 
 #: ``gpuclf run`` options that change a figure: parser dest -> (RunConfig field, checker of a recorded
 #: value). A run records the positive class as the label it denoted.

@@ -21,8 +21,9 @@ that break code written for NumPy, so such bugs fail on CPU-only CI:
 It also counts what would cost time on a GPU (:data:`stats`): kernel
 launches, host synchronisations (results read on the host, boolean masks,
 ``unique``/``nonzero`` whose output size depends on the data), host-to-device
-copies, and distinct kernel signatures (name, dtypes, ndim), which stand in
-for the kernels CuPy would compile on a cold start. The counts are
+copies, distinct kernel signatures (name, dtypes, ndim), which stand in
+for the kernels CuPy would compile on a cold start, and the FLOPs of every
+matrix product (``2 m k n`` each). The counts are
 approximate (one launch per CuPy call) and serve for before/after
 comparisons, not as absolute figures.
 
@@ -53,11 +54,11 @@ class OutOfMemoryError(MemoryError):
 
 
 #: What the emulated device was asked to do since :func:`reset_stats`.
-stats = {"launches": 0, "syncs": 0, "h2d": 0, "h2d_bytes": 0, "kernels": set()}
+stats = {"launches": 0, "syncs": 0, "h2d": 0, "h2d_bytes": 0, "kernels": set(), "gemm_flops": 0}
 
 
 def reset_stats() -> None:
-    stats.update(launches=0, syncs=0, h2d=0, h2d_bytes=0, kernels=set())
+    stats.update(launches=0, syncs=0, h2d=0, h2d_bytes=0, kernels=set(), gemm_flops=0)
 
 
 def _launch(name: str, args=(), axis=None, scalars: bool = False) -> None:
@@ -664,6 +665,8 @@ def _matmul(a, b, out=None):
     if _machine["gemm_error"] is not None:
         raise _machine["gemm_error"]
     _launch("gemm", (a, b))
+    # (..., m, k) @ (k, n): 2 m k n per matrix of the batch.
+    stats["gemm_flops"] += 2 * int(np.prod(a.shape[:-1])) * a.shape[-1] * b.shape[-1]
     if out is not None:  # CuPy writes into out, as NumPy does
         np.matmul(_unwrap(a), _unwrap(b), out=_unwrap(out))
         return out

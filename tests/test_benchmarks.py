@@ -1,4 +1,4 @@
-"""Benchmark report: medians and speedups from JSON, valid PNG charts, and a smoke run of bench/."""
+"""Benchmark report: medians, spreads and speedups from JSON, valid PNG charts, the registry, a smoke run of bench/."""
 from __future__ import annotations
 
 import json
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from gpuclf import benchmarks
-from gpuclf.sgd_sweep import SWEEP_SIZES, TASKS
-from gpuclf.benchmarks import render_charts, render_markdown, run_benchmarks
+from gpuclf.benchmarks import registry, render_charts, render_markdown, run_benchmarks
+from gpuclf.benchmarks import run as bench_run
 from gpuclf.errors import GpuclfError
 from gpuclf.workflow import OPTIONAL_STEPS
 
@@ -23,7 +23,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def _bench(step, backend, median, size="small", n_train=6000, figures=None, rounds=3, estimators=None):
     return {"name": f"test_{step}[{backend}]", "group": step,
-            "stats": {"median": median, "min": median * 0.9, "max": median * 1.1, "rounds": rounds},
+            "stats": {"median": median, "min": median * 0.9, "max": median * 1.1, "rounds": rounds,
+                      "q1": median * 0.95, "q3": median * 1.05},
             "extra_info": {"step": step, "backend": backend, "size": size, "n_train": n_train, "n_test": 1000,
                            "data_source": "npz:test.npz", "warmup_rounds": 0, "figures": figures or {},
                            "notes": [], "host_peak_rss_bytes": 300 * 2**20, "device_peak_bytes": None,
@@ -40,12 +41,12 @@ def _write(path, benches, when="2026-01-01T00:00:00"):
 
 def _row(md: str, step: str, section: int = 0) -> list:
     """Cells of ``step``'s row in the timing table of the ``section``-th size."""
-    table = md.split("\n## ")[1 + section].split("### Result figures")[0]
+    table = md.split("\n## ")[1 + section].split("\n### ")[0]
     line = next(li for li in table.splitlines() if li.startswith(f"| {step} |"))
     return [c.strip() for c in line.strip("|").split("|")]
 
 
-def test_markdown_medians_and_speedups(tmp_path):
+def test_markdown_medians_spreads_and_speedups(tmp_path):
     sgd = {"device": "cpu", "note": "", "class": "SGDClassifier"}
     path = _write(tmp_path / "benchmark-small-cpu-numpy.json", [
         _bench("binary_sgd", "cpu", 2.0, figures={"accuracy": 0.95},
@@ -56,12 +57,16 @@ def test_markdown_medians_and_speedups(tmp_path):
         _bench("denoise", "numpy", 3.0),
     ])
     md = render_markdown([path])
-    assert _row(md, "binary_sgd") == ["binary_sgd", "2", "0.5", "4.00×"]
-    assert _row(md, "denoise") == ["denoise", "1.5", "3", "0.50×"]
+    # Median, min–max and IQR per backend; the ratio of medians with the slowest and fastest pairings of rounds.
+    assert _row(md, "binary_sgd") == ["binary_sgd", "2", "1.8–2.2 (IQR 0.2)", "0.5", "0.45–0.55 (IQR 0.05)",
+                                      "4.00× (3.27×–4.89×)"]
+    assert _row(md, "denoise") == ["denoise", "1.5", "1.35–1.65 (IQR 0.15)", "3", "2.7–3.3 (IQR 0.3)",
+                                   "0.50× (0.41×–0.61×)"]
     assert "| binary_sgd | accuracy | 0.95 | 0.9501 |" in md
     assert ("| sgd | scikit-learn SGDClassifier (max_iter=1000, tol=0.001) | gpuclf SGDClassifier (max_iter=5) |"
             in md)
     assert "gpuclf bench --size small" in md
+    assert "Every round gave these very figures" in md
 
 
 def test_markdown_from_a_real_run_matches_its_stats():
@@ -74,8 +79,9 @@ def test_markdown_from_a_real_run_matches_its_stats():
         cells = _row(md, step)
         cpu, numpy_ = medians[step, "cpu"], medians[step, "numpy"]
         assert float(cells[1]) == pytest.approx(cpu, rel=5e-3)
-        assert float(cells[2]) == pytest.approx(numpy_, rel=5e-3)
-        assert float(cells[3].rstrip("×")) == pytest.approx(cpu / numpy_, rel=1e-2)
+        assert float(cells[3]) == pytest.approx(numpy_, rel=5e-3)
+        assert cells[2] == cells[4] == "1 round"  # an older one-round file: no spread to show
+        assert float(cells[5].rstrip("×")) == pytest.approx(cpu / numpy_, rel=1e-2)
 
 
 def test_sizes_merge_and_newest_run_wins(tmp_path):
@@ -88,9 +94,9 @@ def test_sizes_merge_and_newest_run_wins(tmp_path):
     md = render_markdown([medium, new, old])
     assert "## small: 6,000 training rows" in md and "## medium: 20,000 training rows" in md
     assert md.index("## small") < md.index("## medium")
-    assert _row(md, "binary_sgd", 0) == ["binary_sgd", "2", "1", "2.00×"]
-    assert _row(md, "binary_sgd", 1) == ["binary_sgd", "8", "2", "4.00×"]
-    assert "`scaling.png`" in md
+    assert [_row(md, "binary_sgd", 0)[i] for i in (1, 3, 5)] == ["2", "1", "2.00× (1.64×–2.44×)"]
+    assert [_row(md, "binary_sgd", 1)[i] for i in (1, 3, 5)] == ["8", "2", "4.00× (3.27×–4.89×)"]
+    assert "![Speedup over cpu per step at medium" in md
 
 
 def test_charts_are_valid_pngs(tmp_path):
@@ -99,9 +105,9 @@ def test_charts_are_valid_pngs(tmp_path):
     paths = [_write(tmp_path / f"benchmark-{size}-cpu-numpy.json",
                     [_bench(step, backend, t * n / 6000, size, n) for step, t in (("binary_sgd", 2.0), ("denoise", 4.0))
                      for backend, t in (("cpu", t), ("numpy", t / 3))])
-             for size, n in (("small", 6000), ("medium", 20000))]
+             for size, n in (("small", 6000), ("1000", 1000), ("3000", 3000), ("10000", 10000))]
     charts = render_charts(paths, str(tmp_path))
-    assert sorted(os.path.basename(c) for c in charts) == ["scaling.png", "speedup-medium.png", "speedup-small.png"]
+    assert sorted(os.path.basename(c) for c in charts) == ["cost-vs-size.png", "speedup-small.png"]
     for chart in charts:
         with open(chart, "rb") as f:
             assert f.read(8) == PNG_SIGNATURE
@@ -127,7 +133,9 @@ def test_cuml_accel_column(tmp_path):
                                  "n_train": 6000, "n_test": 1000, "datetime": "2026-01-02",
                                  "steps": {"binary_sgd": {"median": 1.0, "times": [1.0, 1.1, 0.9], "figures": {}}}}))
     md = render_markdown([path, str(accel)])
-    assert _row(md, "binary_sgd") == ["binary_sgd", "3", "1", "3.00×"]
+    cells = _row(md, "binary_sgd")
+    # The accelerator's three rounds: 0.9–1.1 s, IQR 0.15 by pytest-benchmark's quartiles (0.925 to 1.075).
+    assert cells == ["binary_sgd", "3", "2.7–3.3 (IQR 0.3)", "1", "0.9–1.1 (IQR 0.15)", "3.00× (2.45×–3.67×)"]
 
 
 def test_cuml_accel_plumbing(tmp_path, monkeypatch, sample_mnist):
@@ -137,7 +145,7 @@ def test_cuml_accel_plumbing(tmp_path, monkeypatch, sample_mnist):
 
     monkeypatch.setattr(adapters, "cuml_status", lambda: (True, "cuML (faked by the test)"))
     monkeypatch.setitem(benchmarks.SIZES, "small",
-                        benchmarks.BenchSize(300, 100, 1, RunConfig(n_estimators=5, grid_train_size=300)))
+                        benchmarks.BenchSize(300, 100, RunConfig(n_estimators=5, grid_train_size=300)))
     real_popen = subprocess.Popen
 
     def run_without_accelerator(cmd, *args, **kwargs):
@@ -147,8 +155,8 @@ def test_cuml_accel_plumbing(tmp_path, monkeypatch, sample_mnist):
 
     monkeypatch.setattr(subprocess, "Popen", run_without_accelerator)
     accel = tmp_path / "cuml-accel-small.json"
-    benchmarks._run_cuml_accel(benchmarks.bench_dir(), sample_mnist, "small", accel, "gpuclf bench --cuml-accel",
-                               dict(_clean_env()))
+    bench_run._run_cuml_accel(benchmarks.bench_dir(), sample_mnist, "small", 1, accel, "gpuclf bench --cuml-accel",
+                              dict(_clean_env()))
     doc = json.loads(accel.read_text())
     assert doc["available"] and doc["n_train"] == 300 and "--sgd-max-iter 100" in doc["accel_command"]
     cpu = _write(tmp_path / "benchmark-small-cpu.json",
@@ -158,7 +166,7 @@ def test_cuml_accel_plumbing(tmp_path, monkeypatch, sample_mnist):
     # and the optional steps go beyond the book.
     assert set(doc["steps"]) == set(benchmarks.STEP_ORDER) - set(benchmarks.LOAD_STEPS) - set(OPTIONAL_STEPS)
     for step, rec in doc["steps"].items():
-        assert _row(md, step)[2] == benchmarks._seconds(rec["median"])
+        assert _row(md, step)[3] == benchmarks.tables.seconds(rec["median"])
 
 
 def test_user_mistakes_are_gpuclf_errors(tmp_path, monkeypatch):
@@ -166,7 +174,7 @@ def test_user_mistakes_are_gpuclf_errors(tmp_path, monkeypatch):
         run_benchmarks(size="huge", out_dir=str(tmp_path))
     with pytest.raises(GpuclfError, match="unknown backend"):
         run_benchmarks(backends=["tpu"], out_dir=str(tmp_path))
-    monkeypatch.setattr(benchmarks, "__file__", str(tmp_path / "site-packages" / "gpuclf" / "benchmarks.py"))
+    monkeypatch.setattr(bench_run, "__file__", str(tmp_path / "site-packages" / "gpuclf" / "benchmarks" / "run.py"))
     with pytest.raises(GpuclfError, match="source checkout"):
         run_benchmarks(backends=["cpu"], out_dir=str(tmp_path))
 
@@ -184,14 +192,30 @@ def _pytest_bench(*args):
 
 
 def test_bench_suite_smoke():
-    """Every bench module collects, and one quick group runs on cpu with timing disabled, so bench/ cannot rot."""
-    collected = _pytest_bench("bench", "--collect-only")
+    """Every bench test is registered and every entry has its test; one quick group runs on cpu untimed."""
+    collected = _pytest_bench("bench", "--collect-only", "--bench-rounds", "2")
     assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-3000:]
-    sweep = len(SWEEP_SIZES) * len(TASKS)  # bench/test_bench_sgd_sweep.py: one per (rows, model)
-    assert f"{len(benchmarks.STEP_ORDER) + sweep} tests collected" in collected.stdout
-    proc = _pytest_bench("bench/test_bench_binary.py", "--benchmark-disable")
+    ids = [line for line in collected.stdout.splitlines() if "::" in line]
+    functions = {line.split("[")[0].removeprefix("bench/") for line in ids}
+    assert functions == {e.test for e in registry.ENTRIES} | set(registry.PEAK_TESTS)
+    # One test per benchmark, backend and round: rounds 1 and 2 of each.
+    assert sum("-round1" in i for i in ids) == sum("-round2" in i for i in ids) == len(ids) // 2
+    proc = _pytest_bench("bench/test_bench_binary.py", "--benchmark-disable", "--bench-rounds", "1")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "2 passed" in proc.stdout
+
+
+def test_registry_labels_order_and_sweep():
+    assert benchmarks.STEP_ORDER[0] == "load_csv" and benchmarks.LOAD_STEPS == ("load_csv",)
+    assert registry.entry_for("sgd_sweep:5-detector:500").test == "test_bench_sgd_sweep.py::test_sgd_sweep"
+    assert registry.entry_for("denoise").flops is not None and registry.entry_for("no_such_step") is None
+    # knn_plus is timed at a named size only: its CV covers the same 10,000 rows at every sweep point.
+    assert registry.timed_at("small", "knn_plus") and not registry.timed_at("3000", "knn_plus")
+    sweep = registry.sweep_tests()
+    # A sweep point times the peaks and the chapter's steps, not the CSV reader (same file at every size)
+    # nor the SGD sweep (its own rows).
+    assert sweep[:2] == list(registry.PEAK_TESTS)
+    assert not any("load" in t or "sgd_sweep" in t for t in sweep)
 
 
 def test_book_script_smoke(tmp_path, sample_mnist):

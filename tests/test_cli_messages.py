@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gpuclf import benchmarks
+from gpuclf.benchmarks import run as bench_run
 from gpuclf.cli import COMMANDS, build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,8 +37,8 @@ def test_readme_introduces_demo_and_compare():
 
 
 def test_bench_without_pytest_benchmark_is_one_line(tmp_path, monkeypatch, capsys):
-    real = benchmarks.importlib.util.find_spec
-    monkeypatch.setattr(benchmarks.importlib.util, "find_spec",
+    real = bench_run.importlib.util.find_spec
+    monkeypatch.setattr(bench_run.importlib.util, "find_spec",
                         lambda name, *a: None if name == "pytest_benchmark" else real(name, *a))
     out = tmp_path / "bench"
     assert main(["bench", "--backends", "cpu", "--out", str(out)]) == 2
@@ -66,7 +67,7 @@ class _InterruptedChild:
 
 
 def test_ctrl_c_during_bench_start_up_is_one_line(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(benchmarks.subprocess, "Popen", _InterruptedChild)
+    monkeypatch.setattr(bench_run.subprocess, "Popen", _InterruptedChild)
     assert main(["bench", "--backends", "cpu", "--data", "sample", "--out", str(tmp_path)]) == 130
     err = capsys.readouterr().err
     assert err.endswith("gpuclf: interrupted\n") and "Traceback" not in err
@@ -104,7 +105,7 @@ def test_size_label_says_what_runs(sample_mnist):
 
 
 def test_bench_prints_the_true_size_before_timing(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(benchmarks, "_run_child", lambda cmd, **kw: 1)
+    monkeypatch.setattr(bench_run, "_run_child", lambda cmd, **kw: 1)
     assert main(["bench", "--backends", "cpu", "--data", "sample", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "gpuclf: bench --size small: 4,000 training and 1,000 test rows" in err

@@ -17,15 +17,16 @@ yaml = pytest.importorskip("yaml")
 CONDA_NAME = {"numpy": "numpy", "scipy": "scipy", "sklearn": "scikit-learn", "matplotlib": "matplotlib",
               "mlxtend": "mlxtend", "cupy": "cupy", "cuml": "cuml", "cudf": "cudf", "pandas": "pandas", "rmm": "rmm",
               "rich": "rich", "distributed": "distributed", "dask_cuda": "dask-cuda", "joblib": "joblib",
-              "threadpoolctl": "threadpoolctl"}
+              "threadpoolctl": "threadpoolctl", "pytest_benchmark": "pytest-benchmark"}
 # Module -> pip distribution names that may provide it (CUDA-specific wheels for the GPU stack).
 PIP_NAMES = {"numpy": {"numpy"}, "scipy": {"scipy"}, "sklearn": {"scikit-learn"},
              "matplotlib": {"matplotlib"}, "mlxtend": {"mlxtend"}, "pandas": {"pandas"}, "rich": {"rich"},
              "cupy": {"cupy-cuda12x", "cupy-cuda13x"}, "cuml": {"cuml-cu12", "cuml-cu13"},
              "rmm": {"rmm-cu12", "rmm-cu13"}, "cudf": {"cudf-cu12", "cudf-cu13"},
              "joblib": {"joblib", "scikit-learn"},  # scikit-learn's own dependency
-             "threadpoolctl": {"threadpoolctl", "scikit-learn"},  # scikit-learn's too
-             "distributed": {"dask"}, "dask_cuda": {"dask-cuda"}}
+             "distributed": {"dask"}, "dask_cuda": {"dask-cuda"},
+             "threadpoolctl": {"threadpoolctl", "scikit-learn"},  # scikit-learn's own dependency too
+             "pytest_benchmark": {"pytest-benchmark"}}
 
 
 def third_party_imports() -> set[str]:
@@ -109,10 +110,12 @@ def test_extras_resolve_to_real_package_names():
         names = {requirement_name(r) for r in extras[f"gpu-cu{cuda}"]}
         assert names == {f"cupy-cuda{cuda}x", f"cuml-cu{cuda}", f"cudf-cu{cuda}", "dask-cuda"}
     assert {requirement_name(r) for r in extras["dask"]} == {"dask"}  # dask[distributed]: --cluster
+    # gpuclf bench: pytest-benchmark times, threadpoolctl reads the BLAS threads.
+    assert {"pytest", "pytest-benchmark", "threadpoolctl"} <= {requirement_name(r) for r in extras["bench"]}
     for module, dists in PIP_NAMES.items():
-        # The GPU stack and Dask come in extras, imported only where used.
+        # The GPU stack, Dask and the bench tools come in extras, imported only where used.
         if module in third_party_imports() and module not in ("cupy", "cuml", "rmm", "cudf", "distributed",
-                                                               "dask_cuda"):
+                                                               "dask_cuda", "pytest_benchmark"):
             assert dists & {requirement_name(r) for r in project["dependencies"]}, module
     assert project["scripts"]["gpuclf"] == "gpuclf.cli:main"
 

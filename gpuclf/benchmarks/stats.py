@@ -1,0 +1,207 @@
+"""The numbers drawn from repeated rounds: spread, speedup ranges, growth exponents, crossovers.
+
+The bench suite times every round as a pytest-benchmark entry of its own,
+interleaved across backends (round 1 of every step on A, then on B, then
+round 2 ...). :func:`merge_rounds` folds each benchmark's rounds back into
+one entry, whose ``stats`` are pytest-benchmark's own (:class:`Stats`), so
+the JSON stays readable by ``pytest-benchmark compare``.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+#: The round in a test id (``test_denoise[cpu-round2]``); the merged entry is ``test_denoise[cpu]``.
+ROUND_ID = re.compile(r"-?round\d+(?=[\]-]|$)")
+
+
+def round_id(r: int) -> str:
+    """The id of round ``r`` in a parametrized test's name."""
+    return f"round{r}"
+
+
+def _without_round(text):
+    return ROUND_ID.sub("", text).replace("[]", "") if text else text
+
+
+def merge_rounds(benchmarks: list[dict]) -> list[dict]:
+    """One pytest-benchmark entry per benchmark, from its per-round entries.
+
+    Parameters
+    ----------
+    benchmarks : list of dict
+        pytest-benchmark's JSON entries, one per timed round: the round is in
+        the test id (:func:`round_id`) and in ``extra_info["round"]``; each
+        entry's ``stats`` hold that round's seconds (one round).
+
+    Returns
+    -------
+    list of dict
+        Per benchmark, in the order of first appearance: the first round's
+        entry under the name without the round, ``stats`` of all its rounds
+        (pytest-benchmark's fields, and ``data``: the seconds of each round),
+        and in ``extra_info`` the seconds and the session-wide execution
+        order (``round_sequence``) of each round, and the highest memory peaks.
+    """
+    from pytest_benchmark.stats import Stats
+
+    groups: dict[str, list] = {}
+    for b in benchmarks:
+        groups.setdefault(_without_round(b["fullname"]), []).append(b)
+    merged = []
+    for fullname, parts in groups.items():
+        parts = sorted(parts, key=lambda b: b.get("extra_info", {}).get("round", 1))
+        stats = Stats()
+        for part in parts:
+            stats.update(part["stats"].get("data", [part["stats"]["median"]])[0])
+        first = parts[0]
+        info = {k: v for k, v in first.get("extra_info", {}).items() if k not in ("round", "sequence")}
+        info["round_seconds"] = list(stats.data)
+        info["round_sequence"] = [p.get("extra_info", {}).get("sequence") for p in parts]
+        for key in ("host_peak_rss_bytes", "device_peak_bytes"):
+            values = [p["extra_info"][key] for p in parts if p.get("extra_info", {}).get(key) is not None]
+            if key in info:
+                info[key] = max(values) if values else None
+        params = {k: v for k, v in (first.get("params") or {}).items() if k != "bench_round"}
+        merged.append({**first, "name": _without_round(first["name"]), "fullname": fullname,
+                       "param": _without_round(first.get("param")) or None, "params": params or None,
+                       "extra_info": info,
+                       "stats": {**stats.as_dict(), "iterations": first["stats"].get("iterations", 1),
+                                 "data": list(stats.data)}})
+    return merged
+
+
+def check_same_figures(label: str, first: dict, now: dict, r: int) -> None:
+    """Fail when round ``r`` gave other figures than round 1: seeds are fixed, so every round must agree.
+
+    Raises
+    ------
+    AssertionError
+        Naming the benchmark, the round and each figure that changed (the bench test fails).
+    """
+    if now != first:
+        changed = sorted(k for k in {*first, *now} if first.get(k) != now.get(k))
+        raise AssertionError(f"{label}: round {r} gave other figures than round 1: "
+                             + "; ".join(f"{k} {first.get(k)!r} then {now.get(k)!r}" for k in changed))
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Seconds of one benchmark over its rounds (pytest-benchmark's quartiles)."""
+
+    median: float
+    min: float
+    max: float
+    q1: float
+    q3: float
+    rounds: int
+
+    @property
+    def iqr(self) -> float:
+        return self.q3 - self.q1
+
+    @classmethod
+    def of(cls, stats: dict) -> "Spread":
+        """From pytest-benchmark's ``stats`` (quartiles default to the median where a file lacks them)."""
+        median = stats["median"]
+        return cls(median, stats.get("min", median), stats.get("max", median), stats.get("q1", median),
+                   stats.get("q3", median), int(stats.get("rounds", 1)))
+
+
+def speedup(reference: Spread, other: Spread) -> tuple[float, float, float]:
+    """``reference`` time over ``other``'s: the ratio of medians and its range over the rounds.
+
+    Returns
+    -------
+    ratio, low, high : float
+        ``median / median``; the slowest ``other`` round against the fastest
+        reference round, and the reverse (every pairing of rounds lies between).
+    """
+    return reference.median / other.median, reference.min / other.max, reference.max / other.min
+
+
+def fit_power_law(rows, seconds) -> tuple[float, float]:
+    """Least-squares fit of ``seconds = c * rows ** exponent`` on log-log axes.
+
+    Parameters
+    ----------
+    rows, seconds : sequence of float
+        At least two distinct positive ``rows``; positive ``seconds``.
+
+    Returns
+    -------
+    exponent, c : float
+        How the cost grows with rows (1: linear, 2: quadratic) and the scale.
+
+    Raises
+    ------
+    ValueError
+        With fewer than two distinct sizes or a non-positive value.
+    """
+    x, y = np.asarray(rows, dtype=float), np.asarray(seconds, dtype=float)
+    if x.shape != y.shape or len(np.unique(x)) < 2:
+        raise ValueError("a growth exponent needs times at two or more sizes")
+    if (x <= 0).any() or (y <= 0).any():
+        raise ValueError("rows and seconds must be positive")
+    exponent, log_c = np.polyfit(np.log(x), np.log(y), 1)
+    return float(exponent), float(np.exp(log_c))
+
+
+@dataclass(frozen=True)
+class Crossover:
+    """Where a backend overtakes the reference within the measured sizes.
+
+    ``kind`` is ``"at"`` (``rows`` is the crossing, interpolated on log-log
+    axes between the last size where it is slower and the next), ``"always"``
+    (faster at every size) or ``"never"`` (not faster at the largest size).
+    """
+
+    kind: str
+    rows: float | None
+    lo: int
+    hi: int
+
+    def text(self) -> str:
+        if self.kind == "at":
+            return f"≈ {_round_rows(self.rows):,} rows"
+        if self.kind == "always":
+            return f"faster at every size ({self.lo:,}–{self.hi:,})"
+        return f"never in range ({self.lo:,}–{self.hi:,})"
+
+
+def _round_rows(x: float) -> int:
+    """Two significant digits: an interpolated crossing is not known closer."""
+    digits = max(int(math.floor(math.log10(x))) - 1, 0)
+    return int(round(x, -digits))
+
+
+def crossover(rows, reference, other) -> Crossover:
+    """The size from which ``other`` is faster than ``reference`` at every larger measured size.
+
+    Parameters
+    ----------
+    rows : sequence of int
+        Sizes measured for both, ascending.
+    reference, other : sequence of float
+        Median seconds at each size.
+
+    Returns
+    -------
+    Crossover
+    """
+    if len(rows) == 0 or not len(rows) == len(reference) == len(other):
+        raise ValueError("crossover needs the two backends' times at the same sizes")
+    lo, hi = int(rows[0]), int(rows[-1])
+    log_ratio = [math.log(o / r) for o, r in zip(other, reference)]  # < 0: other is faster
+    if log_ratio[-1] >= 0:
+        return Crossover("never", None, lo, hi)
+    slower = [i for i, v in enumerate(log_ratio) if v >= 0]
+    if not slower:
+        return Crossover("always", None, lo, hi)
+    j = slower[-1]
+    a, b = log_ratio[j], log_ratio[j + 1]
+    x0, x1 = math.log(rows[j]), math.log(rows[j + 1])
+    return Crossover("at", math.exp(x0 + a / (a - b) * (x1 - x0)), lo, hi)
