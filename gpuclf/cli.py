@@ -11,8 +11,8 @@ import re
 import sys
 
 from .errors import GpuclfError
-from .options import (BACKEND, BACKEND_LIST, BENCH_BUDGET, BENCH_ROUNDS, BENCH_SIZES, CLASS_NAMES, CLUSTER,
-                      DEFAULT_BENCH_BUDGET, DEFAULT_BENCH_ROUNDS, DEVICE, JOBS, POSITIVE_CLASS, ROWS, SEED, STEP_LIST,
+from .options import (BACKEND, BACKEND_LIST, BENCH_BUDGET, BENCH_OPTIONAL_STEPS, BENCH_ROUNDS, BENCH_SIZES,
+                      CLASS_NAMES, CLUSTER, DEFAULT_BENCH_BUDGET, DEFAULT_BENCH_ROUNDS, DEVICE, JOBS, POSITIVE_CLASS, ROWS, SEED, STEP_LIST,
                       Floats, Size, Text, cluster_option)
 
 CLUSTER_HELP = ("run on Dask: local (this machine's cores; one worker per GPU with the gpu backend) or a scheduler "
@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--sizes", type=BENCH_SIZES, default=None,
                        help="a cost-vs-size sweep: training rows such as 1000,3000,10000, or a named sweep: "
                             "standard (1,000 to 60,000) or quick (500 to 4,000, within the offline sample)")
+    bench.add_argument("--add-steps", type=BENCH_OPTIONAL_STEPS, default=(),
+                       help="optional steps to time too at a named --size, as gpuclf run --steps adds them: knn_plus")
     bench.add_argument("--rounds", type=BENCH_ROUNDS, default=DEFAULT_BENCH_ROUNDS,
                        help=f"timed rounds per step and backend, interleaved (default {DEFAULT_BENCH_ROUNDS}; "
                             "fewer where they would not fit in --budget)")
@@ -305,7 +307,7 @@ def cmd_bench(args) -> int:
     check_reachable(cluster)  # here, in one line: the suite's child process would fail in every test
     print(run_benchmarks(backends=args.backends, size=args.size, data=args.data, out_dir=args.out,
                          cuml_accel=args.cuml_accel, cluster=cluster, sizes=args.sizes,
-                         rounds=args.rounds, budget_minutes=args.budget))
+                         rounds=args.rounds, budget_minutes=args.budget, add_steps=args.add_steps))
     return 0
 
 

@@ -247,6 +247,12 @@ def _step_names():
     return STEPS
 
 
+def _optional_step_names():
+    from .workflow import OPTIONAL_STEPS
+
+    return OPTIONAL_STEPS
+
+
 def _backend_names():
     from .backends import backend_names
 
@@ -265,6 +271,7 @@ POSITIVE_CLASS = Label()
 CLUSTER = Cluster()
 CLASS_NAMES = NameList()
 BENCH_ROUNDS = Int(1, 1000)
+BENCH_OPTIONAL_STEPS = Names(_optional_step_names, "optional step")
 BENCH_BUDGET = Minutes()
 BENCH_SIZES = SweepSizes()
 #: ``gpuclf bench``: timed rounds per step, and minutes the rounds of one backend at one size may take.
@@ -277,16 +284,18 @@ def check_bench_options(args) -> None:
     Raises
     ------
     GpuclfError
-        ``--compare`` with timing options, or ``--cuml-accel`` without a named ``--size``.
+        ``--compare`` with timing options, or ``--cuml-accel`` / ``--add-steps`` without a named ``--size``.
     """
     if args.compare:
         given = [f for f, v in (("--size", args.size), ("--sizes", args.sizes), ("--cuml-accel", args.cuml_accel),
-                                ("--cluster", args.cluster)) if v]
+                                ("--cluster", args.cluster), ("--add-steps", args.add_steps)) if v]
         if given:
             raise GpuclfError(f"--compare reads results already timed; it takes no {', '.join(given)}")
-    elif args.cuml_accel and args.sizes and not args.size:
-        raise GpuclfError("--cuml-accel times the book's code at a named --size (small, medium, full), "
-                          "not over --sizes; add --size")
+    elif args.sizes and not args.size:
+        named_only = [f for f, v in (("--cuml-accel", args.cuml_accel), ("--add-steps", args.add_steps)) if v]
+        if named_only:
+            raise GpuclfError(f"{' and '.join(named_only)} time at a named --size (small, medium, full), "
+                              "not over --sizes; add --size")
 
 #: ``gpuclf run`` options that change a figure: parser dest -> (RunConfig field, checker of a recorded
 #: value). A run records the positive class as the label it denoted.

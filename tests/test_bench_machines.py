@@ -136,7 +136,11 @@ def test_compare_on_the_command_line(tmp_path, capsys):
     (["--sizes", "huge"], "argument --sizes: 'huge' is neither a named sweep (standard, quick) nor comma-separated"),
     (["--rounds", "0"], "argument --rounds: must be an integer from 1 to 1000, got 0"),
     (["--budget", "-5"], "argument --budget: must be a positive number of minutes, got '-5'"),
-    (["--sizes", "quick", "--cuml-accel"], "--cuml-accel times the book's code at a named --size"),
+    (["--sizes", "quick", "--cuml-accel"], "--cuml-accel time at a named --size (small, medium, full), not over"),
+    (["--sizes", "quick", "--add-steps", "knn_plus"], "--add-steps time at a named --size"),
+    (["--add-steps", "denoise"], "argument --add-steps: unknown optional step(s) denoise; choose from knn_plus"),
+    (["--compare", "a", "b", "--add-steps", "KNN_PLUS"], "--compare reads results already timed; it takes no "
+                                                          "--add-steps"),
     (["--compare", "a", "b", "--sizes", "quick"], "--compare reads results already timed; it takes no --sizes"),
 ])
 def test_bench_options_are_checked_before_any_work(tmp_path, capsys, argv, message):

@@ -209,9 +209,15 @@ def test_registry_labels_order_and_sweep():
     assert benchmarks.STEP_ORDER[0] == "load_csv" and benchmarks.LOAD_STEPS == ("load_csv",)
     assert registry.entry_for("sgd_sweep:5-detector:500").test == "test_bench_sgd_sweep.py::test_sgd_sweep"
     assert registry.entry_for("denoise").flops is not None and registry.entry_for("no_such_step") is None
-    # knn_plus is timed at a named size only: its CV covers the same 10,000 rows at every sweep point.
-    assert registry.timed_at("small", "knn_plus") and not registry.timed_at("3000", "knn_plus")
+    # knn_plus, like gpuclf run's optional step, is timed only when added, and then at a named size only
+    # (its CV covers the same 10,000 rows at every sweep point).
+    assert registry.OPTIONAL == OPTIONAL_STEPS == ("knn_plus",)
+    assert not registry.timed_at("small", "knn_plus") and registry.timed_at("small", "knn_plus", ["knn_plus"])
+    assert not registry.timed_at("3000", "knn_plus", ["knn_plus"])
+    assert registry.suite_args("small") == ["bench", "--deselect", "bench/test_bench_knn_plus.py::test_knn_plus"]
+    assert registry.suite_args("small", ["knn_plus"]) == ["bench"]
     sweep = registry.sweep_tests()
+    assert registry.suite_args("3000", ["knn_plus"]) == [f"bench/{t}" for t in sweep]
     # A sweep point times the peaks and the chapter's steps, not the CSV reader (same file at every size)
     # nor the SGD sweep (its own rows).
     assert sweep[:2] == list(registry.PEAK_TESTS)
@@ -232,3 +238,21 @@ def test_book_script_smoke(tmp_path, sample_mnist):
     assert set(doc["steps"]) == {"binary_sgd", "multiclass:svc", "denoise", "augmentation"}
     assert doc["steps"]["augmentation"]["figures"]["n_train_augmented"] == 3000
     assert all(s["median"] > 0 for s in doc["steps"].values())
+
+
+@pytest.mark.parametrize("add_steps, deselected", [((), True), (["knn_plus"], False)])
+def test_optional_steps_are_timed_only_when_added(tmp_path, monkeypatch, add_steps, deselected):
+    """`gpuclf bench` leaves knn_plus out, as `gpuclf run` does, unless --add-steps names it."""
+    seen = {}
+
+    def child(cmd, **kwargs):
+        seen.update(cmd=cmd, command=kwargs["env"][bench_run.COMMAND_ENV_VAR])
+        return 1
+
+    monkeypatch.setattr(bench_run, "_run_child", child)
+    monkeypatch.delenv("GPUCLF_MNIST", raising=False)
+    with pytest.raises(GpuclfError, match="benchmark suite failed"):
+        run_benchmarks(backends=["cpu"], size="small", out_dir=str(tmp_path / "out"), add_steps=add_steps)
+    knn_plus = "bench/test_bench_knn_plus.py::test_knn_plus"
+    assert ("--deselect" in seen["cmd"] and knn_plus in seen["cmd"]) is deselected
+    assert ("--add-steps knn_plus" in seen["command"]) is not deselected

@@ -33,6 +33,9 @@ class Entry:
         Timed at every point of a cost-vs-size sweep (``--sizes``).
     book : bool
         ``bench/sklearn_book.py`` times the book's own code of it (the cuml.accel column).
+    optional : bool
+        An optional step of ``gpuclf run`` (:data:`gpuclf.workflow.OPTIONAL_STEPS`): timed only when
+        ``gpuclf bench --add-steps`` names it, as ``gpuclf run`` runs it only when ``--steps`` does.
     """
 
     step: str
@@ -40,6 +43,7 @@ class Entry:
     flops: Callable | None = None
     sweep: bool = True
     book: bool = True
+    optional: bool = False
 
 
 ENTRIES = (
@@ -56,7 +60,7 @@ ENTRIES = (
     Entry("best_accuracy", "test_bench_knn.py::test_best_accuracy", flops.best_accuracy),
     Entry("augmentation", "test_bench_augmentation.py::test_augmentation", flops.augmentation),
     # Beyond the book: its CV covers 10,000 rows at every size, so a sweep would not show its growth.
-    Entry("knn_plus", "test_bench_knn_plus.py::test_knn_plus", sweep=False, book=False),
+    Entry("knn_plus", "test_bench_knn_plus.py::test_knn_plus", sweep=False, book=False, optional=True),
     Entry(SWEEP_PREFIX, "test_bench_sgd_sweep.py::test_sgd_sweep", sweep=False, book=False),
 )
 #: The machine's limits, measured at the start of every round (``bench/test_bench_peak.py``).
@@ -76,14 +80,35 @@ def entry_for(step: str) -> Entry | None:
     return None
 
 
+#: Step ids that ``--add-steps`` accepts.
+OPTIONAL = tuple(e.step for e in ENTRIES if e.optional)
+
+
 def sweep_tests() -> list[str]:
     """The pytest nodes timed at a sweep point: the peaks, then the sweep's entries."""
     return [*PEAK_TESTS, *dict.fromkeys(e.test for e in ENTRIES if e.sweep)]
 
 
-def timed_at(size: str, step: str) -> bool:
-    """Whether a step label is timed at a size: at a sweep point (a number of rows) only the sweep's entries."""
+def suite_args(size: str, added=(), folder: str = "bench") -> list[str]:
+    """What to pass pytest, from the suite ``folder``'s parent, to time ``size`` with the optional steps ``added``.
+
+    A named size runs the whole folder, less the optional entries not added; a
+    sweep point (a number of rows) lists the sweep's tests.
+    """
+    from .sizes import is_sweep_point
+
+    if is_sweep_point(size):
+        return [f"{folder}/{t}" for t in sweep_tests()]
+    return [folder, *(arg for e in ENTRIES if e.optional and e.step not in added
+                      for arg in ("--deselect", f"{folder}/{e.test}"))]
+
+
+def timed_at(size: str, step: str, added=()) -> bool:
+    """Whether a step label is timed at a size: at a sweep point (a number of rows) only the sweep's entries;
+    an optional entry only when ``added`` names it."""
     from .sizes import is_sweep_point
 
     entry = entry_for(step)
+    if entry is not None and entry.optional and entry.step not in added:
+        return False
     return not is_sweep_point(size) or (entry is not None and entry.sweep)

@@ -27,7 +27,7 @@ from ..options import DEFAULT_BENCH_BUDGET as DEFAULT_BUDGET_MINUTES
 from ..options import DEFAULT_BENCH_ROUNDS as DEFAULT_ROUNDS
 from . import plan as planning
 from .records import ACCEL_GLOB, PLAN_FILE, RUN_GLOB, load
-from .registry import sweep_tests, timed_at
+from .registry import suite_args, timed_at
 from .sizes import bench_size, is_sweep_point, size_label
 
 COMMAND_ENV_VAR = "GPUCLF_BENCH_COMMAND"  # read by bench/conftest.py
@@ -79,7 +79,7 @@ def _check_backends(backends) -> list:
     return list(dict.fromkeys(backends))
 
 
-def _user_command(backends, size, sizes, data, out_dir, cuml_accel, cluster, rounds, budget) -> str:
+def _user_command(backends, size, sizes, data, out_dir, cuml_accel, cluster, rounds, budget, added) -> str:
     parts = ["gpuclf", "bench"]
     if backends:
         parts += ["--backends", ",".join(backends)]
@@ -87,6 +87,8 @@ def _user_command(backends, size, sizes, data, out_dir, cuml_accel, cluster, rou
         parts += ["--size", size]
     if sizes:
         parts += ["--sizes", ",".join(map(str, sizes))]
+    if added:
+        parts += ["--add-steps", ",".join(added)]
     if rounds != DEFAULT_ROUNDS:
         parts += ["--rounds", str(rounds)]
     if budget != DEFAULT_BUDGET_MINUTES:
@@ -104,7 +106,7 @@ def _user_command(backends, size, sizes, data, out_dir, cuml_accel, cluster, rou
 
 def run_benchmarks(backends=None, size: str | None = None, data: str | None = None, out_dir: str = "bench-results",
                    cuml_accel: bool = False, cluster: str | None = None, sizes=None, rounds: int = DEFAULT_ROUNDS,
-                   budget_minutes: float = DEFAULT_BUDGET_MINUTES) -> str:
+                   budget_minutes: float = DEFAULT_BUDGET_MINUTES, add_steps=()) -> str:
     """Run the benchmark suite at a named size and/or over a sweep; write its JSON, report and charts.
 
     Parameters
@@ -133,6 +135,8 @@ def run_benchmarks(backends=None, size: str | None = None, data: str | None = No
         Timed rounds per step and backend, where they fit in the budget.
     budget_minutes : float, default=20
         The most minutes the rounds of one backend at one size may take (see :mod:`.plan`).
+    add_steps : sequence of str, default=()
+        Optional steps to time too at a named size (:data:`.registry.OPTIONAL`: ``knn_plus``).
 
     Returns
     -------
@@ -154,7 +158,9 @@ def run_benchmarks(backends=None, size: str | None = None, data: str | None = No
     if size is not None:
         bench_size(size)  # an unknown name fails here, before anything else
     check_bench_installed()
-    user_command = _user_command(backends, size, sizes, data, out_dir, cuml_accel, cluster, rounds, budget_minutes)
+    added = tuple(add_steps or ())
+    user_command = _user_command(backends, size, sizes, data, out_dir, cuml_accel, cluster, rounds, budget_minutes,
+                                 added)
     backends = _check_backends(backends)
     suite = bench_dir()
     source = data or os.environ.get(ENV_VAR) or "sample"
@@ -171,20 +177,22 @@ def run_benchmarks(backends=None, size: str | None = None, data: str | None = No
     for point in points:
         if point != points[0]:
             print(f"gpuclf: bench {size_label(point, full_data)}", file=sys.stderr, flush=True)
-        decisions = _plan(point, backends, full_data, out, rounds, budget_minutes * 60, stopped)
+        decisions = _plan(point, backends, full_data, out, rounds, budget_minutes * 60, stopped, added)
         stopped |= {d.backend for d in decisions if d.rounds == 0}
         timed = [d for d in decisions if d.rounds > 0]
         if timed:
-            _run_suite(suite, point, timed, data, cluster, out, env)
+            _run_suite(suite, point, timed, data, cluster, out, env, added)
     if cuml_accel and size:
         _run_cuml_accel(suite, full_data, size, rounds, out / f"cuml-accel-{size}.json", user_command, env)
     return write_report(str(out))
 
 
-def _plan(point: str, backends: list, data, out: Path, rounds: int, budget_s: float, stopped: set) -> list:
+def _plan(point: str, backends: list, data, out: Path, rounds: int, budget_s: float, stopped: set,
+          added=()) -> list:
     """Each backend's rounds at ``point``, printed and kept in ``bench-plan.json``."""
-    # Estimate from the steps that run at this point: a sweep point leaves out the CSV reader and the SGD sweep.
-    history = [r for r in load(sorted(glob.glob(str(out / RUN_GLOB)))).rows if timed_at(point, r["step"])]
+    # Estimate from the steps that run at this point: a sweep point leaves out the CSV reader and the SGD sweep,
+    # and every point the optional steps not added.
+    history = [r for r in load(sorted(glob.glob(str(out / RUN_GLOB)))).rows if timed_at(point, r["step"], added)]
     n_train = min(bench_size(point).n_train, len(data.y_train))
     decisions = []
     for b in backends:
@@ -202,10 +210,10 @@ def _plan(point: str, backends: list, data, out: Path, rounds: int, budget_s: fl
     return decisions
 
 
-def _run_suite(suite: Path, point: str, decisions: list, data, cluster, out: Path, env: dict) -> None:
+def _run_suite(suite: Path, point: str, decisions: list, data, cluster, out: Path, env: dict, added=()) -> None:
     names = [d.backend for d in decisions]
     run_json = out / f"benchmark-{point}-{'-'.join(names)}{'-dask' if cluster else ''}.json"
-    tests = [f"{suite.name}/{t}" for t in sweep_tests()] if is_sweep_point(point) else [suite.name]
+    tests = suite_args(point, added, suite.name)
     # Run from the checkout's root, so the recorded command reads as typed there.
     cmd = [sys.executable, "-m", "pytest", *tests, "-p", "no:cacheprovider", "-o", "addopts=",
            "--rootdir", ".", "--bench-size", point, "--bench-backends", ",".join(names),
