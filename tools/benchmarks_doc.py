@@ -7,9 +7,9 @@ Usage (from the repository root, after ``pip install -e '.[bench]'``, with real 
 
 It runs, into ``--out`` (default ``bench-results``):
 
-1. ``gpuclf bench --backends cpu,numpy --size small --sizes standard --budget 25``: the small size and the
-   sweep from 1,000 to 60,000 training rows, 3 interleaved rounds where they fit in 25 minutes per backend
-   and size (scikit-learn stops where one round would not);
+1. ``gpuclf bench --backends cpu,numpy --size small --sizes standard --add-steps knn_plus --budget 25``: the
+   small size (with the optional knn_plus) and the sweep from 1,000 to 60,000 training rows, 3 interleaved
+   rounds where they fit in 25 minutes per backend and size (scikit-learn stops where one round would not);
 2. the 70,000-row CSV reader at ``--size full`` (``bench/test_bench_load.py``, 3 rounds, pandas);
 
 then writes ``docs/benchmarks.md`` (a note on how and where it was measured, the load average of the
@@ -33,7 +33,7 @@ BACKENDS = "cpu,numpy"
 
 def bench_command(out: str, budget: float) -> list:
     return ["gpuclf", "bench", "--backends", BACKENDS, "--size", "small", "--sizes", "standard",
-            "--budget", f"{budget:g}", "--out", out]
+            "--add-steps", "knn_plus", "--budget", f"{budget:g}", "--out", out]
 
 
 def load_csv_command(out: str) -> list:
