@@ -313,7 +313,7 @@ def cmd_bench(args) -> int:
 
 def cmd_info(args) -> int:
     from .backends import _REGISTRY, backend_names, get_backend, resolve_backend_name
-    from .backends.probes import CPU_INSTEAD, GPU_INSTALL, LAPTOP_ADVICE, cuml_summary, cupy_status
+    from .backends.probes import CPU_INSTEAD, GPU_INSTALL, LAPTOP_ADVICE, cuda_version, cuml_summary, cupy_status
     from .environment import library_versions
 
     def line(label: str, text) -> None:
@@ -334,7 +334,7 @@ def cmd_info(args) -> int:
         line("device", described["device"])
         for key in ("cuda_driver", "cuda_runtime", "allocator"):
             if key in described:
-                line(key, described[key])
+                line(key, cuda_version(described[key]) if key.startswith("cuda") else described[key])
     except GpuclfError as exc:
         line("device", exc)
     if chosen != "gpu":

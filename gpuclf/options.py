@@ -288,7 +288,8 @@ def check_bench_options(args) -> None:
     """
     if args.compare:
         given = [f for f, v in (("--size", args.size), ("--sizes", args.sizes), ("--cuml-accel", args.cuml_accel),
-                                ("--cluster", args.cluster), ("--add-steps", args.add_steps)) if v]
+                                ("--cluster", args.cluster), ("--add-steps", args.add_steps),
+                                ("--backends", args.backends), ("--data", args.data)) if v]
         if given:
             raise GpuclfError(f"--compare reads results already timed; it takes no {', '.join(given)}")
     elif args.sizes and not args.size:

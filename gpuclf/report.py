@@ -14,6 +14,7 @@ import os
 from .errors import GpuclfError, file_errors
 from .html_page import esc, page, table
 from .plots import PLOTS, render_png
+from .backends.probes import cuda_version
 from .classes import class_names, detector, is_book_task
 from .report_text import deviations, headline_rows, step_html, title, warnings_by_step
 from .results import RESULTS, atomic_write, check_record, load_arrays
@@ -68,7 +69,8 @@ def _facts_html(doc: dict) -> str:
              ("Platform", env.get("versions", {}).get("platform")), ("Libraries", versions),
              ("Total time", f"{sum(doc.get('seconds', {}).values()):,.2f} s")]
     if "cuda_runtime" in env:
-        facts.insert(2, ("CUDA driver / runtime", f"{env.get('cuda_driver')} / {env['cuda_runtime']}"))
+        facts.insert(2, ("CUDA driver / runtime",
+                         f"{cuda_version(env.get('cuda_driver'))} / {cuda_version(env['cuda_runtime'])}"))
     return "<table class='facts'>" + "".join(
         f"<tr><th>{k}</th><td>{esc(v)}</td></tr>" for k, v in facts) + "</table>"
 

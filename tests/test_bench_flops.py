@@ -122,7 +122,12 @@ def test_peak_measurements_run_on_numpy_and_on_emulated_cupy(monkeypatch):
             n = peaks.gemm_size(xp, "float32", sync)
             a, b = peaks.gemm_operands(xp, n, "float32")
             assert n == peaks.GEMM_SIZES[0] and isinstance(a, xp.ndarray) and a.dtype == np.float32
-            assert peaks.copy_repeats(xp, 2**20, sync) == 1
+            src = xp.ones(2**18, dtype=np.float32)
+            assert peaks.copy_repeats(xp, src, xp.empty_like(src), sync) == 1
         assert peaks.array_library(backend) == "cupy" and peaks.compute_dtype(backend) == "float32"
+        # The GPU copy fits in what the device can give: source and destination in half its budget.
+        assert peaks.copy_bytes("cupy") == 2 * 2**30
+        assert peaks.copy_bytes("cupy", 3 * 2**30) == 1536 * 2**20
+        assert peaks.copy_bytes("cupy", backend.memory_budget()) * 2 <= backend.memory_budget()
     assert peaks.array_library(get_backend("cpu")) == "numpy" and peaks.compute_dtype(get_backend("cpu")) == "float64"
     assert any(lib["user_api"] == "blas" and lib["num_threads"] >= 1 for lib in peaks.blas_info())

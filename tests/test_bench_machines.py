@@ -85,7 +85,7 @@ def test_two_machines_side_by_side(tmp_path):
     assert "| CPU model | AMD EPYC | AMD EPYC |  |" in md
     differences = next(li for li in md.splitlines() if li.startswith("- omp2 vs omp1: "))
     assert differences == ("- omp2 vs omp1: thread variables: OMP_NUM_THREADS=1 vs OMP_NUM_THREADS=2; "
-                           "blas (numpy): openblas 0.3.30, 1 threads, SkylakeX vs openblas 0.3.30, 2 threads, "
+                           "blas (numpy): openblas 0.3.30, 1 thread, SkylakeX vs openblas 0.3.30, 2 threads, "
                            "SkylakeX")
     assert "| numpy | fp32 GEMM (GFLOP/s) | 85.9 | 171.8 |" in md
     page = open(html_path).read()
@@ -139,6 +139,7 @@ def test_compare_on_the_command_line(tmp_path, capsys):
     (["--sizes", "quick", "--cuml-accel"], "--cuml-accel time at a named --size (small, medium, full), not over"),
     (["--sizes", "quick", "--add-steps", "knn_plus"], "--add-steps time at a named --size"),
     (["--add-steps", "denoise"], "argument --add-steps: unknown optional step(s) denoise; choose from knn_plus"),
+    (["--compare", "a", "b", "--data", "sample"], "--compare reads results already timed; it takes no --data"),
     (["--compare", "a", "b", "--add-steps", "KNN_PLUS"], "--compare reads results already timed; it takes no "
                                                           "--add-steps"),
     (["--compare", "a", "b", "--sizes", "quick"], "--compare reads results already timed; it takes no --sizes"),
@@ -178,3 +179,67 @@ def test_sweep_report_with_exponents_crossovers_plan_and_chart(tmp_path):
     assert "![Median seconds against training rows" in md and (folder / "cost-vs-size.png").is_file()
     page = (folder / "benchmarks.html").read_text()
     assert "data:image/png;base64," in page and "≈ 10,000 rows" in page
+
+
+def test_cuda_versions_read_as_people_write_them():
+    from gpuclf.backends.probes import cuda_version
+    from gpuclf.benchmarks import machine
+
+    assert [cuda_version(v) for v in (12040, 13000, 12080, None, "?")] == ["12.4", "13.0", "12.8", "None", "?"]
+    fp = {"gpu": {"gpu": {"device": "NVIDIA H200", "cuda_driver": 13000, "cuda_runtime": 12080}}}
+    assert machine.facts(fp)["driver / CUDA runtime (gpu)"] == "13.0 / 12.8"
+    one = {"blas": [{"user_api": "blas", "internal_api": "openblas", "version": "0.3", "num_threads": 1,
+                     "owner": "numpy"}]}
+    assert machine.facts(one)["blas (numpy)"] == "openblas 0.3, 1 thread"
+
+
+def test_an_older_run_on_other_data_is_left_out_with_a_note(tmp_path):
+    """One folder, two runs at one size on different data: only the newest counts, and the report says so."""
+    from gpuclf.benchmarks import load
+    import glob
+
+    folder = tmp_path / "mixed"
+    _run(folder, "small", 4000, threads=2, speed=1.0, fingerprint="blake2b:sample", when="2026-12-01")
+    (folder / "benchmark-small-cpu-numpy.json").rename(folder / "benchmark-small-cpu.json")
+    _run(folder, "small", 6000, threads=2, speed=2.0, when="2026-12-02")
+    results = load(sorted(glob.glob(str(folder / "benchmark-*.json"))))
+    assert {r["file"] for r in results.rows} == {"benchmark-small-cpu-numpy.json"}
+    assert [r["file"] for r in results.runs] == ["benchmark-small-cpu-numpy.json"]
+    assert results.notes == ["benchmark-small-cpu.json left out: it timed small on other data or options than the "
+                             "newest run there (its n train 4000 is not 6000); time it again or delete it"]
+    md = open(write_report(str(folder))).read()
+    assert "benchmark-small-cpu.json left out" in md and "| denoise | 1 |" in md
+
+
+def test_a_stop_at_a_large_named_size_does_not_stop_the_smaller_sweep_points(tmp_path, monkeypatch):
+    """--size full --sizes quick: cpu over budget at 60,000 rows still runs at 500 to 4,000."""
+    from gpuclf.benchmarks import run as bench_run
+
+    timed = []
+    monkeypatch.setattr(bench_run, "_run_suite",
+                        lambda suite, point, decisions, *a, **k: timed.append((point, [d.backend for d in decisions])))
+    monkeypatch.setattr(bench_run, "write_report", lambda out: out)
+    monkeypatch.setattr(bench_run.planning, "estimate_round",
+                        lambda rows, b, n: 3600.0 if (b, n >= 4000) == ("cpu", True) else 1.0)
+    monkeypatch.delenv("GPUCLF_MNIST", raising=False)
+    bench_run.run_benchmarks(backends=["cpu", "numpy"], size="full", sizes=[500, 1000, 2000, 4000],
+                             out_dir=str(tmp_path / "out"), budget_minutes=1)
+    # The sample has 4,000 training rows: full is 4,000 there, where cpu does not fit; at 500-2,000 it does.
+    assert timed == [("full", ["numpy"]), ("500", ["cpu", "numpy"]), ("1000", ["cpu", "numpy"]),
+                     ("2000", ["cpu", "numpy"]), ("4000", ["numpy"])]
+    plan = json.loads((tmp_path / "out" / "bench-plan.json").read_text())["sizes"]
+    assert plan["4000"][0]["why"] == "stopped at this size or a smaller one"
+
+
+def test_a_backend_given_no_round_says_why_and_one_sweep_size_draws_no_chart(tmp_path):
+    folder = tmp_path / "one"
+    _run(folder, "3000", 3000, threads=2, speed=1.0)
+    plan = {"gpuclf_bench_plan": 1, "sizes": {
+        "3000": [{"size": "3000", "backend": "cpu", "rounds": 3, "why": "3 rounds as asked"},
+                 {"size": "3000", "backend": "numpy", "rounds": 3, "why": "3 rounds as asked"},
+                 {"size": "3000", "backend": "gpu", "rounds": 0, "why": "stopped: one round was estimated at 2 h"}]}}
+    (folder / "bench-plan.json").write_text(json.dumps(plan))
+    md = open(write_report(str(folder))).read()
+    assert "stopped: one round was estimated at 2 h" in md
+    # One size: no exponent, no crossover, and no link to a cost chart that was not drawn.
+    assert "cost-vs-size.png" not in md and not (folder / "cost-vs-size.png").exists()

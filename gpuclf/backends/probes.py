@@ -210,3 +210,10 @@ def rmm_module():
     except Exception:  # noqa: BLE001 - ImportError, or a CUDA error at import
         return None
     return rmm
+
+
+def cuda_version(value) -> str:
+    """CUDA's integer version as people write it: 12040 -> ``12.4``, as ``nvidia-smi`` shows it."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1000:
+        return f"{value // 1000}.{value % 1000 // 10}"
+    return str(value)

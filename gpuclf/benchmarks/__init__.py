@@ -72,7 +72,7 @@ def render_markdown(json_paths) -> str:
     from ..errors import GpuclfError
 
     results = load(json_paths)
-    if not results.rows and not results.accel_notes:
+    if not results.rows and not results.notes:
         raise GpuclfError("no gpuclf benchmark results in " + ", ".join(map(str, json_paths)))
     return markdown(document(results))
 

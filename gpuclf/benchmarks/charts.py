@@ -128,7 +128,7 @@ def cost_chart(rows: list, path: str) -> None:
             err = np.array([med - [p[1].min for p in pts], [p[1].max for p in pts] - med])
             secs += [p[1].min for p in pts] + [p[1].max for p in pts]
             label = b
-            if len(n) > 1:
+            if len(set(n)) > 1:  # rows capped by the data can repeat a size
                 e, c = fit_power_law(n, med)
                 grid = np.geomspace(n[0], n[-1], 50)
                 ax.plot(grid, c * grid ** e, color=_colour(b, i), ls="--", lw=1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import platform
 
+from ..backends.probes import cuda_version
 from ..environment import library_versions
 from .peaks import blas_info
 
@@ -73,7 +74,9 @@ def fingerprint(backends: dict) -> dict:
 
 
 def _blas_text(lib: dict) -> str:
-    parts = [f"{lib.get('internal_api')} {lib.get('version') or ''}".strip(), f"{lib.get('num_threads')} threads"]
+    threads = lib.get("num_threads")
+    parts = [f"{lib.get('internal_api')} {lib.get('version') or ''}".strip(),
+             f"{threads} thread{'' if threads == 1 else 's'}"]
     if lib.get("architecture"):
         parts.append(str(lib["architecture"]))
     return ", ".join(parts)
@@ -91,7 +94,7 @@ def facts(fp: dict) -> dict:
     gpus = fp.get("gpu", {})
     for name, d in gpus.items():
         out[f"GPU ({name})"] = str(d.get("device"))
-        out[f"driver / CUDA runtime ({name})"] = f"{d.get('cuda_driver')} / {d.get('cuda_runtime')}"
+        out[f"driver / CUDA runtime ({name})"] = f"{cuda_version(d.get('cuda_driver'))} / {cuda_version(d.get('cuda_runtime'))}"
     if not gpus:
         out["GPU"] = "none used"
     for k, v in fp.get("versions", {}).items():

@@ -21,6 +21,7 @@ from ..results import atomic_write
 from . import machine as fingerprints
 from .pages import Heading, Items, Table, Text, html_page, markdown
 from .records import RUN_GLOB, Results, backends, load, order, sizes
+from .records import settings as run_settings
 from .registry import STEP_ORDER
 from .tables import dtype_label, percent, seconds, speedup_cell
 
@@ -42,12 +43,7 @@ def _newest_run(results: Results, size: str) -> dict:
 
 def settings(results: Results, size: str) -> dict:
     """What must match for two machines' runs at ``size`` to compare, in :func:`check_comparable`'s terms."""
-    info = _newest_run(results, size).get("gpuclf", {})
-    out = {k: info.get(k) for k in ("data_source", "n_train", "n_test")}
-    if info.get("data_fingerprint"):
-        out["data_fingerprint"] = info["data_fingerprint"]
-    out["config"] = info.get("config", {})
-    return out
+    return run_settings(_newest_run(results, size))
 
 
 def _names(sources: list) -> list:

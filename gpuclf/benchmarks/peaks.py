@@ -6,8 +6,10 @@ the same run, it reads the same on a laptop and on an H200. The GEMM is
 square, float32 and float64 (gpuclf's kernels compute in float32,
 scikit-learn in float64), and sized so that one product takes about
 :data:`TARGET_SECONDS`: big enough to reach the BLAS's steady rate, small
-enough to stay quick on two cores. The bandwidth is one large copy (bytes
-read plus bytes written).
+enough to stay quick on two cores (at most 8,192 rows: about 20 ms in
+float32 on an H200, still its steady rate). The bandwidth is one large copy
+(bytes read plus bytes written), by one thread on the host: NumPy copies
+with one, so a many-core server's figure is below its machine's total.
 """
 from __future__ import annotations
 
@@ -56,10 +58,17 @@ def gemm_size(xp, dtype: str, sync) -> int:
     return GEMM_SIZES[-1]
 
 
-def copy_repeats(xp, nbytes: int, sync) -> int:
+def copy_bytes(library: str, budget_bytes: int | None = None) -> int:
+    """Bytes of the copied array: :data:`COPY_BYTES`, within half of ``budget_bytes`` (source and
+    destination), in whole MiB."""
+    nbytes = COPY_BYTES[library]
+    if budget_bytes is not None:
+        nbytes = min(nbytes, max(budget_bytes // 2 // 2**20, 1) * 2**20)
+    return nbytes
+
+
+def copy_repeats(xp, src, dst, sync) -> int:
     """Copies per timed round so that the round takes :data:`TARGET_SECONDS` (a GPU copies 2 GiB in < 1 ms)."""
-    src = xp.zeros(nbytes // 4, dtype=np.float32)
-    dst = xp.empty_like(src)
     xp.copyto(dst, src)
     once = _elapsed(lambda: xp.copyto(dst, src), sync)
     return max(1, int(np.ceil(TARGET_SECONDS / max(once, 1e-9))))

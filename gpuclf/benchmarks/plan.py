@@ -69,7 +69,7 @@ def decide(size: str, backend: str, estimate: float | None, rounds: int, budget_
            stopped: bool = False) -> Decision:
     """Rounds of ``backend`` at ``size``: ``rounds`` where they fit in ``budget_s``, fewer, or none."""
     if stopped:
-        return Decision(size, backend, 0, "stopped at a smaller size")
+        return Decision(size, backend, 0, "stopped at this size or a smaller one")
     if estimate is None:
         return Decision(size, backend, rounds, f"{rounds} rounds as asked: no earlier timing to estimate from")
     if estimate * rounds <= budget_s:

@@ -1,8 +1,11 @@
 """Reading the bench JSON: one record per (size, step, backend), the machine's limits, the runs.
 
 Several files merge (sizes, backend lists, the points of a sweep); for a
-repeated (size, step, backend) the newest file wins. Nothing here computes
-a time: every number comes from the files.
+repeated (size, step, backend) the newest file wins. At each size only the
+runs made on the same data and options as the newest run there count: an
+older run on other data is left out, with a note, so that no speedup
+divides times of two workloads. Nothing here computes a time: every number
+comes from the files.
 """
 from __future__ import annotations
 
@@ -36,8 +39,8 @@ class Results:
     runs : list of dict
         ``{"file", "doc"}`` per pytest-benchmark file, ``{"file", "accel"}``
         per cuml.accel file, oldest first.
-    accel_notes : list of str
-        Why a cuml.accel column is missing.
+    notes : list of str
+        Why a cuml.accel column is missing, and which files were left out.
     plan : dict
         The rounds each backend got at each sweep size, and why (``bench-plan.json``).
     """
@@ -45,7 +48,7 @@ class Results:
     rows: list = field(default_factory=list)
     peaks: list = field(default_factory=list)
     runs: list = field(default_factory=list)
-    accel_notes: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
     plan: dict = field(default_factory=dict)
 
     def named(self) -> list:
@@ -108,6 +111,25 @@ def _peak(info: dict, stats: dict, name: str) -> dict:
     return {**info, "kind": info["peak"], "rate": work / spread.min, "spread": spread, "file": name}
 
 
+#: What must match for two runs at one size to be one workload (:func:`gpuclf.compare.check_comparable`'s terms).
+SETTINGS = ("data_source", "n_train", "n_test", "data_fingerprint", "config")
+
+
+def settings(doc: dict) -> dict:
+    """The data and options a bench run timed (its ``gpuclf`` record), in :func:`check_comparable`'s terms."""
+    info = doc.get("gpuclf", {})
+    return {k: info[k] if k != "config" else info.get(k, {}) for k in SETTINGS if k in info or k == "config"}
+
+
+def _other_workload(doc: dict, newest: dict) -> str | None:
+    """What differs between a run and the newest run at its size, or None."""
+    mine = settings(doc)
+    for k in SETTINGS:
+        if mine.get(k) != newest.get(k):
+            return f"its {k.replace('_', ' ')} {mine.get(k)!r} is not {newest.get(k)!r}"
+    return None
+
+
 def load(paths) -> Results:
     """Read the bench suite's pytest-benchmark JSON, cuml.accel JSON and the plan into :class:`Results`.
 
@@ -117,6 +139,7 @@ def load(paths) -> Results:
         For a file that is unreadable, not JSON, or neither kind.
     """
     docs = sorted(((_read(p), os.path.basename(p)) for p in paths), key=lambda d: d[0].get("datetime", ""))
+    newest = {d.get("gpuclf", {}).get("size"): settings(d) for d, _ in docs if "benchmarks" in d}
     rows, out = {}, Results()
     for doc, name in docs:
         if doc.get("gpuclf_bench_plan"):
@@ -124,13 +147,19 @@ def load(paths) -> Results:
             continue
         if doc.get("gpuclf_cuml_accel"):
             if not doc.get("available"):
-                out.accel_notes.append(f"cuml.accel column skipped at {doc.get('size')}: {doc.get('reason')}")
+                out.notes.append(f"cuml.accel column skipped at {doc.get('size')}: {doc.get('reason')}")
                 continue
             out.runs.append({"file": name, "accel": doc})
             rows.update({(r["size"], r["step"], ACCEL): r for r in _accel_rows(doc, name)})
             continue
         if "benchmarks" not in doc:
             raise GpuclfError(f"{name} is neither pytest-benchmark JSON nor a cuml.accel result")
+        size = doc.get("gpuclf", {}).get("size")
+        why = _other_workload(doc, newest[size])
+        if why:
+            out.notes.append(f"{name} left out: it timed {size} on other data or options than the newest run "
+                             f"there ({why}); time it again or delete it")
+            continue
         out.runs.append({"file": name, "doc": doc})
         for b in doc["benchmarks"]:
             info = b.get("extra_info", {})

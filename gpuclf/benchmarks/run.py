@@ -173,12 +173,15 @@ def run_benchmarks(backends=None, size: str | None = None, data: str | None = No
     env = {**{k: v for k, v in os.environ.items() if k != CLUSTER_ENV_VAR}, COMMAND_ENV_VAR: user_command,
            **({CLUSTER_ENV_VAR: cluster} if cluster else {}),
            "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
-    stopped: set = set()
+    stopped: dict = {}  # backend -> the training rows at which it stopped: it stops at as many or more
     for point in points:
         if point != points[0]:
             print(f"gpuclf: bench {size_label(point, full_data)}", file=sys.stderr, flush=True)
         decisions = _plan(point, backends, full_data, out, rounds, budget_minutes * 60, stopped, added)
-        stopped |= {d.backend for d in decisions if d.rounds == 0}
+        n_point = min(bench_size(point).n_train, len(full_data.y_train))
+        for d in decisions:
+            if d.rounds == 0:
+                stopped[d.backend] = min(n_point, stopped.get(d.backend, n_point))
         timed = [d for d in decisions if d.rounds > 0]
         if timed:
             _run_suite(suite, point, timed, data, cluster, out, env, added)
@@ -187,7 +190,7 @@ def run_benchmarks(backends=None, size: str | None = None, data: str | None = No
     return write_report(str(out))
 
 
-def _plan(point: str, backends: list, data, out: Path, rounds: int, budget_s: float, stopped: set,
+def _plan(point: str, backends: list, data, out: Path, rounds: int, budget_s: float, stopped: dict,
           added=()) -> list:
     """Each backend's rounds at ``point``, printed and kept in ``bench-plan.json``."""
     # Estimate from the steps that run at this point: a sweep point leaves out the CSV reader and the SGD sweep,
@@ -200,7 +203,7 @@ def _plan(point: str, backends: list, data, out: Path, rounds: int, budget_s: fl
             d = planning.Decision(point, b, 0, f"the data holds {len(data.y_train):,} training rows")
         else:
             d = planning.decide(point, b, planning.estimate_round(history, b, n_train), rounds, budget_s,
-                                stopped=b in stopped)
+                                stopped=n_train >= stopped.get(b, n_train + 1))
         print(f"gpuclf: {b}: {d.why}", file=sys.stderr, flush=True)
         decisions.append(d)
     path = out / PLAN_FILE

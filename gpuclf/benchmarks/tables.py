@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backends.probes import cuda_version
 from .pages import Heading, Image, Items, Table, Text
 from .records import ACCEL, Results, backends, order, sizes
 from .registry import STEP_ORDER, SWEEP_PREFIX
@@ -235,7 +236,9 @@ def size_section(results: Results, size: str, rows: list) -> list:
     n_train = max(r.get("n_train") or 0 for r in rows)
     n_test = max(r.get("n_test") or 0 for r in rows)
     planned = {d["backend"]: d["why"] for d in results.plan.get(size, [])}
-    why = "".join(f" {b}: {planned[b]}." for b in names if b in planned)
+    # Every planned backend says why, the one given no round too (it has no row).
+    why = "".join(f" {b}: {planned[b]}." for b in backends([*rows, *({"backend": b} for b in planned)])
+                  if b in planned)
     out = [Heading(f"{size}: {n_train:,} training rows, {n_test:,} test rows"),
            Text(f"Data `{rows[0].get('data_source')}`. Rounds: {', '.join(_rounds(rows, b) for b in names)}.{why}"),
            timing_table(rows), *efficiency_section(results, rows), *_figures_table(rows), *_memory_table(rows),
@@ -308,11 +311,11 @@ def environment(run: dict) -> list:
     blas = [b for b in fp.get("blas", []) if b.get("user_api") == "blas"]
     if blas:
         items.append("BLAS: " + "; ".join(f"{b['internal_api']} {b['version']} of {b.get('owner', '?')} "
-                                          f"({b['num_threads']} threads)" for b in blas)
+                                          f"({b['num_threads']} thread{'' if b['num_threads'] == 1 else 's'})" for b in blas)
                      + "".join(f"; {k}={v}" for k, v in fp.get("thread_variables", {}).items()))
     for name, desc in info.get("backends", {}).items():
-        extra = ", ".join(f"{k} {desc[k]}" for k in ("cuda_driver", "cuda_runtime", "cupy", "cuml", "n_jobs")
-                          if desc.get(k) is not None)
+        extra = ", ".join(f"{k} {cuda_version(desc[k]) if k.startswith('cuda') else desc[k]}"
+                          for k in ("cuda_driver", "cuda_runtime", "cupy", "cuml", "n_jobs") if desc.get(k) is not None)
         items.append(f"Backend {name}: {desc.get('device')}" + (f" ({extra})" if extra else ""))
     items.append("Versions: " + _versions(info.get("versions", {})))
     return [Text(f"`{run['file']}` ({doc.get('datetime', '')[:19]}, size {info.get('size')}):"), Items(items)]
@@ -349,7 +352,7 @@ def document(results: Results) -> list:
                                                     "bars: the range over the rounds"))
     out += sweep_section(results, results.plan)
     out += sgd_sweep_section([r for r in results.rows if r["step"].startswith(SWEEP_PREFIX)])
-    out += [Text(f"{n}.") for n in results.accel_notes]
+    out += [Text(f"{n}.") for n in results.notes]
     out += gpu_section(results)
     out.append(Heading("Environment"))
     for run in results.runs:
