@@ -116,6 +116,32 @@ def test_crossover_always_never_and_overtaken_again():
     assert crossover(rows, [1, 10, 60], [1, 5, 30]).rows == pytest.approx(1_000)
 
 
+def test_crossover_ranks_only_differences_beyond_the_rounds_spread():
+    rows = [1_000, 10_000, 60_000]
+    same = [Spread(1.0, 0.9, 1.1, 0.95, 1.05, 3), Spread(10.0, 9.0, 11.0, 9.5, 10.5, 3),
+            Spread(60.0, 55.0, 66.0, 58.0, 62.0, 3)]
+    # The same library on both backends, medians a little apart but the rounds overlapping: no verdict,
+    # though the medians alone would say "faster at every size".
+    noisy = [Spread(s.median * 0.95, s.min * 0.97, s.max * 0.97, s.q1, s.q3, 3) for s in same]
+    assert crossover(rows, [s.median for s in same], [s.median for s in noisy]).kind == "always"
+    c = crossover(rows, same, noisy)
+    assert c.kind == "unclear" and c.text() == "no clear difference at 60,000 (the rounds overlap)"
+    # Clearly slower at the largest size stays "never"; clearly faster everywhere stays "always".
+    slow = [Spread(s.median * 2, s.min * 2, s.max * 2, s.q1, s.q3, 3) for s in same]
+    fast = [Spread(s.median / 2, s.min / 2, s.max / 2, s.q1, s.q3, 3) for s in same]
+    assert crossover(rows, same, slow).kind == "never"
+    assert crossover(rows, same, fast).kind == "always"
+    # Overlapping at 1,000 with a faster median, clearly faster from 10,000: the crossing is below
+    # the measured sizes, so the verdict is "from 10,000", not an interpolation.
+    mixed = [noisy[0], fast[1], fast[2]]
+    c = crossover(rows, same, mixed)
+    assert (c.kind, c.rows) == ("from", 10_000) and c.text() == "from 10,000 rows (the rounds overlap below)"
+    # Overlapping at 1,000 with a slower median: the crossing is interpolated as before.
+    behind = [Spread(1.05, 1.0, 1.2, 1.0, 1.1, 3), fast[1], fast[2]]
+    c = crossover(rows, same, behind)
+    assert c.kind == "at" and 1_000 < c.rows < 10_000
+
+
 def _measured(backend, points):
     return [{"step": step, "backend": backend, "n_train": n, "median": t} for step, pts in points.items()
             for n, t in pts]

@@ -138,9 +138,8 @@ def cost_chart(rows: list, path: str) -> None:
             if ref and b != REFERENCE:
                 both = [p for p in pts if p[0] in dict(ref)]
                 if both:
-                    c = crossover([p[0] for p in both], [dict(ref)[p[0]].median for p in both],
-                                  [p[1].median for p in both])
-                    if c.kind == "at":
+                    c = crossover([p[0] for p in both], [dict(ref)[p[0]] for p in both], [p[1] for p in both])
+                    if c.kind in ("at", "from"):
                         ax.axvline(c.rows, color=_colour(b, i), ls=":", lw=1.2)
         ax.set_xscale("log")
         ax.set_yscale("log")

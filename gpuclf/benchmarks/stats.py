@@ -155,8 +155,11 @@ class Crossover:
     """Where a backend overtakes the reference within the measured sizes.
 
     ``kind`` is ``"at"`` (``rows`` is the crossing, interpolated on log-log
-    axes between the last size where it is slower and the next), ``"always"``
-    (faster at every size) or ``"never"`` (not faster at the largest size).
+    axes between the last size where it is slower and the next), ``"from"``
+    (``rows`` is the first size of the clearly faster run, the rounds overlap
+    at the size below), ``"always"`` (clearly faster at every size), ``"never"``
+    (clearly slower at the largest size) or ``"unclear"`` (the rounds overlap
+    at the largest size: no verdict).
     """
 
     kind: str
@@ -167,8 +170,12 @@ class Crossover:
     def text(self) -> str:
         if self.kind == "at":
             return f"≈ {_round_rows(self.rows):,} rows"
+        if self.kind == "from":
+            return f"from {int(self.rows):,} rows (the rounds overlap below)"
         if self.kind == "always":
             return f"faster at every size ({self.lo:,}–{self.hi:,})"
+        if self.kind == "unclear":
+            return f"no clear difference at {self.hi:,} (the rounds overlap)"
         return f"never in range ({self.lo:,}–{self.hi:,})"
 
 
@@ -178,15 +185,34 @@ def _round_rows(x: float) -> int:
     return int(round(x, -digits))
 
 
+def _spread(x) -> Spread:
+    """A :class:`Spread` as is; a plain number as one round."""
+    return x if isinstance(x, Spread) else Spread(float(x), float(x), float(x), float(x), float(x), 1)
+
+
+def _verdict(reference: Spread, other: Spread) -> int:
+    """-1 where ``other``'s slowest round beats the reference's fastest, +1 the reverse, 0 where they overlap.
+
+    A difference inside the rounds' own spread is noise, not a result: two
+    backends running the same library must not be ranked by it.
+    """
+    if other.max < reference.min:
+        return -1
+    if other.min > reference.max:
+        return 1
+    return 0
+
+
 def crossover(rows, reference, other) -> Crossover:
-    """The size from which ``other`` is faster than ``reference`` at every larger measured size.
+    """The size from which ``other`` is clearly faster than ``reference`` at every larger measured size.
 
     Parameters
     ----------
     rows : sequence of int
         Sizes measured for both, ascending.
-    reference, other : sequence of float
-        Median seconds at each size.
+    reference, other : sequence of Spread or float
+        Seconds at each size: a :class:`Spread` over the rounds, or a median
+        taken as a single round.
 
     Returns
     -------
@@ -195,13 +221,18 @@ def crossover(rows, reference, other) -> Crossover:
     if len(rows) == 0 or not len(rows) == len(reference) == len(other):
         raise ValueError("crossover needs the two backends' times at the same sizes")
     lo, hi = int(rows[0]), int(rows[-1])
-    log_ratio = [math.log(o / r) for o, r in zip(other, reference)]  # < 0: other is faster
-    if log_ratio[-1] >= 0:
+    ref, mine = [_spread(r) for r in reference], [_spread(o) for o in other]
+    verdicts = [_verdict(r, o) for r, o in zip(ref, mine)]
+    if verdicts[-1] > 0:
         return Crossover("never", None, lo, hi)
-    slower = [i for i, v in enumerate(log_ratio) if v >= 0]
-    if not slower:
+    if verdicts[-1] == 0:
+        return Crossover("unclear", None, lo, hi)
+    behind = [i for i, v in enumerate(verdicts) if v >= 0]
+    if not behind:
         return Crossover("always", None, lo, hi)
-    j = slower[-1]
-    a, b = log_ratio[j], log_ratio[j + 1]
+    j = behind[-1]
+    a, b = (math.log(mine[i].median / ref[i].median) for i in (j, j + 1))  # < 0: other is faster
+    if a < 0:  # a tie whose median is already faster: the crossing lies below, unmeasured
+        return Crossover("from", rows[j + 1], lo, hi)
     x0, x1 = math.log(rows[j]), math.log(rows[j + 1])
     return Crossover("at", math.exp(x0 + a / (a - b) * (x1 - x0)), lo, hi)

@@ -39,8 +39,7 @@ def crossover_text(points, reference) -> str:
     common = [(n, s) for n, s in points if n in ref]
     if len(common) < 2:
         return "–"
-    return crossover([n for n, _ in common], [ref[n].median for n, _ in common],
-                     [s.median for _, s in common]).text()
+    return crossover([n for n, _ in common], [ref[n] for n, _ in common], [s for _, s in common]).text()
 
 
 def _plan_table(plan: dict, names: list, points: list) -> list:
@@ -95,7 +94,8 @@ def sweep_section(results: Results, plan: dict) -> list:
                 "least-squares line through the medians on log-log axes (1: cost grows like the rows, 2: like "
                 f"their square); 'overtakes {REFERENCE}' is the size from which the backend is faster than "
                 "scikit-learn at every larger size measured, interpolated on log-log axes between the two sizes "
-                "around it. The SVC steps fit the book's fixed slices (2,000 rows for OvO, 1,000 for OvR) at every "
+                "around it, where faster means its slowest round beat scikit-learn's fastest: where the rounds "
+                "overlap it gives no verdict. The SVC steps fit the book's fixed slices (2,000 rows for OvO, 1,000 for OvR) at every "
                 "size: only their predictions on the growing test rows grow, so their curves are flatter."),
            *_plan_table(plan, names, points),
            Heading("Median seconds", 3), Table(header, body, 2)]
