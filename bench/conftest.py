@@ -246,7 +246,7 @@ class Bench:
         self.backend.reset_peak_memory()
         reset_peak_rss()
 
-    def run(self, step: str, fn, figures, notes=(), roles=None) -> dict:
+    def run(self, step: str, fn, figures, notes=(), roles=None, figure_roles=None) -> dict:
         """Time one round of ``fn(ctx)`` (synchronised); record ``figures(result)`` and the GEMM FLOPs.
 
         Parameters
@@ -264,6 +264,10 @@ class Bench:
         roles : sequence of str, optional
             Estimator roles the step uses (default ``STEP_ROLES[step]``); which
             library runs each, and its epochs/tolerance, go into extra_info.
+        figure_roles : dict, optional
+            ``{figure: role}`` for figures that come from one estimator: where
+            that estimator is not bit-reproducible on this backend
+            (``Backend.reproducible``), the figure is round 1's and unchecked.
         """
         ctx, backend = self.ctx, self.backend
 
@@ -283,12 +287,13 @@ class Bench:
         shown = {k: _scalar(v) for k, v in figures(result).items()}
         label = f"{step} on {backend.bench_label}"
         first = self.session["figures"].setdefault(label, shown)
-        check_same_figures(label, first, shown, self.round)
+        unchecked = sorted(k for k, role in (figure_roles or {}).items() if not backend.reproducible(role))
+        check_same_figures(label, first, shown, self.round, unchecked)
         gemm_flops = entry.flops(ctx) if entry is not None and entry.flops is not None else None
         self.benchmark.extra_info.update(
             step=step, backend=backend.bench_label, size=self.size_name, n_train=int(len(ctx.data.y_train)),
             n_test=int(len(ctx.data.y_test)), data_source=ctx.data.source, warmup_rounds=_warmup_rounds(backend),
-            figures=shown, notes=list(notes), host_peak_rss_bytes=peak_rss_bytes(),
+            figures=shown, figures_unchecked=unchecked, notes=list(notes), host_peak_rss_bytes=peak_rss_bytes(),
             device_peak_bytes=backend.peak_memory_bytes(), round=self.round, sequence=sequence,
             gemm_flops=gemm_flops, gemm_dtype=compute_dtype(backend), array_library=array_library(backend),
             estimators={role: self._estimator_info(role) for role in roles})

@@ -9,4 +9,4 @@ from gpuclf.workflow import STEPS
 def test_binary_roc(bench):
     bench.run("binary_roc", STEPS["binary_roc"],
               lambda r: {"sgd_auc": r["sgd_auc"], "forest_auc": r["forest_auc"], "forest_f1": r["forest_f1"]},
-              notes=bench.config_notes("n_estimators"))
+              notes=bench.config_notes("n_estimators"), figure_roles={"forest_auc": "forest", "forest_f1": "forest"})

@@ -69,6 +69,22 @@ def test_markdown_medians_spreads_and_speedups(tmp_path):
     assert "Every round gave these very figures" in md
 
 
+def test_unchecked_figures_are_marked_and_explained(tmp_path):
+    forest = {"forest_auc": 0.99, "sgd_auc": 0.96}
+    gpu = _bench("binary_roc", "gpu", 0.5, figures=forest)
+    gpu["extra_info"]["figures_unchecked"] = ["forest_auc"]
+    md = render_markdown([_write(tmp_path / "benchmark-small-cpu-gpu.json",
+                                 [_bench("binary_roc", "cpu", 2.0, figures=forest), gpu])])
+    assert "| binary_roc | forest_auc | 0.99 | 0.99 † |" in md
+    assert "| binary_roc | sgd_auc | 0.96 | 0.96 |" in md
+    assert "† Round 1's figure, not checked" in md and "several CUDA streams" in md
+    # Without such figures the note says nothing of them.
+    plain = render_markdown([_write(tmp_path / "benchmark-small-cpu-numpy.json",
+                                    [_bench("binary_roc", "cpu", 2.0, figures=forest),
+                                     _bench("binary_roc", "numpy", 1.0, figures=forest)])])
+    assert "†" not in plain
+
+
 def test_markdown_from_a_real_run_matches_its_stats():
     doc = json.loads(REAL_JSON.read_text())
     md = render_markdown([str(REAL_JSON)])

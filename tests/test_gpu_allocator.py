@@ -346,3 +346,22 @@ def test_warmup_and_info_commands(cupy, capsys, monkeypatch, tmp_path):
     out = capsys.readouterr().out
     assert re.search(r"^allocator +CuPy memory pool", out, flags=re.M) and "kernels compile and run" in out
     assert "forest and SVC run on the CPU" in out
+
+
+def test_cumls_forest_is_the_one_estimator_not_reproducible(rapids, cupy):
+    """The bench leaves the forest's figures unchecked across rounds where cuML builds it (n_streams=4)."""
+    from gpuclf.backends import ROLES
+
+    on_cuml = get_backend("gpu")
+    assert on_cuml.uses_cuml()
+    assert [r for r in ROLES if not on_cuml.reproducible(r)] == ["forest"]
+    assert all(get_backend(name).reproducible(r) for name in ("cpu", "numpy") for r in ROLES)
+    with pytest.raises(GpuclfError, match="unknown estimator role"):
+        on_cuml.reproducible("tree")
+
+
+def test_without_cuml_the_gpu_backends_scikit_learn_forest_is_reproducible(cupy):
+    from gpuclf.backends import ROLES
+
+    backend = get_backend("gpu")
+    assert not backend.uses_cuml() and all(backend.reproducible(r) for r in ROLES)

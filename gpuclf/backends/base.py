@@ -72,6 +72,11 @@ class Backend(ABC):
     def estimator(self, role: str, **params):
         """Build the estimator for ``role`` (one of ``ROLES``) with sklearn-style params."""
 
+    def reproducible(self, role: str) -> bool:
+        """Whether ``role``'s estimator gives bit-identical results run to run with a fixed seed."""
+        self.check_role(role)
+        return True
+
     @abstractmethod
     def placement(self, role: str) -> Placement:
         """Where ``role`` runs on this backend, and why."""

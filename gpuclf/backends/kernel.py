@@ -65,6 +65,11 @@ class KernelBackend(Backend):
     def cuml_note(self) -> str:
         return "this backend runs gpuclf's kernels on NumPy; forest and SVC use scikit-learn"
 
+    def reproducible(self, role: str) -> bool:
+        # cuML's forest builds its trees on several CUDA streams (n_streams=4, its default, kept for
+        # speed), and cuML does not promise the same trees twice even with a fixed random_state.
+        return super().reproducible(role) and not (role == "forest" and self.uses_cuml())
+
     def estimator(self, role: str, **params):
         self.check_role(role)
         from .. import estimators
