@@ -173,9 +173,12 @@ def test_sweep_report_with_exponents_crossovers_plan_and_chart(tmp_path):
     assert "## Cost vs size" in md and "Training rows from 1,000 to 60,000" in md
     # Columns 1,000, 3,000, 30,000 and 60,000 (planned, not timed), the exponent, the crossover.
     assert _row(md, "binary_roc", "cpu")[5:] == ["–", "1.00", "–"]  # the reference has no crossover
-    assert _row(md, "binary_roc", "numpy")[2:] == ["0.316 (0.285–0.379)", "0.548 (0.493–0.657)", "1.73 (1.56–2.08)",
-                                                   "–", "0.50", "≈ 10,000 rows"]
+    assert _row(md, "binary_roc", "numpy")[2:] == ["0.316 (0.285–0.379)", "0.548 (0.493–0.657)",
+                                                   "1.73 (1.56–2.08)", "–", "0.50", "≈ 10,000 rows"]
     assert "| 60,000 | 0: stopped: one round was estimated at 25 min | 0: the data holds 30,000 training rows |" in md
+    # Thread counts in words: the peaks ran with one BLAS thread, the run's machine had two.
+    assert "| numpy | openblas 0.3.30 (numpy), 1 thread |" in md and "1 threads" not in md
+    assert "BLAS: openblas 0.3.30 of numpy (2 threads)" in md
     assert "![Median seconds against training rows" in md and (folder / "cost-vs-size.png").is_file()
     page = (folder / "benchmarks.html").read_text()
     assert "data:image/png;base64," in page and "≈ 10,000 rows" in page

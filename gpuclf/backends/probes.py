@@ -31,8 +31,8 @@ CPU_INSTEAD = "use --backend cpu (scikit-learn) or --backend numpy instead"
 #: Where a user without a GPU picks a backend (``gpuclf info``, a full-size cpu run, the README).
 LAPTOP_ADVICE = ("without a GPU, --backend cpu (scikit-learn, the reference: exact) takes tens of minutes for the "
                  "whole chapter on full MNIST on a laptop; --backend numpy (gpuclf's GPU kernels on NumPy, figures "
-                 "within the parity tolerances) takes about 2 minutes on 2 cores (127 s measured on an idle 2-core "
-                 "machine, 2026-12-04)")
+                 "within the parity tolerances) takes about 2 minutes on 2 cores (115 to 127 s measured on two idle "
+                 "2-core machines, 2026-12)")
 #: CuPy's pip wheels; each has a ``[ctk]`` extra with NVRTC, the CUDA headers and cuBLAS.
 CUPY_WHEELS = ("cupy-cuda12x", "cupy-cuda13x")
 

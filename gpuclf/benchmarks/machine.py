@@ -73,10 +73,13 @@ def fingerprint(backends: dict) -> dict:
     }
 
 
+def threads(n) -> str:
+    """``1 thread``, ``2 threads``."""
+    return f"{n} thread{'' if n == 1 else 's'}"
+
+
 def _blas_text(lib: dict) -> str:
-    threads = lib.get("num_threads")
-    parts = [f"{lib.get('internal_api')} {lib.get('version') or ''}".strip(),
-             f"{threads} thread{'' if threads == 1 else 's'}"]
+    parts = [f"{lib.get('internal_api')} {lib.get('version') or ''}".strip(), threads(lib.get("num_threads"))]
     if lib.get("architecture"):
         parts.append(str(lib["architecture"]))
     return ", ".join(parts)
@@ -94,7 +97,8 @@ def facts(fp: dict) -> dict:
     gpus = fp.get("gpu", {})
     for name, d in gpus.items():
         out[f"GPU ({name})"] = str(d.get("device"))
-        out[f"driver / CUDA runtime ({name})"] = f"{cuda_version(d.get('cuda_driver'))} / {cuda_version(d.get('cuda_runtime'))}"
+        out[f"driver / CUDA runtime ({name})"] = (f"{cuda_version(d.get('cuda_driver'))} / "
+                                                   f"{cuda_version(d.get('cuda_runtime'))}")
     if not gpus:
         out["GPU"] = "none used"
     for k, v in fp.get("versions", {}).items():

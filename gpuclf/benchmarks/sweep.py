@@ -95,8 +95,9 @@ def sweep_section(results: Results, plan: dict) -> list:
                 f"their square); 'overtakes {REFERENCE}' is the size from which the backend is faster than "
                 "scikit-learn at every larger size measured, interpolated on log-log axes between the two sizes "
                 "around it, where faster means its slowest round beat scikit-learn's fastest: where the rounds "
-                "overlap it gives no verdict. The SVC steps fit the book's fixed slices (2,000 rows for OvO, 1,000 for OvR) at every "
-                "size: only their predictions on the growing test rows grow, so their curves are flatter."),
+                "overlap it gives no verdict. The SVC steps fit the book's fixed slices (2,000 rows for OvO, "
+                "1,000 for OvR) at every size: only their predictions on the growing test rows grow, so their "
+                "curves are flatter."),
            *_plan_table(plan, names, points),
            Heading("Median seconds", 3), Table(header, body, 2)]
     if eff_body:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backends.probes import cuda_version
+from .machine import threads
 from .pages import Heading, Image, Items, Table, Text
 from .records import ACCEL, Results, backends, order, sizes
 from .registry import STEP_ORDER, SWEEP_PREFIX
@@ -87,8 +88,8 @@ def _blas(peak: dict) -> str:
     libs = [b for b in peak.get("blas") or [] if b.get("user_api") == "blas"]
     if peak.get("library") == "cupy":
         return "cuBLAS"
-    return "; ".join(f"{b.get('internal_api')} {b.get('version')} ({b.get('owner', '?')}), {b.get('num_threads')} threads"
-                     for b in libs) or "?"
+    return "; ".join(f"{b.get('internal_api')} {b.get('version')} ({b.get('owner', '?')}), "
+                     f"{threads(b.get('num_threads'))}" for b in libs) or "?"
 
 
 def limits_section(results: Results) -> list:
@@ -317,7 +318,7 @@ def environment(run: dict) -> list:
     blas = [b for b in fp.get("blas", []) if b.get("user_api") == "blas"]
     if blas:
         items.append("BLAS: " + "; ".join(f"{b['internal_api']} {b['version']} of {b.get('owner', '?')} "
-                                          f"({b['num_threads']} thread{'' if b['num_threads'] == 1 else 's'})" for b in blas)
+                                          f"({threads(b['num_threads'])})" for b in blas)
                      + "".join(f"; {k}={v}" for k, v in fp.get("thread_variables", {}).items()))
     for name, desc in info.get("backends", {}).items():
         extra = ", ".join(f"{k} {cuda_version(desc[k]) if k.startswith('cuda') else desc[k]}"
