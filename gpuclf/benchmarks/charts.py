@@ -16,8 +16,8 @@ import numpy as np
 
 from .records import Results, backends, order
 from .registry import STEP_ORDER
-from .stats import crossover, fit_power_law, speedup
-from .sweep import COST_CHART, curves
+from .stats import fit_power_law, speedup
+from .sweep import COST_CHART, curve_crossover, curves
 from .tables import REFERENCE, chart_names, ratio
 
 #: One colour per backend, the same in every chart.
@@ -136,12 +136,9 @@ def cost_chart(rows: list, path: str) -> None:
                 label = f"{b} ∝ rows^{e:.2f}"
             ax.errorbar(n, med, yerr=err, color=_colour(b, i), marker="o", ms=4, lw=1.2, capsize=2, ls="-",
                         label=label)
-            if ref and b != REFERENCE:
-                both = [p for p in pts if p[0] in dict(ref)]
-                if both:
-                    c = crossover([p[0] for p in both], [dict(ref)[p[0]] for p in both], [p[1] for p in both])
-                    if c.kind in ("at", "from"):
-                        ax.axvline(c.rows, color=_colour(b, i), ls=":", lw=1.2)
+            c = curve_crossover(pts, ref) if ref and b != REFERENCE else None
+            if c is not None and c.rows is not None:  # a crossing within the measured sizes
+                ax.axvline(c.rows, color=_colour(b, i), ls=":", lw=1.2)
         ax.set_xscale("log")
         ax.set_yscale("log")
         _log_axis(ax.xaxis, "k", n_all[0], n_all[-1])

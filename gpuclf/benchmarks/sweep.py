@@ -3,8 +3,9 @@
 A sweep (``gpuclf bench --sizes``) times the steps at several training
 sizes with the same options; :func:`curves` gathers each (step, backend)'s
 medians, :func:`exponent` fits ``seconds = c * rows ** exponent``, and
-:func:`crossover_text` says from what size a backend is faster than
-scikit-learn. :func:`sweep_section` is the report's section on it.
+:func:`curve_crossover` finds from what size a backend is faster than
+scikit-learn (:func:`crossover_text` says it). :func:`sweep_section` is
+the report's section on it.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from .pages import Heading, Image, Table, Text
 from .records import ACCEL, Results, backends, order
 from .registry import STEP_ORDER
 from .sizes import TEST_PER_TRAIN, is_sweep_point
-from .stats import crossover, fit_power_law
+from .stats import Crossover, crossover, fit_power_law
 from .tables import REFERENCE, chart_names, percent, seconds
 
 COST_CHART = "cost-vs-size.png"
@@ -33,13 +34,19 @@ def exponent(points) -> float | None:
     return fit_power_law([n for n, _ in points], [s.median for _, s in points])[0]
 
 
-def crossover_text(points, reference) -> str:
-    """Where a curve overtakes the reference's, over the sizes both measured (two at least)."""
+def curve_crossover(points, reference) -> Crossover | None:
+    """Where a curve overtakes the reference's, over the sizes both measured; None below two such sizes."""
     ref = dict(reference)
     common = [(n, s) for n, s in points if n in ref]
     if len(common) < 2:
-        return "–"
-    return crossover([n for n, _ in common], [ref[n] for n, _ in common], [s for _, s in common]).text()
+        return None
+    return crossover([n for n, _ in common], [ref[n] for n, _ in common], [s for _, s in common])
+
+
+def crossover_text(points, reference) -> str:
+    """:func:`curve_crossover` in words, ``–`` where there is none."""
+    c = curve_crossover(points, reference)
+    return "–" if c is None else c.text()
 
 
 def _plan_table(plan: dict, names: list, points: list) -> list:

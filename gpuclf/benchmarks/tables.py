@@ -182,6 +182,7 @@ def _figures_table(rows: list) -> list:
     steps = order({r["step"] for r in rows}, STEP_ORDER)
     names = backends(rows)
     at = {(r["step"], r["backend"]): r for r in rows}
+
     def cell(row, name):
         mark = " †" if row["rounds"] > 1 and name in row.get("figures_unchecked", ()) else ""
         return figure(row["figures"].get(name)) + mark
@@ -193,7 +194,7 @@ def _figures_table(rows: list) -> list:
             body.append([step, name, *(cell(at[step, b], name) if (step, b) in at else "–" for b in names)])
     repeated = any(r["rounds"] > 1 for r in rows)
     note = "Every round gave these very figures (the suite checks it, and fails otherwise)." if repeated else ""
-    if any("†" in c for line in body for c in line):
+    if any(r["rounds"] > 1 and r.get("figures_unchecked") for r in rows):
         note += (" † Round 1's figure, not checked: the estimator behind it is not bit-reproducible on that backend "
                  "(cuML's random forest builds its trees on several CUDA streams).")
     return [Heading("Result figures", 3), *([Text(note)] if note else []), Table(["Step", "Figure", *names], body, 2)]
