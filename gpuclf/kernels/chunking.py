@@ -26,3 +26,19 @@ def rows_per_chunk(bytes_per_row: int, budget_bytes: int | None = None, n_rows: 
     if n_rows is not None:
         rows = min(rows, max(1, int(n_rows)))
     return int(rows)
+
+
+#: Working set of the row-wise passes that stream over a whole array once (norms, checks): a
+#: few MiB, so that each chunk's temporaries stay in cache and are not allocated afresh (and
+#: page-faulted) at the size of the array.
+STREAM_BYTES = 4 * 2**20
+#: The same for a pass whose work is a GEMM (projections): larger chunks keep BLAS's threads busy
+#: (60,000 MNIST rows onto 96 axes, 2 cores: 0.55 s in 4 MiB chunks, 0.37 s in 16 MiB ones).
+GEMM_STREAM_BYTES = 16 * 2**20
+
+
+def stream_rows(bytes_per_row: int, budget_bytes: int | None = None, n_rows: int | None = None,
+                cap: int = STREAM_BYTES) -> int:
+    """:func:`rows_per_chunk` for a streaming pass: at most ``cap`` bytes a chunk, never above the budget."""
+    budget = cap if budget_bytes is None else min(cap, int(budget_bytes))
+    return rows_per_chunk(bytes_per_row, budget, n_rows)

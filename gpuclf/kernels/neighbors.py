@@ -1,21 +1,22 @@
-"""Brute-force k-nearest neighbours by GEMM, and the votes scikit-learn casts on them.
+"""Exact k-nearest neighbours, and the votes scikit-learn casts on them.
 
 :func:`kneighbors` returns each query's neighbours sorted by distance, ties
 broken by the smaller training index, so the first ``k`` columns of a search
 for ``k_max`` neighbours are exactly the search for ``k``: a grid search over
 ``n_neighbors`` and ``weights`` needs one search per fold, then
-:func:`vote` on column slices. :func:`vote` and :func:`vote_proba` follow
-``KNeighborsClassifier.predict`` / ``predict_proba``; :func:`neighbor_mode`
-is its per-output prediction for many-valued targets (the book's denoising,
-where every pixel is a target).
+:func:`vote` on column slices. The search itself (brute force, or pruned by
+PCA lower bounds, with the same result either way) is
+:mod:`gpuclf.kernels.pruned_neighbors`. :func:`vote` and :func:`vote_proba`
+follow ``KNeighborsClassifier.predict`` / ``predict_proba``;
+:func:`neighbor_mode` is its per-output prediction for many-valued targets
+(the book's denoising, where every pixel is a target).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from gpuclf.errors import GpuclfError
-from gpuclf.kernels.chunking import rows_per_chunk
-from gpuclf.kernels.cuda import build, define
+from gpuclf.kernels.pruned_neighbors import NeighborIndex, check_algorithm, sqrt_distances
 from gpuclf.xp import get_namespace
 
 WEIGHTS = ("uniform", "distance")
@@ -27,129 +28,8 @@ def _float_dtype(xp, *arrays):
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
-# Top-k costs, in bytes moved per (query, train) pair. One argmin pass reads
-# the distance (itemsize). CuPy 14.2's argpartition (``_routines_sorting.pyx``)
-# is a selection, not a sort, for k < 512: it writes an int64 index per pair,
-# then gathers value and index per pair while keeping a sorted head of
-# max(32, 2**bit_length(k)) entries per segment, and ``unravel_index`` reads
-# and writes the int64 indices again; the tie repair below adds an int64 tie
-# count. About 48 bytes plus two reads of the value, against ``itemsize`` per
-# argmin pass, so argmin wins up to k ~ 14 (float32) or ~ 8 (float64); NumPy's
-# introselect plus the same repair costs a similar number of passes.
-PARTITION_BYTES_PER_PAIR = 48
-
-
-def _argmin_is_cheaper(k: int, itemsize: int) -> bool:
-    """Whether ``k`` argmin passes move fewer bytes than argpartition and its tie repair."""
-    return k * itemsize <= PARTITION_BYTES_PER_PAIR + 2 * itemsize
-
-
-def _smallest_k(d2, k: int):
-    """Each row's ``k`` smallest entries and their columns, ordered by (value, index).
-
-    Parameters
-    ----------
-    d2 : array of shape (m, n)
-        Squared distances, at least ``k`` columns. Overwritten (a scratch chunk).
-    k : int
-
-    Returns
-    -------
-    values : array of shape (m, k)
-    indices : array of shape (m, k), int64
-    """
-    if _argmin_is_cheaper(k, d2.dtype.itemsize):
-        return _smallest_k_by_argmin(d2, k)
-    return _smallest_k_by_partition(d2, k)
-
-
-def _smallest_k_by_argmin(d2, k: int):
-    """``k`` passes of argmin; argmin takes the first of equal minima, hence (value, index) order."""
-    xp = get_namespace(d2)
-    m = d2.shape[0]
-    row = xp.arange(m)
-    values = xp.empty((m, k), dtype=d2.dtype)
-    indices = xp.empty((m, k), dtype=xp.int64)
-    for j in range(k):
-        picked = xp.argmin(d2, axis=1)
-        values[:, j] = d2[row, picked]
-        indices[:, j] = picked
-        d2[row, picked] = xp.inf
-    return values, indices
-
-
-def _smallest_k_by_partition(d2, k: int):
-    """argpartition, then the entries tied with the k-th smallest repaired to the lowest indices."""
-    xp = get_namespace(d2)
-    m, n = d2.shape
-    part = xp.argpartition(d2, k - 1, axis=1)[:, :k].copy()  # copy frees the (m, n) indices
-    cand = xp.take_along_axis(d2, part, axis=1)
-    kth = cand.max(axis=1, keepdims=True)
-    # argpartition keeps an arbitrary subset of the entries tied with the k-th
-    # smallest (NumPy's introselect and CuPy's bitonic selection differ). Replace the tied
-    # slots by the tied entries of smallest index: the r-th tied entry of row i
-    # is where that row's running tie count first reaches r. Offsetting each
-    # row's counts by i * (n + 1) makes the whole chunk one ascending sequence,
-    # so one searchsorted finds them all without a loop or a host sync.
-    row = xp.arange(m, dtype=xp.int64)[:, None]
-    ties_seen = xp.cumsum(d2 == kth, axis=1, dtype=xp.int64)
-    ties_seen += row * (n + 1)
-    tied_slot = cand == kth
-    wanted = row * (n + 1) + xp.cumsum(tied_slot, axis=1, dtype=xp.int64)
-    first_ties = xp.searchsorted(ties_seen.ravel(), wanted.ravel()).reshape(m, k) - row * n
-    # Sorted by index, then stably by distance: (distance, index) order.
-    chosen = xp.sort(xp.where(tied_slot, first_ties, part), axis=1)
-    order = xp.argsort(xp.take_along_axis(d2, chosen, axis=1), axis=1, kind="stable")
-    indices = xp.take_along_axis(chosen, order, axis=1)
-    return xp.take_along_axis(d2, indices, axis=1), indices
-
-
-# d2 = max((d2 + |q|^2) + |x|^2, 0) in one pass on the device, in the order
-# and rounding of the NumPy twin below (no multiply, so nothing to contract into an FMA).
-_EPILOGUE = define("gpuclf_knn_epilogue", "T q, T x", "T d2", "d2 = max(d2 + q + x, (T)0)")
-
-
-def _distance_epilogue(xp, d2, q_sq, x_sq) -> None:
-    """Add the squared norms to ``-2 Q X^T`` and clamp at 0, in place, in one pass where a kernel compiles."""
-    if hasattr(xp, "ElementwiseKernel"):
-        build(xp, _EPILOGUE)(q_sq, x_sq, d2)
-        return
-    d2 += q_sq
-    d2 += x_sq
-    xp.maximum(d2, 0, out=d2)
-
-
-def kneighbors(X_train, X_query, k: int, *, budget_bytes: int | None = None, exclude_self: bool = False):
-    """Exact ``k`` nearest training rows of each query row (euclidean).
-
-    Parameters
-    ----------
-    X_train : array of shape (n_train, n_features)
-    X_query : array of shape (n_query, n_features)
-        With ``exclude_self``, the training rows themselves (``n_query == n_train``).
-    k : int
-        Neighbours per query, ``1 <= k <= n_train`` (``n_train - 1`` with ``exclude_self``).
-    budget_bytes : int, optional
-        Working memory per query chunk (see :func:`~gpuclf.kernels.chunking.rows_per_chunk`).
-    exclude_self : bool, default=False
-        Leave query ``i`` out of its own neighbours (leave-one-out, as
-        scikit-learn's ``kneighbors(X=None)``).
-
-    Returns
-    -------
-    distances : array of shape (n_query, k)
-        Euclidean distances, ascending; float32 for float32 inputs, else float64.
-    indices : array of shape (n_query, k), int64
-        Training rows; equal distances are ordered by index, so the result is
-        deterministic and its first ``j`` columns are the search for ``j``.
-
-    Notes
-    -----
-    Squared distances are ``|q|^2 - 2 q.x + |x|^2`` (one GEMM per chunk),
-    clamped at 0, in the inputs' float dtype: float32 on the GPU rounds
-    near-equal distances differently from scikit-learn's float64, which can
-    swap neighbours whose distances differ by about 1e-7 relative.
-    """
+def _checked(X_train, X_query, k: int, exclude_self: bool):
+    """The arrays in their common float dtype, after the shape and ``k`` checks every search makes."""
     xp = get_namespace(X_train, X_query)
     if X_train.ndim != 2 or X_query.ndim != 2 or X_train.shape[1] != X_query.shape[1]:
         raise GpuclfError(
@@ -169,29 +49,73 @@ def kneighbors(X_train, X_query, k: int, *, budget_bytes: int | None = None, exc
             + "; use 1 <= n_neighbors <= the number of training samples"
         )
     dtype = _float_dtype(xp, X_train, X_query)
-    X_train = xp.asarray(X_train, dtype=dtype)
-    X_query = xp.asarray(X_query, dtype=dtype)
-    train_sq = xp.sum(X_train * X_train, axis=1)
+    return xp.asarray(X_train, dtype=dtype), xp.asarray(X_query, dtype=dtype), dtype
 
-    # Per (query, train) pair a chunk holds the distance; with the partition
-    # path also argpartition's int64 indices, their unravelled copy and the
-    # int64 tie count.
-    per_pair = dtype.itemsize if _argmin_is_cheaper(k, dtype.itemsize) else 4 * dtype.itemsize + 24
-    rows = rows_per_chunk(n_train * per_pair, budget_bytes, n_query)
-    distances = xp.empty((n_query, k), dtype=dtype)
-    indices = xp.empty((n_query, k), dtype=xp.int64)
-    for start in range(0, n_query, rows):
-        Q = X_query[start:start + rows]
-        # (-2 Q) X^T is exactly -2 (Q X^T): scaling by a power of two rounds
-        # nothing, so the GEMM absorbs the first pass over the chunk.
-        d2 = (Q * -2) @ X_train.T
-        _distance_epilogue(xp, d2, xp.sum(Q * Q, axis=1)[:, None], train_sq)
-        if exclude_self:
-            own = xp.arange(Q.shape[0])
-            d2[own, start + own] = xp.inf
-        distances[start:start + rows], indices[start:start + rows] = _smallest_k(d2, k)
-        del d2  # else the next chunk's product is allocated while this one is alive: twice the budget
-    return xp.sqrt(distances), indices
+
+def sq_kneighbors(X_train, X_query, k: int, *, budget_bytes: int | None = None, exclude_self: bool = False,
+                  algorithm: str = "brute", projection=None, index: NeighborIndex | None = None):
+    """The ``k`` nearest training rows by exact squared distance: what every merge of partial searches needs.
+
+    Parameters are those of :func:`kneighbors`.
+
+    Returns
+    -------
+    sq_distances : float64 array of shape (n_query, k)
+        The squared distances of :mod:`gpuclf.kernels.exact_distances`, ascending; unlike
+        the rounded distances of :func:`kneighbors`, two different ones never compare equal.
+    indices : int64 array of shape (n_query, k)
+    """
+    X_train, X_query, _ = _checked(X_train, X_query, k, exclude_self)
+    if index is None:
+        index = NeighborIndex(X_train, budget_bytes=budget_bytes)
+    return index.search(X_query, k, exclude_self=exclude_self, algorithm=check_algorithm(algorithm),
+                        projection=projection)
+
+
+def kneighbors(X_train, X_query, k: int, *, budget_bytes: int | None = None, exclude_self: bool = False,
+               algorithm: str = "brute", projection=None, index: NeighborIndex | None = None):
+    """Exact ``k`` nearest training rows of each query row (euclidean).
+
+    Parameters
+    ----------
+    X_train : array of shape (n_train, n_features)
+    X_query : array of shape (n_query, n_features)
+        With ``exclude_self``, the training rows themselves (``n_query == n_train``).
+    k : int
+        Neighbours per query, ``1 <= k <= n_train`` (``n_train - 1`` with ``exclude_self``).
+    budget_bytes : int, optional
+        Working memory per query chunk (see :func:`~gpuclf.kernels.chunking.rows_per_chunk`).
+    exclude_self : bool, default=False
+        Leave query ``i`` out of its own neighbours (leave-one-out, as
+        scikit-learn's ``kneighbors(X=None)``).
+    algorithm : {"brute", "pruned", "auto"}, default="brute"
+        How candidates are found (:mod:`gpuclf.kernels.pruned_neighbors`); every
+        choice returns the same neighbours, indices and distances.
+    projection : Projection, optional
+        The pruned filter's map (:func:`~gpuclf.kernels.pruned_neighbors.fit_projection`),
+        e.g. one PCA shared by all the folds of a cross-validation.
+    index : NeighborIndex, optional
+        ``X_train`` already prepared (its norms and filters are reused).
+
+    Returns
+    -------
+    distances : array of shape (n_query, k)
+        Euclidean distances, ascending; float32 for float32 inputs, else float64.
+    indices : array of shape (n_query, k), int64
+        Training rows; equal distances are ordered by index, so the result is
+        deterministic and its first ``j`` columns are the search for ``j``.
+
+    Notes
+    -----
+    Neighbours are ranked by the squared distance of
+    :mod:`gpuclf.kernels.exact_distances`: exact on integer data such as pixels,
+    hence scikit-learn's neighbours there, tie for tie; the distance returned
+    is its square root, rounded once to the inputs' dtype.
+    """
+    dtype = _float_dtype(get_namespace(X_train, X_query), X_train, X_query)
+    sq, indices = sq_kneighbors(X_train, X_query, k, budget_bytes=budget_bytes, exclude_self=exclude_self,
+                                algorithm=algorithm, projection=projection, index=index)
+    return sqrt_distances(sq, dtype), indices
 
 
 def neighbor_weights(distances, weights: str = "uniform"):

@@ -1,0 +1,377 @@
+"""Exact k-nearest neighbours by filter and refine: brute force and the pruned search share one routine.
+
+For each chunk of queries (sizes from the memory budget, no per-query Python loop):
+
+1. **Filter.** One GEMM gives each (query, row) pair a score ``g`` from a
+   lower bound on its distance (:mod:`gpuclf.kernels.distance_bounds`): the
+   rows themselves for ``"brute"`` (``2 x 784`` FLOPs a pair on MNIST), their
+   projection on the top ``d`` principal axes for ``"pruned"`` (``2 d``).
+2. **Seeds.** The ``k`` rows of smallest ``g`` per query (``k`` argmin
+   passes), their exact squared distances ``c``
+   (:mod:`gpuclf.kernels.exact_distances`), and ``tau``, the largest of them:
+   an upper bound on the query's ``k``-th nearest distance.
+3. **Candidates.** Every row whose ``g`` does not exceed the threshold
+   ``T(tau)`` (:meth:`~gpuclf.kernels.distance_bounds._Filter.threshold`),
+   plus the seeds. A row left out has ``c > tau``, proven including every
+   rounding of the filter: the candidates hold the ``k`` nearest by
+   construction, so there is nothing to verify afterwards and no query is
+   ever left unresolved.
+4. **Refine.** ``c`` of every candidate pair, in fixed-size blocks, then the
+   ``k`` smallest per query in (``c``, row) order: scikit-learn's order.
+
+Brute force and the pruned search differ only in the filter's features, and
+both return the ``k`` smallest ``c`` with ties by row: the same neighbours,
+indices and distances, bit for bit, by construction (and checked on full
+MNIST, ``docs/knn-search.md``). A chunk whose candidates exceed
+:data:`FALLBACK_FRACTION` of its pairs (ties by the thousand: duplicated rows,
+constant images) is evaluated exhaustively instead: ``c`` of every pair, the
+same values, so the same result.
+
+Cost per (query, row) pair, float32, ``f`` features, ``k`` neighbours: brute
+``2 f`` FLOPs; pruned ``2 d`` FLOPs, then ``2 f x digits`` per candidate.
+On full MNIST (``f = 784``, ``d = 96``, about 40 to 150 candidates of
+60,000 per query) that is about 15% of brute force's arithmetic
+(:func:`estimate_flops`).
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gpuclf.errors import GpuclfError
+from gpuclf.kernels import topk
+from gpuclf.kernels.chunking import rows_per_chunk
+from gpuclf.kernels.distance_bounds import IdentityFilter, Projection, ProjectionFilter, gamma
+from gpuclf.kernels.exact_distances import (PairEvaluator, digit_plan, integer_bound, sq_norms, tf32_possible)
+from gpuclf.xp import get_namespace, to_host
+
+ALGORITHMS = ("auto", "pruned", "brute")
+#: A chunk whose candidates exceed this fraction of its (query, row) pairs is evaluated exhaustively.
+FALLBACK_FRACTION = 1 / 16
+#: ... unless it has fewer candidates than this (small searches are never worth the switch).
+FALLBACK_FLOOR = 1 << 16
+_U64 = 2.0 ** -53
+#: Rows the pruned filter's PCA is fitted on (evenly spaced): enough for axes as tight as the whole set's.
+PCA_ROWS = 8192
+
+
+def default_components(n_features: int) -> int:
+    """The pruned filter's dimension: an eighth of the features, a multiple of 16, 8 to 128."""
+    return int(min(n_features, max(8, min(128, 16 * round(n_features / 128)))))
+
+
+# -- statistics -----------------------------------------------------------------------------------
+@dataclass
+class SearchStats:
+    """What one search did: candidates per query, fallbacks, FLOPs.
+
+    Attributes
+    ----------
+    algorithm : str
+        ``"brute"`` or ``"pruned"`` (what ``"auto"`` chose).
+    n_queries, n_train, n_features, k : int
+    n_components : int
+        The filter's dimension (``n_features`` for brute force).
+    exact : bool
+        Whether the data were exact (integers: the fast digit path).
+    candidates : numpy int64 array of shape (n_queries,)
+        Rows whose exact distance was computed, per query (every row, for a fallback chunk).
+    fallback_chunks, fallback_queries : int
+    flops : dict
+        ``filter`` (the filter GEMM), ``refine`` (exact distances), ``projection``
+        (features of rows and queries), ``pca`` (the covariance, when fitted here).
+    """
+
+    algorithm: str
+    n_queries: int
+    n_train: int
+    n_features: int
+    k: int
+    n_components: int
+    exact: bool = False
+    candidates: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    fallback_chunks: int = 0
+    fallback_queries: int = 0
+    flops: dict = field(default_factory=lambda: {"filter": 0, "refine": 0, "projection": 0, "pca": 0})
+
+    @property
+    def brute_flops(self) -> int:
+        """The GEMM FLOPs of a brute-force search of the same size: ``2 n_queries n_train n_features``."""
+        return 2 * self.n_queries * self.n_train * self.n_features
+
+    def summary(self) -> dict:
+        """JSON-able figures: candidates per query (median, p90, max), fallbacks, FLOPs and their ratio to brute."""
+        c = self.candidates
+        total = sum(self.flops.values())
+        return {
+            "algorithm": self.algorithm, "queries": self.n_queries, "train_rows": self.n_train,
+            "features": self.n_features, "k": self.k, "components": self.n_components, "exact": self.exact,
+            "candidates_median": float(np.median(c)) if c.size else 0.0,
+            "candidates_p90": float(np.percentile(c, 90)) if c.size else 0.0,
+            "candidates_max": int(c.max()) if c.size else 0,
+            "candidates_mean": float(c.mean()) if c.size else 0.0,
+            "fallback_chunks": self.fallback_chunks, "fallback_queries": self.fallback_queries,
+            "flops": dict(self.flops), "flops_total": int(total),
+            "flops_vs_brute": total / self.brute_flops if self.brute_flops else 0.0,
+        }
+
+
+_LOG: contextvars.ContextVar = contextvars.ContextVar("gpuclf_knn_search_log", default=None)
+
+
+@contextlib.contextmanager
+def recording():
+    """Collect the :class:`SearchStats` of every search made inside the block (in this thread).
+
+    Yields
+    ------
+    list of SearchStats
+    """
+    log = []
+    token = _LOG.set(log)
+    try:
+        yield log
+    finally:
+        _LOG.reset(token)
+
+
+# -- the algorithm ---------------------------------------------------------------------------------
+def check_algorithm(algorithm: str) -> str:
+    if algorithm not in ALGORITHMS:
+        raise GpuclfError(f"algorithm must be one of {', '.join(map(repr, ALGORITHMS))}, got {algorithm!r}")
+    return algorithm
+
+
+def estimate_flops(algorithm: str, n_query: int, n_train: int, n_features: int, k: int,
+                   candidates_per_query: float | None = None, build: bool = True, digits: int = 2) -> float:
+    """The cost model: FLOPs plus the per-pair memory passes, in FLOP-equivalents.
+
+    Each (query, row) pair costs its GEMM (``2 f`` or ``2 d``) and about
+    ``3 + k`` passes over the score matrix (the add of the norms, ``k``
+    argmin passes, the candidate mask), counted as :data:`PASS_FLOPS` each; a
+    pruned candidate costs its gather and its digit GEMM
+    (:data:`CANDIDATE_FLOPS_PER_FEATURE` per feature); building the filter
+    costs a covariance on at most :data:`PCA_ROWS` rows and a projection of every row.
+    """
+    passes = (3 + k) * PASS_FLOPS
+    if algorithm == "brute":
+        return n_query * n_train * (2.0 * n_features + passes)
+    d = default_components(n_features)
+    if candidates_per_query is None:
+        candidates_per_query = min(n_train, 48 + 12 * k) * max(1.0, (n_train / 60_000) ** 0.5)
+    cost = n_query * n_train * (2.0 * d + passes)
+    cost += n_query * candidates_per_query * n_features * (CANDIDATE_FLOPS_PER_FEATURE + 2 * digits)
+    cost += 2.0 * (n_query + (n_train if build else 0)) * n_features * d
+    if build:
+        cost += 2.0 * min(n_train, PCA_ROWS) * n_features ** 2 + PCA_EIGH_FLOPS
+    return cost
+
+
+#: A pass over a float32 score matrix costs about this many float32 GEMM FLOPs per pair (two
+#: shared cores: ~8 ms per 6e7-pair pass against ~350 GFLOP/s).
+PASS_FLOPS = 40.0
+#: Gathering one candidate feature and converting it, against the GEMM's rate (measured ~1 us per
+#: 784-feature candidate on two shared cores).
+CANDIDATE_FLOPS_PER_FEATURE = 300.0
+#: The host's 784 x 784 eigendecomposition (~0.15 s), in GEMM FLOPs.
+PCA_EIGH_FLOPS = 5e10
+
+
+def choose(algorithm: str, n_query: int, n_train: int, n_features: int, k: int, built: bool) -> str:
+    """``"brute"`` or ``"pruned"``: the algorithm asked, or for ``"auto"`` the cheaper by :func:`estimate_flops`."""
+    check_algorithm(algorithm)
+    if algorithm != "auto":
+        return algorithm
+    if n_features < 32 or 4 * k > n_train:
+        return "brute"
+    brute = estimate_flops("brute", n_query, n_train, n_features, k)
+    pruned = estimate_flops("pruned", n_query, n_train, n_features, k, build=not built)
+    return "pruned" if pruned < 0.8 * brute else "brute"
+
+
+class NeighborIndex:
+    """A training set prepared for exact searches (both filters share its norms and exactness).
+
+    Parameters
+    ----------
+    X : float array of shape (n, n_features)
+    budget_bytes : int, optional
+        Working memory of one chunk of any step.
+
+    Notes
+    -----
+    The pruned filter (a PCA and the projection of every row) is built at the
+    first pruned search and kept; a :class:`~gpuclf.kernels.distance_bounds.Projection`
+    passed in (e.g. fitted once on a whole data set and shared by its
+    cross-validation folds) replaces the PCA.
+    """
+
+    def __init__(self, X, *, budget_bytes: int | None = None):
+        self.X = X
+        self.budget_bytes = budget_bytes
+        self.x_sq = sq_norms(X, budget_bytes)
+        self.bound = integer_bound(X, budget_bytes)
+        self._filters = {}
+        self.build_flops = {"projection": 0, "pca": 0}
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    def has_filter(self, algorithm: str) -> bool:
+        return algorithm == "brute" or "pruned" in self._filters
+
+    def filter(self, algorithm: str, projection: Projection | None = None):
+        """The brute or pruned filter of this training set (built once)."""
+        if algorithm == "brute":
+            if "brute" not in self._filters:
+                self._filters["brute"] = IdentityFilter(self.X)
+            return self._filters["brute"]
+        cached = self._filters.get("pruned")
+        if cached is not None and (projection is None or cached.projection is projection):
+            return cached
+        n, f = self.X.shape
+        if projection is None:
+            d = default_components(f)
+            projection = Projection.fit(self.X, d, self.budget_bytes, max_rows=PCA_ROWS)
+            self.build_flops["pca"] += 2 * min(n, PCA_ROWS) * f * f
+        self._filters["pruned"] = ProjectionFilter(self.X, projection, self.budget_bytes)
+        self.build_flops["projection"] += 2 * n * f * projection.n_components
+        return self._filters["pruned"]
+
+    def search(self, Q, k: int, *, exclude_self: bool = False, algorithm: str = "brute",
+               projection: Projection | None = None):
+        """The ``k`` nearest rows of each query: squared distances ``c`` and row indices.
+
+        Parameters
+        ----------
+        Q : float array of shape (m, n_features), the training rows' dtype
+            With ``exclude_self``, the training rows themselves.
+        k : int
+            ``1 <= k <= n`` (``n - 1`` with ``exclude_self``); checked by the caller.
+        exclude_self : bool
+            Leave query ``i`` out of its own neighbours.
+        algorithm : {"auto", "pruned", "brute"}
+        projection : Projection, optional
+            The pruned filter's map (default: a PCA of these rows).
+
+        Returns
+        -------
+        sq_distances : float64 array of shape (m, k)
+            ``c`` (:mod:`gpuclf.kernels.exact_distances`), ascending.
+        indices : int64 array of shape (m, k)
+            Equal ``c`` in row order.
+        """
+        xp = get_namespace(self.X)
+        m, (n, f) = Q.shape[0], self.X.shape
+        chosen = choose(algorithm, m, n, f, k, built=self.has_filter("pruned") or projection is not None)
+        before = dict(self.build_flops)
+        filt = self.filter(chosen, projection)
+        plan = digit_plan(f, self.bound, integer_bound(Q, self.budget_bytes), tf32_possible(xp))
+        evaluator = PairEvaluator(self.X, self.x_sq, Q, sq_norms(Q, self.budget_bytes), plan, self.budget_bytes)
+        c_error = 0.0 if plan is not None else gamma(f + 2, _U64)
+        stats = SearchStats(chosen, m, n, f, k, filt.d, exact=plan is not None)
+        stats.flops["pca"] = self.build_flops["pca"] - before["pca"]
+        stats.flops["projection"] = self.build_flops["projection"] - before["projection"]
+        counts_host = []
+
+        sq = xp.empty((m, k), dtype=xp.float64)
+        idx = xp.empty((m, k), dtype=xp.int64)
+        itemsize = filt.dtype.itemsize
+        per_pair = itemsize + 4 + topk.bytes_per_pair(k, itemsize)
+        rows = rows_per_chunk(n * per_pair, self.budget_bytes, m)
+        for start in range(0, m, rows):
+            stop = min(m, start + rows)
+            got = self._chunk(filt, evaluator, Q, start, stop, k, exclude_self, c_error, stats)
+            sq[start:stop], idx[start:stop], counts = got
+            counts_host.append(to_host(counts).astype(np.int64))
+        stats.candidates = np.concatenate(counts_host) if counts_host else np.zeros(0, dtype=np.int64)
+        stats.flops["refine"] += evaluator.flops
+        log = _LOG.get()
+        if log is not None:
+            log.append(stats)
+        return sq, idx
+
+    def _chunk(self, filt, evaluator, Q, start: int, stop: int, k: int, exclude_self: bool, c_error: float,
+               stats: SearchStats):
+        """One chunk of queries: filter, seeds, candidates, refine (module docstring)."""
+        xp = get_namespace(self.X)
+        n = self.X.shape[0]
+        mc = stop - start
+        Fq, rho_q = filt.query(Q[start:stop])
+        if filt.name == "pruned":
+            stats.flops["projection"] += 2 * mc * self.n_features * filt.d
+        g = filt.scores(Fq)
+        stats.flops["filter"] += 2 * mc * n * filt.d
+        own = xp.arange(mc)
+        if exclude_self:
+            g[own, start + own] = xp.inf
+        seed_g, seeds = topk.smallest_k(g, k)
+        if not bool(xp.all(xp.isfinite(seed_g))):  # scores overflowed: no bound to trust
+            return self._exhaustive(evaluator, start, stop, k, exclude_self, stats)
+        seed_queries = xp.repeat(xp.arange(start, stop, dtype=xp.int64), k)
+        c_seeds = evaluator.pairs(seed_queries, seeds.ravel()).reshape(mc, k)
+        T = filt.threshold(xp.max(c_seeds, axis=1), Fq, rho_q, c_error)
+        mask = ~(g > T[:, None])  # NaN scores stay candidates
+        del g
+        mask[own[:, None], seeds] = True
+        if exclude_self:
+            mask[own, start + own] = False
+        counts = xp.sum(mask, axis=1, dtype=xp.int64)
+        n_pairs = int(counts.sum())
+        if n_pairs > max(FALLBACK_FLOOR, FALLBACK_FRACTION * mc * n):
+            del mask
+            return self._exhaustive(evaluator, start, stop, k, exclude_self, stats)
+        flat = xp.flatnonzero(mask)
+        del mask
+        queries, rows = flat // n, flat % n
+        c = evaluator.pairs(queries + start, rows)
+        sq, idx = topk.segment_smallest_k(queries, rows, c, counts, k)
+        return sq, idx, counts
+
+    def _exhaustive(self, evaluator, start: int, stop: int, k: int, exclude_self: bool, stats: SearchStats):
+        """``c`` of every pair of the chunk, then its ``k`` smallest: the fallback, same values."""
+        xp = get_namespace(self.X)
+        n = self.X.shape[0]
+        digits = evaluator.plan.count if evaluator.plan is not None else 1
+        per_pair = 8 * 3 + 4 * digits + topk.bytes_per_pair(k, 8)
+        rows = rows_per_chunk(n * per_pair, self.budget_bytes, stop - start)
+        sq = xp.empty((stop - start, k), dtype=xp.float64)
+        idx = xp.empty((stop - start, k), dtype=xp.int64)
+        for s in range(start, stop, rows):
+            e = min(stop, s + rows)
+            c = evaluator.full(s, e)
+            if exclude_self:
+                own = xp.arange(e - s)
+                c[own, s + own] = xp.inf
+            sq[s - start:e - start], idx[s - start:e - start] = topk.smallest_k(c, k)
+        stats.fallback_chunks += 1
+        stats.fallback_queries += stop - start
+        return sq, idx, xp.full(stop - start, n - exclude_self, dtype=xp.int64)
+
+
+def search_once(X_train, X_query, k: int, *, budget_bytes: int | None = None, exclude_self: bool = False,
+                algorithm: str = "brute", projection: Projection | None = None):
+    """:meth:`NeighborIndex.search` on a training set used once (the index is not kept)."""
+    return NeighborIndex(X_train, budget_bytes=budget_bytes).search(
+        X_query, k, exclude_self=exclude_self, algorithm=algorithm, projection=projection)
+
+
+def fit_projection(X, n_components: int | None = None, budget_bytes: int | None = None) -> Projection:
+    """The PCA a pruned search filters with; fit it once on a whole data set to share it among its folds."""
+    d = default_components(X.shape[1]) if n_components is None else int(n_components)
+    return Projection.fit(X, max(1, min(d, X.shape[1])), budget_bytes, max_rows=PCA_ROWS)
+
+
+def sqrt_distances(sq, dtype):
+    """Euclidean distances from the searches' squared distances: ``sqrt`` in float64, then ``dtype``."""
+    xp = get_namespace(sq)
+    return xp.sqrt(sq).astype(dtype, copy=False)
+
+
+__all__ = ["ALGORITHMS", "FALLBACK_FRACTION", "NeighborIndex", "Projection", "SearchStats", "check_algorithm",
+           "choose", "default_components", "estimate_flops", "fit_projection", "recording", "search_once",
+           "sqrt_distances"]

@@ -1,0 +1,128 @@
+"""The ``k`` smallest entries per query, in (value, index) order: scikit-learn's tie order.
+
+Two shapes of input. :func:`smallest_k` takes a dense ``(m, n)`` chunk (one
+row per query, one column per training row). :func:`segment_smallest_k`
+takes a ragged list of (query, row, value) triples sorted by (query, row): the
+candidates of a pruned search, whose number differs per query. Both order
+equal values by the smaller row index, so a search for ``k_max`` neighbours
+holds the search for every smaller ``k`` in its first columns.
+"""
+from __future__ import annotations
+
+from gpuclf.xp import get_namespace
+
+# Top-k costs, in bytes moved per (query, train) pair. One argmin pass reads
+# the distance (itemsize). CuPy 14.2's argpartition (``_routines_sorting.pyx``)
+# is a selection, not a sort, for k < 512: it writes an int64 index per pair,
+# then gathers value and index per pair while keeping a sorted head of
+# max(32, 2**bit_length(k)) entries per segment, and ``unravel_index`` reads
+# and writes the int64 indices again; the tie repair below adds an int64 tie
+# count. About 48 bytes plus two reads of the value, against ``itemsize`` per
+# argmin pass, so argmin wins up to k ~ 14 (float32) or ~ 8 (float64); NumPy's
+# introselect plus the same repair costs a similar number of passes.
+PARTITION_BYTES_PER_PAIR = 48
+
+
+def argmin_is_cheaper(k: int, itemsize: int) -> bool:
+    """Whether ``k`` argmin passes move fewer bytes than argpartition and its tie repair."""
+    return k * itemsize <= PARTITION_BYTES_PER_PAIR + 2 * itemsize
+
+
+def bytes_per_pair(k: int, itemsize: int) -> int:
+    """Working bytes per (query, row) pair of :func:`smallest_k`, besides its input."""
+    return 0 if argmin_is_cheaper(k, itemsize) else 3 * itemsize + 24
+
+
+def smallest_k(d2, k: int):
+    """Each row's ``k`` smallest entries and their columns, ordered by (value, index).
+
+    Parameters
+    ----------
+    d2 : array of shape (m, n)
+        At least ``k`` columns. Overwritten (a scratch chunk): the argmin
+        path sets the entries it picks to ``inf``.
+    k : int
+
+    Returns
+    -------
+    values : array of shape (m, k)
+    indices : array of shape (m, k), int64
+    """
+    if argmin_is_cheaper(k, d2.dtype.itemsize):
+        return smallest_k_by_argmin(d2, k)
+    return smallest_k_by_partition(d2, k)
+
+
+def smallest_k_by_argmin(d2, k: int):
+    """``k`` passes of argmin; argmin takes the first of equal minima, hence (value, index) order."""
+    xp = get_namespace(d2)
+    m = d2.shape[0]
+    row = xp.arange(m)
+    values = xp.empty((m, k), dtype=d2.dtype)
+    indices = xp.empty((m, k), dtype=xp.int64)
+    for j in range(k):
+        picked = xp.argmin(d2, axis=1)
+        values[:, j] = d2[row, picked]
+        indices[:, j] = picked
+        d2[row, picked] = xp.inf
+    return values, indices
+
+
+def smallest_k_by_partition(d2, k: int):
+    """argpartition, then the entries tied with the k-th smallest repaired to the lowest indices."""
+    xp = get_namespace(d2)
+    m, n = d2.shape
+    part = xp.argpartition(d2, k - 1, axis=1)[:, :k].copy()  # copy frees the (m, n) indices
+    cand = xp.take_along_axis(d2, part, axis=1)
+    kth = cand.max(axis=1, keepdims=True)
+    # argpartition keeps an arbitrary subset of the entries tied with the k-th
+    # smallest (NumPy's introselect and CuPy's bitonic selection differ). Replace the tied
+    # slots by the tied entries of smallest index: the r-th tied entry of row i
+    # is where that row's running tie count first reaches r. Offsetting each
+    # row's counts by i * (n + 1) makes the whole chunk one ascending sequence,
+    # so one searchsorted finds them all without a loop or a host sync.
+    row = xp.arange(m, dtype=xp.int64)[:, None]
+    ties_seen = xp.cumsum(d2 == kth, axis=1, dtype=xp.int64)
+    ties_seen += row * (n + 1)
+    tied_slot = cand == kth
+    wanted = row * (n + 1) + xp.cumsum(tied_slot, axis=1, dtype=xp.int64)
+    first_ties = xp.searchsorted(ties_seen.ravel(), wanted.ravel()).reshape(m, k) - row * n
+    # Sorted by index, then stably by distance: (distance, index) order.
+    chosen = xp.sort(xp.where(tied_slot, first_ties, part), axis=1)
+    order = xp.argsort(xp.take_along_axis(d2, chosen, axis=1), axis=1, kind="stable")
+    indices = xp.take_along_axis(chosen, order, axis=1)
+    return xp.take_along_axis(d2, indices, axis=1), indices
+
+
+def segment_smallest_k(queries, rows, values, counts, k: int):
+    """The ``k`` smallest values of each query's candidates, in (value, row) order.
+
+    Parameters
+    ----------
+    queries, rows : int64 arrays of shape (P,)
+        The candidates, sorted by (query, row), as ``flatnonzero`` of a
+        (query, row) mask lists them.
+    values : array of shape (P,)
+    counts : int64 array of shape (m,)
+        Candidates per query, each at least ``k``.
+    k : int
+
+    Returns
+    -------
+    values : array of shape (m, k)
+    rows : array of shape (m, k), int64
+
+    Notes
+    -----
+    A stable sort by value keeps equal values in row order; a stable sort
+    of that by query groups the queries without disturbing it: each query's
+    segment is then in (value, row) order, and its first ``k`` entries sit at
+    fixed offsets from the segment's start, so they are gathered without a
+    boolean mask (no host sync on a GPU).
+    """
+    xp = get_namespace(values)
+    order = xp.argsort(values, kind="stable")
+    order = order[xp.argsort(queries[order], kind="stable")]
+    start = xp.cumsum(counts) - counts
+    picked = order[start[:, None] + xp.arange(k)[None, :]]
+    return values[picked], rows[picked]
