@@ -122,6 +122,7 @@ class _Search:
         self.backend = backend
         self.budget = backend.memory_budget()
         self.sklearn = backend.placement("knn").library == "scikit-learn"
+        self.algorithm = getattr(backend, "knn_search", "brute")
         self.cost = {"pairs": 0, "flops": 0, "bytes": 0}
 
     def _count(self, query, n_rows: int, k: int) -> None:
@@ -140,7 +141,7 @@ class _Search:
         self._count(query, n * len(shifts), k)
         if not self.sklearn:
             return {names[b]: (d, i) for b, d, i in iter_augmented_kneighbors(
-                train_pixels, query, k, shifts, transform, self.budget) if b in names}
+                train_pixels, query, k, shifts, transform, self.budget, self.algorithm) if b in names}
         # Each named set is a prefix of the materialised rows.
         X, labels = self._augmented(train_pixels, y, transform, shifts)
         return {name: self.backend.estimator("knn", n_neighbors=k).fit(X[:b * n], labels[:b * n]).kneighbors(query)
@@ -155,7 +156,8 @@ class _Search:
             knn = self.backend.estimator("knn", n_neighbors=n_neighbors, weights=weights)
             return knn.fit(*self._augmented(train_pixels, y, transform, shifts)).predict(query)
         classes, codes = xp.unique(y, return_inverse=True)
-        distances, indices = augmented_kneighbors(train_pixels, query, n_neighbors, shifts, transform, self.budget)
+        distances, indices = augmented_kneighbors(train_pixels, query, n_neighbors, shifts, transform, self.budget,
+                                                  self.algorithm)
         return classes[neighbors.vote(codes.reshape(-1)[indices % n], distances, len(classes), weights)]
 
 

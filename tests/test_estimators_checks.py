@@ -59,7 +59,8 @@ def _instances():
     return {
         "DummyClassifier": [DummyClassifier(), DummyClassifier(strategy="most_frequent")],
         "KNeighborsClassifier": [KNeighborsClassifier(),
-                                 KNeighborsClassifier(n_neighbors=3, weights="distance", budget_bytes=256)],
+                                 KNeighborsClassifier(n_neighbors=3, weights="distance", budget_bytes=256,
+                                                      algorithm="pruned")],
         # A scikit-learn base, and one that runs on CuPy arrays as the GPU backend's does.
         "OneVsOneClassifier": [OneVsOneClassifier(LinearSVC()), OneVsOneClassifier(NearestCentroid())],
         "OneVsRestClassifier": [OneVsRestClassifier(LinearSVC()), OneVsRestClassifier(NearestCentroid())],

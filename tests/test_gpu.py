@@ -111,14 +111,14 @@ def test_report_says_where_steps_ran(both):
 def test_capped_memory_pool_gives_identical_knn(cupy, sample_mnist, monkeypatch):
     """A 64 MiB pool cannot hold the training set's 4,000 x 4,000 float32 distances (61 MiB) beside it:
     the search must run in chunks within the cap, and predictions must not change."""
-    from gpuclf.kernels import neighbors as nb
+    from gpuclf.kernels import topk
 
     pool = cupy.get_default_memory_pool()
     d = sample_mnist
     n = len(d.y_train)
     chunks = []
-    real = nb._smallest_k
-    monkeypatch.setattr(nb, "_smallest_k", lambda d2, k: chunks.append(d2.shape[0]) or real(d2, k))
+    real = topk.smallest_k
+    monkeypatch.setattr(topk, "smallest_k", lambda d2, k: chunks.append(d2.shape[0]) or real(d2, k))
 
     def predict_train(backend):
         X = backend.asarray(d.X_train, backend.feature_dtype)

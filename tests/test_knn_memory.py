@@ -17,6 +17,7 @@ from sklearn.neighbors import KNeighborsClassifier as SkKNN
 import gpuclf
 from gpuclf.estimators import KNeighborsClassifier
 from gpuclf.kernels import neighbors as nb
+from gpuclf.kernels import topk
 from gpuclf.workflow import PARAM_GRID
 
 N_TRAIN, N_QUERY, N_FEATURES = 3000, 900, 8
@@ -38,15 +39,15 @@ def _extra_peak(call):
 
 @pytest.fixture
 def chunks(monkeypatch):
-    """The (rows, columns, nbytes) of every distance chunk the top-k selection receives."""
+    """The (rows, columns, nbytes) of every score chunk the top-k selection receives."""
     seen = []
-    real = nb._smallest_k
+    real = topk.smallest_k
 
     def recording(d2, k):
         seen.append((d2.shape[0], d2.shape[1], d2.nbytes))
         return real(d2, k)
 
-    monkeypatch.setattr(nb, "_smallest_k", recording)
+    monkeypatch.setattr(topk, "smallest_k", recording)
     return seen
 
 
@@ -82,8 +83,8 @@ def test_chunks_respect_and_use_the_budget(chunks, k):
     # Not one query at a time either: all chunks but the last are the same, largest size that fits.
     assert len(set(rows[:-1])) <= 1 and rows[-1] <= rows[0]
     per_row = N_TRAIN * 8
-    if k == 3:  # only the distances per pair: the chunk is as large as the budget allows
-        assert rows[0] == budget // per_row and len(rows) == math.ceil(N_QUERY / rows[0])
+    if k == 3:  # per pair: the score, the candidate mask and the candidate list (4 bytes): as large as fits
+        assert rows[0] == budget // (N_TRAIN * (8 + 4)) and len(rows) == math.ceil(N_QUERY / rows[0])
     else:  # argpartition's indices and the tie repair need several bytes per pair more
         assert 2 <= budget // (rows[0] * per_row) <= 8
 

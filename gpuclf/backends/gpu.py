@@ -29,20 +29,23 @@ class GpuBackend(KernelBackend):
         CUDA device to run on, numbered within ``CUDA_VISIBLE_DEVICES``.
     n_jobs : int, default=-1
         CPU cores for the scikit-learn fallback of the forest and SVC.
+    knn_search : {"brute", "pruned", "auto"}, default="brute"
+        As :class:`~gpuclf.backends.kernel.KernelBackend`.
     """
 
     name = "gpu"
     #: CuPy compiles each kernel on first use (see :mod:`gpuclf.warmup`).
     compiles_kernels = True
 
-    def __init__(self, max_gpu_memory: int | None = None, device: int = 0, n_jobs: int | None = -1):
+    def __init__(self, max_gpu_memory: int | None = None, device: int = 0, n_jobs: int | None = -1,
+                 knn_search: str = "brute"):
         ok, reason = cupy_status(device)
         if not ok:
             raise GpuclfError(reason)
         import cupy
 
         self.xp = cupy
-        super().__init__(budget_bytes=None, n_jobs=n_jobs)
+        super().__init__(budget_bytes=None, n_jobs=n_jobs, knn_search=knn_search)
         self.max_gpu_memory = max_gpu_memory
         self.device = int(device)
         cupy.cuda.Device(self.device).use()

@@ -38,14 +38,22 @@ class KernelBackend(Backend):
     n_jobs : int, default=-1
         Cores of the scikit-learn forest that stands in where cuML is
         missing (trees in parallel; the same trees as with one core).
+    knn_search : {"brute", "pruned", "auto"}, default="brute"
+        How every KNN search finds its neighbours
+        (:mod:`gpuclf.kernels.pruned_neighbors`): the estimators' ``algorithm``,
+        the batched cross-validation and the grid search. The neighbours are
+        the same whichever is used; only the work differs.
     """
 
     xp = np
     feature_dtype = np.float32
 
-    def __init__(self, budget_bytes: int | None = None, n_jobs: int | None = -1):
+    def __init__(self, budget_bytes: int | None = None, n_jobs: int | None = -1, knn_search: str = "brute"):
+        from ..kernels.pruned_neighbors import check_algorithm
+
         self.budget_bytes = budget_bytes
         self.n_jobs = n_jobs
+        self.knn_search = check_algorithm(knn_search)
         self.metrics = metric_kernels
         # Folds run one after another: the forest's trees already use every core.
         self._cpu = CpuBackend()
@@ -78,6 +86,7 @@ class KernelBackend(Backend):
             return estimators.SGDClassifier(**params)
         if role == "knn":
             params.setdefault("budget_bytes", self.memory_budget())
+            params.setdefault("algorithm", self.knn_search)
             if self.dispatcher.distributed:  # the training set sharded over the workers
                 from ..estimators.sharded_neighbors import ShardedKNeighborsClassifier
 
@@ -164,12 +173,25 @@ class KernelBackend(Backend):
         # One unit per fold, on the cluster's workers when there is one; assembled here in fold order.
         # An estimator that spreads its own work over the cluster (sharded KNN) runs its folds from here.
         d = self.dispatcher if getattr(estimator, "scheduler", None) is None else Dispatcher()
+        estimator = self._shared_projection(estimator, X)
         parts = d.map(_fit_predict_fold, range(cv), estimator, method, d.share(X), d.share(y), d.share(folds))
         xp = self.xp
         out = xp.empty((len(y),) + parts[0].shape[1:], dtype=parts[0].dtype)
         for k, part in enumerate(parts):
             out[xp.flatnonzero(folds == k)] = part
         return out
+
+    def _shared_projection(self, estimator, X):
+        """A pruned KNN's folds filter with one PCA of all of ``X`` (any map keeps the search exact)."""
+        from ..estimators.neighbors import KNeighborsClassifier
+        from ..kernels.pruned_neighbors import fit_projection
+
+        if (not isinstance(estimator, KNeighborsClassifier) or estimator.algorithm == "brute"
+                or estimator.projection is not None):
+            return estimator
+        from sklearn.base import clone
+
+        return clone(estimator).set_params(projection=fit_projection(X, budget_bytes=self.memory_budget()))
 
     def cross_val_score(self, estimator, X, y, cv: int = 3) -> np.ndarray:
         if self._runs_on_host(estimator):
@@ -206,9 +228,10 @@ class KernelBackend(Backend):
         classes, y_idx = self.xp.unique(y, return_inverse=True)
         settings = [(p.get("n_neighbors", estimator.n_neighbors), p.get("weights", estimator.weights))
                     for p in candidates]
+        search = self._shared_projection(estimator, X)
         d = self.dispatcher
         per_fold = d.map(_knn_fold_scores, range(cv), settings, len(classes), self.memory_budget(),
-                         d.share(X), d.share(y_idx), d.share(folds))
+                         d.share(X), d.share(y_idx), d.share(folds), search.algorithm, search.projection)
         return np.array(per_fold, dtype=float).T
 
 
@@ -221,13 +244,15 @@ def _fit_predict_fold(k: int, estimator, method: str, X, y, folds):
     return getattr(clone(estimator).fit(X[train], y[train]), method)(X[test])
 
 
-def _knn_fold_scores(k: int, settings, n_classes: int, budget_bytes, X, y_idx, folds) -> list:
+def _knn_fold_scores(k: int, settings, n_classes: int, budget_bytes, X, y_idx, folds, algorithm: str = "brute",
+                     projection=None) -> list:
     """Accuracy on fold ``k`` of every (n_neighbors, weights) setting, from one search for the largest."""
     from ..kernels import neighbors
 
     xp = get_namespace(X)
     test, train = xp.flatnonzero(folds == k), xp.flatnonzero(folds != k)
-    dist, ind = neighbors.kneighbors(X[train], X[test], max(n for n, _ in settings), budget_bytes=budget_bytes)
+    dist, ind = neighbors.kneighbors(X[train], X[test], max(n for n, _ in settings), budget_bytes=budget_bytes,
+                                     algorithm=algorithm, projection=projection)
     labels = y_idx[train][ind]
     return [float(xp.mean(neighbors.vote(labels[:, :n], dist[:, :n], n_classes, weights) == y_idx[test]))
             for n, weights in settings]

@@ -6,8 +6,12 @@
 one per worker and each at most ``shard_bytes``, and sends each to one worker
 once, where it stays (on the worker's GPU with dask-cuda). A query is then
 searched on every shard at once, each worker returning only its exact local
-top-k (n_query x k), and :func:`~gpuclf.kernels.knn_merge.merge_topk` merges
-them in the unsharded order. A training set larger than one device's
+top-k (n_query x k, by the exact squared distance of
+:mod:`gpuclf.kernels.exact_distances`, which does not depend on how rows are
+grouped), and :func:`~gpuclf.kernels.knn_merge.merge_topk` merges them in the
+unsharded order: the same neighbours, indices and distances, bit for bit.
+With ``algorithm="pruned"`` one PCA of the whole training set, fitted here,
+filters every shard. A training set larger than one device's
 memory is searched without ever being on one device. Labels and votes stay
 here: they are small.
 """
@@ -17,6 +21,7 @@ import math
 
 from ..kernels import neighbors
 from ..kernels.knn_merge import merge_topk
+from ..kernels.pruned_neighbors import fit_projection
 from ..xp import get_namespace
 from .neighbors import KNeighborsClassifier
 from .validation import check_fitted, check_n_neighbors, validate_X
@@ -27,7 +32,7 @@ class ShardedKNeighborsClassifier(KNeighborsClassifier):
 
     Parameters
     ----------
-    n_neighbors, weights, budget_bytes
+    n_neighbors, weights, budget_bytes, algorithm, projection
         As :class:`~gpuclf.estimators.neighbors.KNeighborsClassifier`
         (``budget_bytes``: working memory of one query chunk on a worker).
     scheduler : str, optional
@@ -46,8 +51,10 @@ class ShardedKNeighborsClassifier(KNeighborsClassifier):
         The worker holding each shard.
     """
 
-    def __init__(self, n_neighbors=5, weights="uniform", budget_bytes=None, scheduler=None, shard_bytes=None):
-        super().__init__(n_neighbors=n_neighbors, weights=weights, budget_bytes=budget_bytes)
+    def __init__(self, n_neighbors=5, weights="uniform", budget_bytes=None, algorithm="brute", projection=None,
+                 scheduler=None, shard_bytes=None):
+        super().__init__(n_neighbors=n_neighbors, weights=weights, budget_bytes=budget_bytes, algorithm=algorithm,
+                         projection=projection)
         self.scheduler = scheduler
         self.shard_bytes = shard_bytes
 
@@ -63,6 +70,9 @@ class ShardedKNeighborsClassifier(KNeighborsClassifier):
         client = self._client
         if client is None:
             return self
+        self._shard_projection = self.projection
+        if self.algorithm != "brute" and self.projection is None:  # one PCA filters every shard
+            self._shard_projection = fit_projection(self._fit_X, budget_bytes=self.budget_bytes)
         workers = sorted(client.scheduler_info()["workers"])
         n = self._fit_X.shape[0]
         by_size = math.ceil(self._fit_X.nbytes / self.shard_bytes) if self.shard_bytes else 1
@@ -96,14 +106,17 @@ class ShardedKNeighborsClassifier(KNeighborsClassifier):
 
         with cluster_errors():
             q = client.scatter(query, broadcast=True, hash=False)
-            futures = [client.submit(_shard_topk, shard, q, want, offset, self.budget_bytes, pure=False,
-                                          retries=2) for offset, shard in self._shards]
+            futures = [client.submit(_shard_topk, shard, q, want, offset, self.budget_bytes, self.algorithm,
+                                     self._shard_projection, pure=False, retries=2)
+                       for offset, shard in self._shards]
             parts = client.gather(futures)
-        distances, indices = merge_topk([p[0] for p in parts], [p[1] for p in parts], k, exclude)
+        sq, indices = merge_topk([p[0] for p in parts], [p[1] for p in parts], k, exclude)
+        distances = neighbors.sqrt_distances(sq, self._fit_X.dtype)
         return (distances, indices) if return_distance else indices
 
 
-def _shard_topk(shard, query, k: int, offset: int, budget_bytes):
-    """A worker's exact top-k on its shard, with global row indices."""
-    d, i = neighbors.kneighbors(shard, query, min(k, shard.shape[0]), budget_bytes=budget_bytes)
-    return d, i + offset
+def _shard_topk(shard, query, k: int, offset: int, budget_bytes, algorithm: str = "brute", projection=None):
+    """A worker's exact top-k on its shard: squared distances, and global row indices."""
+    sq, i = neighbors.sq_kneighbors(shard, query, min(k, shard.shape[0]), budget_bytes=budget_bytes,
+                                    algorithm=algorithm, projection=projection)
+    return sq, i + offset

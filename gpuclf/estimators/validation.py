@@ -23,7 +23,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from gpuclf.errors import InputError, ParameterError
+from gpuclf.kernels.distance_bounds import Projection
 from gpuclf.kernels.neighbors import WEIGHTS
+from gpuclf.kernels.pruned_neighbors import ALGORITHMS
 from gpuclf.xp import get_namespace, is_cupy_array, to_host, to_namespace
 
 __all__ = ["PARAMETERS", "check_fitted", "check_n_neighbors", "check_params", "encode_labels", "num_samples",
@@ -63,6 +65,10 @@ def _one_of(*options: str):
     return (lambda v: isinstance(v, str) and v in options), "one of " + ", ".join(map(repr, options))
 
 
+def _instance_or_none(cls):
+    return (lambda v: v is None or isinstance(v, cls)), f"None or a {cls.__name__}"
+
+
 def _binary_classifier():
     return ((lambda v: callable(getattr(v, "fit", None)) and callable(getattr(v, "decision_function", None))),
             "an estimator with fit and decision_function")
@@ -72,6 +78,7 @@ def _binary_classifier():
 #: means the same thing in every estimator). ``fit`` checks them all through
 #: :func:`validate_X`, before touching the data.
 PARAMETERS = {
+    "algorithm": _one_of(*ALGORITHMS),
     "alpha": _finite_above(0),
     "average_after": _integer(0, none=True),
     "batch_size": _integer(1),
@@ -82,6 +89,7 @@ PARAMETERS = {
     "n_iter_no_change": _integer(1),
     "n_neighbors": _integer(1),
     "penalty": _one_of("l2"),
+    "projection": _instance_or_none(Projection),
     "random_state": _integer(0, 2**32 - 1, none=True),
     "strategy": _one_of("prior", "most_frequent"),
     "tol": _finite_at_least_or_none(0),

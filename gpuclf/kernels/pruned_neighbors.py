@@ -212,10 +212,15 @@ class NeighborIndex:
     def __init__(self, X, *, budget_bytes: int | None = None):
         self.X = X
         self.budget_bytes = budget_bytes
-        self.x_sq = sq_norms(X, budget_bytes)
-        self.bound = integer_bound(X, budget_bytes)
+        self._norms = None
         self._filters = {}
         self.build_flops = {"projection": 0, "pca": 0}
+
+    def _prepared(self):
+        """``(squared norms, integer bound)`` of the rows, computed at the first search."""
+        if self._norms is None:
+            self._norms = (sq_norms(self.X, self.budget_bytes), integer_bound(self.X, self.budget_bytes))
+        return self._norms
 
     @property
     def n_features(self) -> int:
@@ -270,8 +275,9 @@ class NeighborIndex:
         chosen = choose(algorithm, m, n, f, k, built=self.has_filter("pruned") or projection is not None)
         before = dict(self.build_flops)
         filt = self.filter(chosen, projection)
-        plan = digit_plan(f, self.bound, integer_bound(Q, self.budget_bytes), tf32_possible(xp))
-        evaluator = PairEvaluator(self.X, self.x_sq, Q, sq_norms(Q, self.budget_bytes), plan, self.budget_bytes)
+        x_sq, bound = self._prepared()
+        plan = digit_plan(f, bound, integer_bound(Q, self.budget_bytes), tf32_possible(xp))
+        q_sq = sq_norms(Q, self.budget_bytes)
         c_error = 0.0 if plan is not None else gamma(f + 2, _U64)
         stats = SearchStats(chosen, m, n, f, k, filt.d, exact=plan is not None)
         stats.flops["pca"] = self.build_flops["pca"] - before["pca"]
@@ -282,26 +288,29 @@ class NeighborIndex:
         idx = xp.empty((m, k), dtype=xp.int64)
         itemsize = filt.dtype.itemsize
         per_pair = itemsize + 4 + topk.bytes_per_pair(k, itemsize)
-        rows = rows_per_chunk(n * per_pair, self.budget_bytes, m)
+        # Per query besides its pairs: its digits (float32, up to 4) and its features.
+        rows = rows_per_chunk(n * per_pair + f * (16 + itemsize), self.budget_bytes, m)
         for start in range(0, m, rows):
             stop = min(m, start + rows)
-            got = self._chunk(filt, evaluator, Q, start, stop, k, exclude_self, c_error, stats)
+            # One evaluator per chunk: the queries' digits exist for one chunk at a time.
+            evaluator = PairEvaluator(self.X, x_sq, Q[start:stop], q_sq[start:stop], plan, self.budget_bytes)
+            got = self._chunk(filt, evaluator, Q[start:stop], start, k, exclude_self, c_error, stats)
             sq[start:stop], idx[start:stop], counts = got
+            stats.flops["refine"] += evaluator.flops
             counts_host.append(to_host(counts).astype(np.int64))
         stats.candidates = np.concatenate(counts_host) if counts_host else np.zeros(0, dtype=np.int64)
-        stats.flops["refine"] += evaluator.flops
         log = _LOG.get()
         if log is not None:
             log.append(stats)
         return sq, idx
 
-    def _chunk(self, filt, evaluator, Q, start: int, stop: int, k: int, exclude_self: bool, c_error: float,
+    def _chunk(self, filt, evaluator, Qc, start: int, k: int, exclude_self: bool, c_error: float,
                stats: SearchStats):
-        """One chunk of queries: filter, seeds, candidates, refine (module docstring)."""
+        """One chunk of queries, rows ``start:`` of the search's: filter, seeds, candidates, refine."""
         xp = get_namespace(self.X)
         n = self.X.shape[0]
-        mc = stop - start
-        Fq, rho_q = filt.query(Q[start:stop])
+        mc = Qc.shape[0]
+        Fq, rho_q = filt.query(Qc)
         if filt.name == "pruned":
             stats.flops["projection"] += 2 * mc * self.n_features * filt.d
         g = filt.scores(Fq)
@@ -311,8 +320,8 @@ class NeighborIndex:
             g[own, start + own] = xp.inf
         seed_g, seeds = topk.smallest_k(g, k)
         if not bool(xp.all(xp.isfinite(seed_g))):  # scores overflowed: no bound to trust
-            return self._exhaustive(evaluator, start, stop, k, exclude_self, stats)
-        seed_queries = xp.repeat(xp.arange(start, stop, dtype=xp.int64), k)
+            return self._exhaustive(evaluator, start, k, exclude_self, stats)
+        seed_queries = xp.repeat(xp.arange(mc, dtype=xp.int64), k)
         c_seeds = evaluator.pairs(seed_queries, seeds.ravel()).reshape(mc, k)
         T = filt.threshold(xp.max(c_seeds, axis=1), Fq, rho_q, c_error)
         mask = ~(g > T[:, None])  # NaN scores stay candidates
@@ -324,33 +333,33 @@ class NeighborIndex:
         n_pairs = int(counts.sum())
         if n_pairs > max(FALLBACK_FLOOR, FALLBACK_FRACTION * mc * n):
             del mask
-            return self._exhaustive(evaluator, start, stop, k, exclude_self, stats)
+            return self._exhaustive(evaluator, start, k, exclude_self, stats)
         flat = xp.flatnonzero(mask)
         del mask
         queries, rows = flat // n, flat % n
-        c = evaluator.pairs(queries + start, rows)
+        c = evaluator.pairs(queries, rows)
         sq, idx = topk.segment_smallest_k(queries, rows, c, counts, k)
         return sq, idx, counts
 
-    def _exhaustive(self, evaluator, start: int, stop: int, k: int, exclude_self: bool, stats: SearchStats):
+    def _exhaustive(self, evaluator, start: int, k: int, exclude_self: bool, stats: SearchStats):
         """``c`` of every pair of the chunk, then its ``k`` smallest: the fallback, same values."""
         xp = get_namespace(self.X)
-        n = self.X.shape[0]
+        n, mc = self.X.shape[0], evaluator.Q.shape[0]
         digits = evaluator.plan.count if evaluator.plan is not None else 1
         per_pair = 8 * 3 + 4 * digits + topk.bytes_per_pair(k, 8)
-        rows = rows_per_chunk(n * per_pair, self.budget_bytes, stop - start)
-        sq = xp.empty((stop - start, k), dtype=xp.float64)
-        idx = xp.empty((stop - start, k), dtype=xp.int64)
-        for s in range(start, stop, rows):
-            e = min(stop, s + rows)
+        rows = rows_per_chunk(n * per_pair, self.budget_bytes, mc)
+        sq = xp.empty((mc, k), dtype=xp.float64)
+        idx = xp.empty((mc, k), dtype=xp.int64)
+        for s in range(0, mc, rows):
+            e = min(mc, s + rows)
             c = evaluator.full(s, e)
             if exclude_self:
                 own = xp.arange(e - s)
-                c[own, s + own] = xp.inf
-            sq[s - start:e - start], idx[s - start:e - start] = topk.smallest_k(c, k)
+                c[own, start + s + own] = xp.inf
+            sq[s:e], idx[s:e] = topk.smallest_k(c, k)
         stats.fallback_chunks += 1
-        stats.fallback_queries += stop - start
-        return sq, idx, xp.full(stop - start, n - exclude_self, dtype=xp.int64)
+        stats.fallback_queries += mc
+        return sq, idx, xp.full(mc, n - exclude_self, dtype=xp.int64)
 
 
 def search_once(X_train, X_query, k: int, *, budget_bytes: int | None = None, exclude_self: bool = False,

@@ -5,11 +5,14 @@ same images shifted by ``(dx, dy)``, in the order of :data:`SHIFT_ORDER`
 (row ``b * n + i`` is image ``i`` under shift ``b``). It is never built:
 :func:`iter_augmented_kneighbors` generates one block (shifted in row chunks,
 then mapped to features, e.g. a PCA projection), searches it with
-:func:`gpuclf.kernels.neighbors.kneighbors` (chunked GEMM distances and
-top-k) and merges that block's top-k into the running top-k with
-:func:`gpuclf.kernels.knn_merge.merge_topk`. Equal distances stay in global
-row order, so the result is the search of the materialised set
-(:func:`augment`), i.e. scikit-learn's ``KNeighborsClassifier`` fitted on it.
+:func:`gpuclf.kernels.neighbors.sq_kneighbors` (brute force or pruned) and
+merges that block's top-k into the running top-k with
+:func:`gpuclf.kernels.knn_merge.merge_topk`, by the exact squared distances of
+:mod:`gpuclf.kernels.exact_distances` (the same for a pair whatever block or
+chunk it is searched in). Equal distances stay in global row order, so the
+result is the search of the materialised set (:func:`augment`), bit for bit.
+A pruned search fits one projection on the first block's features and
+filters every block with it (any map gives a valid bound).
 Memory is one block of features plus the search's chunk, whatever the
 number of shifts.
 
@@ -41,7 +44,8 @@ from __future__ import annotations
 from gpuclf.errors import GpuclfError
 from gpuclf.kernels.chunking import rows_per_chunk
 from gpuclf.kernels.knn_merge import merge_topk
-from gpuclf.kernels.neighbors import kneighbors
+from gpuclf.kernels.neighbors import _float_dtype, sq_kneighbors
+from gpuclf.kernels.pruned_neighbors import choose, fit_projection, sqrt_distances
 from gpuclf.kernels.preprocessing import BOOK_SHIFTS, shift_images
 from gpuclf.xp import get_namespace
 
@@ -111,7 +115,8 @@ def augment(X, shifts, transform=None, budget_bytes: int | None = None):
     return xp.concatenate([shifted_features(X, s, transform, budget_bytes) for s in shifts])
 
 
-def iter_augmented_kneighbors(X_train, X_query, k: int, shifts, transform=None, budget_bytes: int | None = None):
+def iter_augmented_kneighbors(X_train, X_query, k: int, shifts, transform=None, budget_bytes: int | None = None,
+                              algorithm: str = "brute"):
     """The ``k`` nearest augmented rows of each query after each block of shifts.
 
     Parameters
@@ -128,6 +133,8 @@ def iter_augmented_kneighbors(X_train, X_query, k: int, shifts, transform=None, 
         Images to features, as for :func:`shifted_features`.
     budget_bytes : int, optional
         Working memory of a search chunk and of a chunk of shifted images.
+    algorithm : {"brute", "pruned", "auto"}
+        The search of each block (:func:`~gpuclf.kernels.neighbors.kneighbors`): the same result.
 
     Yields
     ------
@@ -141,25 +148,31 @@ def iter_augmented_kneighbors(X_train, X_query, k: int, shifts, transform=None, 
     if not shifts:
         raise GpuclfError("the augmented search needs at least one shift, e.g. (0, 0) for the originals")
     n = X_train.shape[0]
-    best = None
+    best, projection = None, None
     for b, shift in enumerate(shifts):
         features = shifted_features(X_train, shift, transform, budget_bytes)
-        distances, indices = kneighbors(features, X_query, k, budget_bytes=budget_bytes)
+        if b == 0:
+            algorithm = choose(algorithm, X_query.shape[0], n * len(shifts), features.shape[1], k, built=False)
+            projection = fit_projection(features, budget_bytes=budget_bytes) if algorithm == "pruned" else None
+        sq, indices = sq_kneighbors(features, X_query, k, budget_bytes=budget_bytes, algorithm=algorithm,
+                                    projection=projection)
+        dtype = _float_dtype(get_namespace(features), features, X_query)
         del features
         indices += b * n
-        best = (distances, indices) if best is None else merge_topk(
-            [best[0], distances], [best[1], indices], k)
-        yield b + 1, best[0], best[1]
+        best = (sq, indices) if best is None else merge_topk([best[0], sq], [best[1], indices], k)
+        yield b + 1, sqrt_distances(best[0], dtype), best[1]
 
 
-def augmented_kneighbors(X_train, X_query, k: int, shifts, transform=None, budget_bytes: int | None = None):
+def augmented_kneighbors(X_train, X_query, k: int, shifts, transform=None, budget_bytes: int | None = None,
+                         algorithm: str = "brute"):
     """The ``k`` nearest rows of the augmented set; see :func:`iter_augmented_kneighbors`.
 
     Returns
     -------
     distances, indices : arrays of shape (n_query, k)
     """
-    for _, distances, indices in iter_augmented_kneighbors(X_train, X_query, k, shifts, transform, budget_bytes):
+    for _, distances, indices in iter_augmented_kneighbors(X_train, X_query, k, shifts, transform, budget_bytes,
+                                                           algorithm):
         pass
     return distances, indices
 
