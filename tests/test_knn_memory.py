@@ -83,8 +83,9 @@ def test_chunks_respect_and_use_the_budget(chunks, k):
     # Not one query at a time either: all chunks but the last are the same, largest size that fits.
     assert len(set(rows[:-1])) <= 1 and rows[-1] <= rows[0]
     per_row = N_TRAIN * 8
-    if k == 3:  # per pair: the score, the candidate mask and the candidate list (4 bytes): as large as fits
-        assert rows[0] == budget // (N_TRAIN * (8 + 4)) and len(rows) == math.ceil(N_QUERY / rows[0])
+    if k == 3:  # per pair the score, the candidate mask and list (4 bytes); per query its digits and features
+        assert rows[0] == budget // (N_TRAIN * (8 + 4) + N_FEATURES * (16 + 8))
+        assert len(rows) == math.ceil(N_QUERY / rows[0])
     else:  # argpartition's indices and the tie repair need several bytes per pair more
         assert 2 <= budget // (rows[0] * per_row) <= 8
 
