@@ -10,10 +10,13 @@ for a known ``s``. Two filters:
   one PCA serves every cross-validation fold of the same data).
 
 For a chunk of queries the filter computes, in the features' dtype,
-``g_ij = fl(fl(sum_t (-2 f_t(q_i)) f_t(x_j)) + w_j)`` (one GEMM and one
-broadcast add), with ``w_j = fl(||f(x_j)||^2)``: the squared distance between
-features minus the query's own ``||f(q_i)||^2``, a per-query constant, so a
-row's ``g`` orders the rows as the features' distance does.
+``g_ij = fl(sum_t (-2 f_t(q_i)) f_t(x_j) + w_j)``, with ``w_j = fl(||f(x_j)||^2)``:
+the squared distance between features minus the query's own ``||f(q_i)||^2``,
+a per-query constant, so a row's ``g`` orders the rows as the features'
+distance does. The projection stores ``w`` as one more feature (and the
+queries a 1), so its ``g`` is one GEMM of length ``d + 1``; the identity adds
+``w`` after its GEMM (a copy of the rows with one more column would double
+their memory).
 
 The margin
 ----------
@@ -30,13 +33,13 @@ With ``u`` the unit roundoff of the features' dtype, ``a = ||f(q)||``,
 2. The features are computed (float64 GEMM, then rounded to the features'
    dtype) within ``rho(x)`` of ``V (x - mu)`` in norm, so
    ``||f(q) - f(x)|| <= sqrt(s tau+) + rho(q) + rho_max =: r``.
-3. The GEMM's dot product of length ``d`` has error at most
-   ``gamma_d(u) sum |2 f_t(q) f_t(x)| <= gamma_d(u) 2ab`` in any summation
+3. A dot product of length ``d + 1`` has error at most
+   ``gamma_{d+1}(u) sum |terms| <= gamma_{d+1}(u) (2ab + w)`` in any summation
    order, blocked or with FMA (Higham, *Accuracy and Stability of Numerical
-   Algorithms*, 2nd ed., eq. 3.5); ``w`` is within ``(2u + gamma_d(2^-53)) b^2``
-   of ``b^2``; the final add rounds once more (``u |S + w|``). In all,
+   Algorithms*, 2nd ed., eq. 3.5); ``w`` is within ``(u + gamma_d(2^-53)) b^2``
+   of ``b^2``; the identity's separate add rounds once more (``u |S + w|``). In all,
    ``g_ij <= ||f(q) - f(x)||^2 - a^2 + eta (a + R)^2`` with
-   ``eta = gamma_d(u) + gamma_d(2^-53) + 4u`` (plus TF32's input rounding on CuPy with ``CUPY_TF32``).
+   ``eta = gamma_{d+1}(u) + gamma_d(2^-53) + 4u`` (plus TF32's input rounding on CuPy with ``CUPY_TF32``).
 4. Hence ``c_ij <= tau_i`` implies ``g_ij <= r^2 - a^2 + eta (a + R)^2``; ``T_i`` is
    that value computed in float64, enlarged by a relative ``max(2^-40, 4 gamma_{d+8}(2^-53))``
    (far more than the float64 roundings made computing it and the norms) and rounded
@@ -201,7 +204,7 @@ class _Filter:
         # Relative slack that covers the float64 roundings of the norms and of the threshold itself.
         self.slack = max(_SLACK, 4 * gamma(d + 8, _U64))
         product = _TF32_PRODUCT if (self.dtype == np.float32 and tf32_possible(xp)) else 0.0
-        self.eta = (product * 1.01 + gamma(d, u) + gamma(d, _U64) + 4 * u) * (1 + self.slack)
+        self.eta = (product * 1.01 + gamma(d + 1, u) + gamma(d, _U64) + 4 * u) * (1 + self.slack)
         self.d = d
 
     def query(self, Q):
@@ -213,6 +216,10 @@ class _Filter:
         g = (Fq * -2) @ self.features.T  # -2 is a power of two: exact scaling
         g += self.w
         return g
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.features.shape[0])
 
     def threshold(self, tau, Fq, rho_q, c_relative_error: float):
         """``T`` per query: ``g > T`` proves ``c > tau`` (module docstring, steps 1-4).
@@ -263,6 +270,15 @@ class ProjectionFilter(_Filter):
         features, rho = projection.apply(X, X.dtype, budget_bytes)
         xp = get_namespace(X)
         super().__init__(features, float(xp.max(rho)) if rho.shape[0] else 0.0, projection.sq_norm(X.dtype), xp)
+        # [f(x), w]: the GEMM adds w itself. The rows' features are only needed in this form.
+        self.features = xp.concatenate([features, self.w[:, None]], axis=1)
 
     def query(self, Q):
         return self.projection.apply(Q, self.dtype, self.budget_bytes)
+
+    def scores(self, Fq):
+        xp = self.xp
+        lhs = xp.empty((Fq.shape[0], self.d + 1), dtype=self.dtype)
+        lhs[:, :self.d] = Fq * -2
+        lhs[:, self.d] = 1
+        return lhs @ self.features.T

@@ -90,11 +90,12 @@ def integer_bound(X, budget_bytes: int | None = None) -> int | None:
     bound = 0
     for start in range(0, n, rows):
         chunk = X[start:start + rows]
-        # NaN and inf leave a NaN or inf here: not integers.
-        worst = float(xp.max(xp.abs(chunk - xp.rint(chunk))))
-        if not worst == 0:
+        largest = float(xp.max(xp.abs(chunk)))
+        if not largest < float("inf"):  # NaN or inf: not integers
             return None
-        bound = max(bound, float(xp.max(xp.abs(chunk))))
+        if float(xp.max(xp.abs(chunk - xp.rint(chunk)))) != 0:
+            return None
+        bound = max(bound, largest)
     return int(bound)
 
 

@@ -1,0 +1,127 @@
+"""The filters' thresholds are sound: a row they exclude is provably farther than tau, rounding included.
+
+The data are built so that rounding matters (large norms, small differences, float32): a threshold
+without the margin lets rows through that it must not, which these tests show first, so that a
+margin that were too small would fail them.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gpuclf.kernels import distance_bounds as db
+from gpuclf.kernels import exact_distances as ed
+
+
+def cancelling(dtype, n=300, m=12, f=64, seed=0, offset=1000):
+    """Rows far from the origin and close to each other: every GEMM term is large, every distance small."""
+    rng = np.random.default_rng(seed)
+    centre = offset + offset / 10 * rng.random(f)
+    X = (centre + rng.normal(size=(n, f))).astype(dtype)
+    Q = (centre + rng.normal(size=(m, f))).astype(dtype)
+    return X, Q
+
+
+def exact_c(X, Q):
+    ev = ed.PairEvaluator(X, ed.sq_norms(X), Q, ed.sq_norms(Q), None)
+    return ev.full(0, len(Q))
+
+
+def violations(filt, X, Q, thresholds):
+    """Pairs with c <= tau but g > T: each would be a neighbour wrongly excluded."""
+    Fq, _ = filt.query(Q)
+    g = filt.scores(Fq).astype(np.float64)
+    c = exact_c(X, Q)
+    bad = 0
+    for tau in np.sort(c, axis=1).T[::7]:  # many thresholds per query, from the nearest row outwards
+        T = thresholds(tau, Fq)
+        bad += int(np.sum((c <= tau[:, None]) & (g > T[:, None])))
+    return bad
+
+
+def naive(filt):
+    """The threshold without any margin: tau - ||f(q)||^2, rounded to nearest."""
+    return lambda tau, Fq: (tau - np.sum(Fq.astype(np.float64) ** 2, axis=1)).astype(filt.dtype).astype(np.float64)
+
+
+def rigorous(filt, Q):
+    """The filter's threshold, for distances c of the definition (the data are not integers)."""
+    _, rho = filt.query(Q)
+    c_error = db.gamma(Q.shape[1] + 2, 2.0 ** -53)
+    return lambda tau, Fq: filt.threshold(tau, Fq, rho, c_error).astype(np.float64)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("offset", [1000, 30])
+def test_identity_filter_excludes_no_row_within_tau(dtype, offset):
+    X, Q = cancelling(dtype, offset=offset)
+    filt = db.IdentityFilter(X)
+    if dtype == np.float32:
+        assert violations(filt, X, Q, naive(filt)) > 0  # rounding matters here
+    assert violations(filt, X, Q, rigorous(filt, Q)) == 0
+    if offset == 30:  # and the margin is not everything: a few rows pass at each query's 5th distance
+        Fq, _ = filt.query(Q)
+        tau = np.sort(exact_c(X, Q), axis=1)[:, 4]
+        admitted = filt.scores(Fq) <= rigorous(filt, Q)(tau, Fq)[:, None]
+        assert admitted.sum(axis=1).max() < 30
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["pca", "rotation", "scaled", "random"])
+def test_projection_filter_excludes_no_row_within_tau(dtype, kind):
+    """Any map bounds the distance once divided by its norm: PCA axes, or not orthonormal at all.
+
+    ``rotation``: all the axes, not centred: the bound is the distance itself, computed from
+    features of norm ~8,000 for distances ~10, where rounding alone decides.
+    """
+    X, Q = cancelling(dtype, seed=1)
+    pca = db.Projection.fit(X, X.shape[1])
+    rng = np.random.default_rng(2)
+    zero = np.zeros(X.shape[1])
+    projection = {"pca": db.Projection.fit(X, 16), "rotation": db.Projection(zero, pca.components),
+                  "scaled": db.Projection(zero, 3.0 * pca.components[:16]),
+                  "random": db.Projection(zero, rng.normal(size=(16, X.shape[1])))}[kind]
+    filt = db.ProjectionFilter(X, projection)
+    if dtype == np.float32 and kind == "rotation":
+        assert violations(filt, X, Q, naive(filt)) > 0
+    assert violations(filt, X, Q, rigorous(filt, Q)) == 0
+
+
+def test_projection_error_bound_holds():
+    """rho bounds the distance between the features computed and V (x - mu) computed in extended precision."""
+    X, _ = cancelling(np.float32, n=40, f=200, seed=3)
+    projection = db.Projection.fit(X, 24)
+    for dtype in (np.float32, np.float64):
+        features, rho = projection.apply(X, dtype)
+        mean, V, _, _ = projection.in_dtype(dtype)
+        exact = (X.astype(np.longdouble) - mean.astype(np.longdouble)) @ V.astype(np.longdouble).T
+        error = np.sqrt(np.sum((features.astype(np.longdouble) - exact) ** 2, axis=1)).astype(np.float64)
+        assert np.all(error <= rho)
+        assert np.all(rho < 1e-3 * np.sqrt(np.sum(exact.astype(np.float64) ** 2, axis=1)))  # and not vacuous
+
+
+def test_the_bound_of_a_map_is_its_largest_singular_value():
+    rng = np.random.default_rng(4)
+    V = rng.normal(size=(5, 30))
+    projection = db.Projection(np.zeros(30), V)
+    s = projection.sq_norm(np.float64)
+    assert np.linalg.norm(V, 2) ** 2 <= s <= np.linalg.norm(V, 2) ** 2 * (1 + 1e-9)
+
+
+def test_round_up_never_rounds_down():
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=10_000) * 10.0 ** rng.integers(-10, 10, size=10_000)
+    up = db._round_up(values, np.float32)
+    assert up.dtype == np.float32
+    assert np.all(up.astype(np.float64) >= values)
+    assert np.all(np.nextafter(up, np.float32(-np.inf)).astype(np.float64) < values)
+
+
+def test_tf32_widens_the_margin(monkeypatch):
+    import fake_cupy
+
+    X, _ = cancelling(np.float32, n=20)
+    plain = db.IdentityFilter(X).eta
+    with fake_cupy.installed() as cp:
+        monkeypatch.setenv("CUPY_TF32", "1")
+        assert db.IdentityFilter(cp.asarray(X)).eta > 2 ** -9 > 100 * plain

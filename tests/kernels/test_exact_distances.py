@@ -1,0 +1,137 @@
+"""The one squared distance every KNN search ranks by: its definition, its exact fast path, its batch-independence."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_array_equal
+
+from gpuclf.kernels import exact_distances as ed
+
+
+def definition(q, x) -> float:
+    """The module's definition, in Python floats (IEEE double): features in order, each step rounded."""
+    acc = 0.0
+    for a, b in zip(q.tolist(), x.tolist()):
+        d = float(a) - float(b)
+        acc = acc + d * d
+    return acc
+
+
+def evaluator(X, Q, plan="auto", budget_bytes=None):
+    if plan == "auto":
+        plan = ed.digit_plan(X.shape[1], ed.integer_bound(X), ed.integer_bound(Q))
+    return ed.PairEvaluator(X, ed.sq_norms(X), Q, ed.sq_norms(Q), plan, budget_bytes)
+
+
+def all_pairs(m, n):
+    return np.repeat(np.arange(m), n), np.tile(np.arange(n), m)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_sequential_evaluation_is_the_definition_bit_for_bit(dtype):
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(30, 17)) * 10.0 ** rng.integers(-3, 4, size=(30, 17))).astype(dtype)
+    Q = rng.normal(size=(7, 17)).astype(dtype)
+    ev = evaluator(X, Q)
+    assert not ev.exact
+    queries, rows = all_pairs(7, 30)
+    got = ev.pairs(queries, rows)
+    want = [definition(Q[i], X[j]) for i, j in zip(queries, rows)]
+    assert_array_equal(got, want)
+    assert_array_equal(ev.full(0, 7).ravel(), want)
+
+
+@pytest.mark.parametrize("low, high, n_features", [(0, 256, 784), (0, 355, 784), (-300, 300, 50), (0, 2, 3),
+                                                   (0, 5000, 20)])
+def test_digits_give_the_exact_distance_which_is_the_definition(low, high, n_features):
+    """On integers the fast path and the definition are both the exact integer: the same bits."""
+    rng = np.random.default_rng(high)
+    X = rng.integers(low, high, size=(60, n_features)).astype(np.float32)
+    Q = rng.integers(low, high, size=(9, n_features)).astype(np.float32)
+    fast = evaluator(X, Q)
+    assert fast.exact
+    slow = evaluator(X, Q, plan=None)
+    queries, rows = all_pairs(9, 60)
+    exact = ((Q.astype(np.int64)[:, None, :] - X.astype(np.int64)[None]) ** 2).sum(-1).ravel()
+    assert_array_equal(fast.pairs(queries, rows), exact)
+    assert_array_equal(slow.pairs(queries, rows), exact)
+    assert_array_equal(fast.full(0, 9).ravel(), exact)
+    assert_array_equal(slow.full(0, 9).ravel(), exact)
+
+
+def test_a_pairs_value_does_not_depend_on_its_batch():
+    """The same pair in a batch of one, of many, in another order, in small memory: one value."""
+    rng = np.random.default_rng(3)
+    for X, Q in [(rng.normal(size=(200, 33)).astype(np.float32), rng.normal(size=(11, 33)).astype(np.float32)),
+                 (rng.integers(0, 256, (200, 784)).astype(np.float32),
+                  rng.integers(0, 256, (11, 784)).astype(np.float32))]:
+        queries = np.sort(rng.integers(0, 11, 500))
+        rows = rng.integers(0, 200, 500)
+        whole = evaluator(X, Q).pairs(queries, rows)
+        small = evaluator(X, Q, budget_bytes=20_000).pairs(queries, rows)
+        one_by_one = [evaluator(X, Q).pairs(queries[p:p + 1], rows[p:p + 1])[0] for p in range(0, 500, 37)]
+        assert_array_equal(whole, small)
+        assert_array_equal(whole[::37], one_by_one)
+        assert_array_equal(whole.reshape(-1)[:5], evaluator(X, Q).full(0, 11)[queries[:5], rows[:5]])
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_digit_path_is_exact_on_any_small_integers(data):
+    n_features = data.draw(st.integers(1, 40), label="features")
+    bound = data.draw(st.sampled_from([1, 3, 255, 354, 4095]), label="bound")
+    values = st.integers(-bound, bound)
+    X = np.array(data.draw(st.lists(st.lists(values, min_size=n_features, max_size=n_features),
+                                    min_size=1, max_size=12)), dtype=np.float64)
+    Q = np.array(data.draw(st.lists(st.lists(values, min_size=n_features, max_size=n_features),
+                                    min_size=1, max_size=5)), dtype=np.float64)
+    ev = evaluator(X, Q)
+    queries, rows = all_pairs(len(Q), len(X))
+    exact = ((Q.astype(np.int64)[:, None, :] - X.astype(np.int64)[None]) ** 2).sum(-1).ravel()
+    assert ev.exact
+    assert_array_equal(ev.pairs(queries, rows), exact)
+
+
+def test_digit_plans():
+    mnist = ed.digit_plan(784, 255, 255)
+    assert (mnist.base, mnist.count) == (64, 2)
+    assert 784 * 255 * (mnist.base - 1) < 2 ** 24
+    noisy = ed.digit_plan(784, 354, 354)  # the book's denoising: pixels plus noise below 100
+    assert 784 * 354 * (noisy.base - 1) < 2 ** 24 and noisy.count == 2
+    assert ed.digit_plan(784, None, 255) is None and ed.digit_plan(784, 255, None) is None
+    assert ed.digit_plan(784, 2 ** 24, 1) is None  # not exact in float32
+    assert ed.digit_plan(784, 65535, 65535) is None  # no base keeps x . q_r below 2^24
+    assert ed.digit_plan(10, 3000, 3000) is not None
+    tf32 = ed.digit_plan(784, 255, 255, tf32=True)
+    assert tf32.base <= 2 ** 11
+    assert ed.digit_plan(3, 4000, 1, tf32=True) is None  # 4000 needs 12 bits: not exact in TF32
+
+
+def test_query_digits_reassemble_exactly():
+    rng = np.random.default_rng(5)
+    Q = rng.integers(-10 ** 6, 10 ** 6, size=(20, 7)).astype(np.float32)
+    plan = ed.digit_plan(7, 1, 10 ** 6)
+    digits = ed.query_digits(Q, plan)
+    assert digits.dtype == np.float32 and digits.shape == (20, 7, plan.count)
+    assert np.abs(digits).max() <= plan.base - 1
+    assert_array_equal(sum(digits[..., r].astype(np.int64) * plan.base ** r for r in range(plan.count)), Q)
+
+
+@pytest.mark.parametrize("values, want", [
+    ([[0.0, 3.0], [-7.0, 2.0]], 7), ([[0.5, 1.0]], None), ([[np.nan, 1.0]], None), ([[np.inf, 1.0]], None),
+])
+def test_integer_bound(values, want):
+    assert ed.integer_bound(np.array(values)) == want
+
+
+def test_tf32_is_assumed_where_cupy_may_use_it(monkeypatch):
+    import fake_cupy
+
+    monkeypatch.setenv("CUPY_TF32", "1")
+    assert not ed.tf32_possible(np)
+    with fake_cupy.installed() as cp:
+        assert ed.tf32_possible(cp)
+        monkeypatch.setenv("CUPY_TF32", "0")
+        assert not ed.tf32_possible(cp)

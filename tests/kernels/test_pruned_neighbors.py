@@ -1,0 +1,229 @@
+"""Brute force and the pruned search: the same neighbours, indices and distances, bit for bit, on every kind of data.
+
+The reference is exact arithmetic where the data allow it (integers: int64 distances, a stable sort,
+so ties by index) and scikit-learn's brute force elsewhere. Each case runs the pruned search's two
+ways of finishing a chunk: refining its candidates, and the exhaustive fallback.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_array_equal
+from sklearn.neighbors import NearestNeighbors
+from threadpoolctl import threadpool_limits
+
+from gpuclf.errors import GpuclfError
+from gpuclf.kernels import neighbors as nb
+from gpuclf.kernels import pruned_neighbors as pn
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_openmp_thread():
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
+
+@pytest.fixture(params=["refine", "fallback"])
+def finish(request, monkeypatch):
+    """Refine every chunk's candidates, or evaluate every chunk exhaustively."""
+    if request.param == "fallback":
+        monkeypatch.setattr(pn, "FALLBACK_FRACTION", 0.0)
+        monkeypatch.setattr(pn, "FALLBACK_FLOOR", -1)
+    else:
+        monkeypatch.setattr(pn, "FALLBACK_FRACTION", 2.0)
+    return request.param
+
+
+def reference(X, Q, k, exclude_self=False):
+    """Exact neighbours of integer data: int64 squared distances, ties by index (a stable sort)."""
+    d2 = ((Q.astype(np.int64)[:, None, :] - X.astype(np.int64)[None]) ** 2).sum(-1).astype(np.float64)
+    if exclude_self:
+        np.fill_diagonal(d2, np.inf)
+    order = np.argsort(d2, axis=1, kind="stable")[:, :k]
+    return np.sqrt(np.take_along_axis(d2, order, 1)), order
+
+
+def search_all(X, Q, k, **kw):
+    """(distances, indices) of every algorithm; they must all be the same arrays."""
+    got = {a: nb.kneighbors(X, Q, k, algorithm=a, **kw) for a in ("brute", "pruned", "auto")}
+    for name, (d, i) in got.items():
+        assert_array_equal(d, got["brute"][0], err_msg=name)
+        assert_array_equal(i, got["brute"][1], err_msg=name)
+    return got["brute"]
+
+
+def digits(n, seed, noise=0):
+    """Digit-like integer images: a few prototypes, noisy copies (many near-ties, some exact)."""
+    rng = np.random.default_rng(seed)
+    protos = rng.integers(0, 256, size=(6, 64)) * (rng.random((6, 64)) < 0.4)
+    X = protos[rng.integers(0, 6, n)] + rng.integers(0, noise + 1, (n, 64))
+    return np.clip(X, 0, 255 + noise).astype(np.float32)
+
+
+@pytest.mark.parametrize("k", [1, 4, 10, 20])
+def test_integer_images_give_exact_neighbours(finish, k):
+    X, Q = digits(400, 0, noise=3), digits(50, 1, noise=3)
+    d, i = search_all(X, Q, k)
+    want_d, want_i = reference(X, Q, k)
+    assert_array_equal(i, want_i)
+    assert_array_equal(d, want_d.astype(np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_continuous_data_match_scikit_learn(finish, dtype):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 40)).astype(dtype)
+    Q = rng.normal(size=(40, 40)).astype(dtype)
+    d, i = search_all(X, Q, 6)
+    sk_d, sk_i = NearestNeighbors(n_neighbors=6, algorithm="brute").fit(X).kneighbors(Q)
+    assert_array_equal(i, sk_i)
+    np.testing.assert_allclose(d, sk_d, rtol=1e-6 if dtype == np.float32 else 1e-12)
+
+
+def test_leave_one_out_with_duplicates(finish):
+    """Each row is its own query and is left out, not its duplicates."""
+    X = np.repeat(digits(60, 3), 3, axis=0)
+    d, i = search_all(X, X, 5, exclude_self=True)
+    want_d, want_i = reference(X, X, 5, exclude_self=True)
+    assert_array_equal(i, want_i)
+    assert_array_equal(d, want_d.astype(np.float32))
+    assert not (i == np.arange(len(X))[:, None]).any()
+
+
+def test_constant_images_tie_everywhere(finish):
+    X = np.full((120, 64), 7.0, dtype=np.float32)
+    Q = np.vstack([np.full((3, 64), 7.0), np.zeros((2, 64))]).astype(np.float32)
+    d, i = search_all(X, Q, 9)
+    assert_array_equal(i, np.tile(np.arange(9), (5, 1)))
+    assert_array_equal(d[:3], 0)
+    assert_array_equal(d[3:], np.float32(56.0))
+
+
+def test_k_as_large_as_the_training_set(finish):
+    X, Q = digits(40, 4), digits(7, 5)
+    d, i = search_all(X, Q, 40)
+    assert_array_equal(i, reference(X, Q, 40)[1])
+    assert_array_equal(np.sort(i, axis=1), np.tile(np.arange(40), (7, 1)))
+
+
+@pytest.mark.parametrize("budget", [1, 50_000])
+def test_chunks_change_nothing(budget):
+    X, Q = digits(300, 6, noise=2), digits(80, 7, noise=2)
+    whole = search_all(X, Q, 5)
+    chunked = search_all(X, Q, 5, budget_bytes=budget)
+    for a, b in zip(whole, chunked):
+        assert_array_equal(a, b)
+
+
+def test_any_projection_gives_the_same_neighbours():
+    """A PCA of other data, of a superset, or a random map: the bound stays valid, the result exact."""
+    X, Q = digits(300, 8, noise=5), digits(40, 9, noise=5)
+    want = nb.kneighbors(X, Q, 5)
+    rng = np.random.default_rng(0)
+    for projection in (pn.fit_projection(np.vstack([X, Q])), pn.fit_projection(digits(200, 10), 4),
+                       pn.Projection(np.zeros(64), rng.normal(size=(12, 64)))):
+        for a, b in zip(nb.kneighbors(X, Q, 5, algorithm="pruned", projection=projection), want):
+            assert_array_equal(a, b)
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data())
+def test_pruned_equals_brute_on_ties_duplicates_and_constants(data):
+    """Property: small integer data (ties, duplicated rows, constant images), any k up to n."""
+    n_features = data.draw(st.integers(1, 12), label="features")
+    levels = data.draw(st.sampled_from([1, 2, 4, 256]), label="levels")
+    row = st.lists(st.integers(0, levels - 1), min_size=n_features, max_size=n_features)
+    base = data.draw(st.lists(row, min_size=1, max_size=8), label="distinct rows")
+    picks = data.draw(st.lists(st.integers(0, len(base) - 1), min_size=2, max_size=30), label="rows")
+    X = np.array([base[p] for p in picks], dtype=np.float32)
+    Q = np.array(data.draw(st.lists(row, min_size=1, max_size=6)), dtype=np.float32)
+    k = data.draw(st.integers(1, len(X)), label="k")
+    fallback = data.draw(st.booleans(), label="fallback")
+    saved = pn.FALLBACK_FRACTION, pn.FALLBACK_FLOOR
+    pn.FALLBACK_FRACTION, pn.FALLBACK_FLOOR = (0.0, -1) if fallback else (2.0, 1 << 16)
+    try:
+        d, i = search_all(X, Q, k)
+        loo = len(X) > k and search_all(X, X, k, exclude_self=True)
+    finally:
+        pn.FALLBACK_FRACTION, pn.FALLBACK_FLOOR = saved
+    want_d, want_i = reference(X, Q, k)
+    assert_array_equal(i, want_i)
+    assert_array_equal(d, want_d.astype(np.float32))
+    if loo:
+        assert_array_equal(loo[1], reference(X, X, k, exclude_self=True)[1])
+
+
+def low_rank(n, seed, rank=6):
+    """Integer rows near a 6-dimensional plane: a few principal axes bound their distances tightly."""
+    rng = np.random.default_rng(seed)
+    W = np.random.default_rng(99).normal(size=(rank, 64))
+    return np.rint(100 + rng.normal(size=(n, rank)) @ W * 8 + rng.integers(0, 3, (n, 64))).astype(np.float32)
+
+
+def test_statistics_of_a_search():
+    X, Q = low_rank(2000, 11), low_rank(100, 12)
+    with pn.recording() as log:
+        pruned_result = nb.kneighbors(X, Q, 5, algorithm="pruned")
+        brute_result = nb.kneighbors(X, Q, 5, algorithm="brute")
+    for a, b in zip(pruned_result, brute_result):
+        assert_array_equal(a, b)
+    pruned, brute = log
+    assert (pruned.algorithm, brute.algorithm) == ("pruned", "brute")
+    assert pruned.exact and pruned.n_components == 8 < brute.n_components == 64
+    assert pruned.candidates.shape == (100,) and pruned.candidates.min() >= 5
+    summary = pruned.summary()
+    assert summary["candidates_median"] <= summary["candidates_p90"] <= summary["candidates_max"] < 50
+    assert summary["fallback_chunks"] == 0 and summary["flops"]["filter"] == 2 * 100 * 2000 * 8
+    assert summary["flops"]["pca"] == 2 * 2000 * 64 * 64 and summary["flops_vs_brute"] < 1
+    assert brute.summary()["flops"]["filter"] == brute.brute_flops
+
+
+def test_statistics_count_fallbacks(monkeypatch):
+    monkeypatch.setattr(pn, "FALLBACK_FRACTION", 0.0)
+    monkeypatch.setattr(pn, "FALLBACK_FLOOR", -1)
+    X, Q = digits(100, 13), digits(30, 14)
+    with pn.recording() as log:
+        nb.kneighbors(X, Q, 3, algorithm="pruned", budget_bytes=100 * 12 * 10)
+    (stats,) = log
+    assert stats.fallback_queries == 30 and stats.fallback_chunks >= 3
+    assert (stats.candidates == 100).all()
+
+
+def test_auto_prunes_large_searches_only():
+    assert pn.choose("auto", 10_000, 60_000, 784, 5, built=False) == "pruned"
+    assert pn.choose("auto", 1, 60_000, 784, 5, built=False) == "brute"
+    assert pn.choose("auto", 10_000, 60_000, 784, 5, built=True) == "pruned"
+    assert pn.choose("auto", 10_000, 60_000, 8, 5, built=True) == "brute"  # few features: nothing to prune
+    assert pn.choose("brute", 10_000, 60_000, 784, 5, built=True) == "brute"
+    with pytest.raises(GpuclfError, match="algorithm must be one of 'auto', 'pruned', 'brute'"):
+        pn.choose("kd_tree", 1, 1, 1, 1, built=False)
+
+
+def test_the_pruned_filter_is_built_once_per_index():
+    X, Q = digits(500, 15), digits(20, 16)
+    index = pn.NeighborIndex(X)
+    nb.kneighbors(X, Q, 3, algorithm="pruned", index=index)
+    first = index.filter("pruned")
+    nb.kneighbors(X, Q[:5], 3, algorithm="pruned", index=index)
+    assert index.filter("pruned") is first and index.build_flops["pca"] == 2 * 500 * 64 * 64
+
+
+@pytest.mark.parametrize("algorithm", ["brute", "pruned"])
+def test_emulated_device_gives_the_numpy_bits(algorithm):
+    import fake_cupy
+
+    X, Q = digits(300, 17, noise=4), digits(40, 18, noise=4)
+    rng = np.random.default_rng(0)
+    Xf, Qf = rng.normal(size=(300, 40)).astype(np.float32), rng.normal(size=(40, 40)).astype(np.float32)
+    want = [nb.kneighbors(X, Q, 5, algorithm=algorithm), nb.kneighbors(Xf, Qf, 5, algorithm=algorithm),
+            nb.kneighbors(X, X, 4, algorithm=algorithm, exclude_self=True)]
+    with fake_cupy.installed() as cp:
+        got = [nb.kneighbors(cp.asarray(X), cp.asarray(Q), 5, algorithm=algorithm),
+               nb.kneighbors(cp.asarray(Xf), cp.asarray(Qf), 5, algorithm=algorithm),
+               nb.kneighbors(cp.asarray(X), cp.asarray(X), 4, algorithm=algorithm, exclude_self=True)]
+        got = [(d.get(), i.get()) for d, i in got]
+    for (gd, gi), (wd, wi) in zip(got, want):
+        assert_array_equal(gd, wd)
+        assert_array_equal(gi, wi)
