@@ -143,15 +143,17 @@ def ties():
     return X, y, rng.integers(0, 3, size=(25, 6)).astype(np.float32)
 
 
-def test_sharded_search_equals_the_unsharded_one_tie_for_tie(client, ties):
+@pytest.mark.parametrize("algorithm", ["brute", "pruned"])
+def test_sharded_search_equals_the_unsharded_one_tie_for_tie(client, ties, algorithm):
     """Exact ties across shards come out in training order, as the unsharded search gives them.
 
     (scikit-learn's brute search orders exact ties as its partition leaves them, so only its
-    distances are compared here; its predictions are compared on MNIST below.)
+    distances are compared here; its predictions are compared on MNIST below.) The pruned
+    search filters every shard with one PCA of the whole training set.
     """
     X, y, Q = ties
     sharded = ShardedKNeighborsClassifier(n_neighbors=7, scheduler=client.scheduler.address,
-                                          shard_bytes=X.nbytes // 5).fit(X, y)
+                                          shard_bytes=X.nbytes // 5, algorithm=algorithm).fit(X, y)
     assert sharded.n_shards_ >= 5 and len(set(sharded.shard_workers_)) == 2
     whole = KNeighborsClassifier(n_neighbors=7).fit(X, y)
     for a, b in zip(sharded.kneighbors(Q), whole.kneighbors(Q)):

@@ -39,15 +39,17 @@ def data(sample_mnist):
 def runs(data, tmp_path_factory):
     """``runs[name]``: results.json and output folder of the step on a backend, run once per module.
 
-    ``emulated_gpu`` is the gpu backend on the emulated CuPy; ``gpu`` on a CUDA device.
+    ``emulated_gpu`` is the gpu backend on the emulated CuPy; ``gpu`` on a CUDA device; a suffix
+    ``_pruned`` searches with the pruned filter (``knn_search="pruned"``).
     """
     class Runs(dict):
         def __missing__(self, name):
             folder = tmp_path_factory.mktemp(name)
+            backend, _, search = name.removeprefix("emulated_").partition("_")
             # One thread (BLAS, OpenMP): the problems are small, and threads only wait for each other on a busy machine.
-            with fake_cupy.installed() if name == "emulated_gpu" else contextlib.nullcontext(), \
+            with fake_cupy.installed() if name.startswith("emulated_") else contextlib.nullcontext(), \
                     threadpool_limits(1):
-                doc = run_workflow(get_backend(name.removeprefix("emulated_")), data,
+                doc = run_workflow(get_backend(backend, knn_search=search or None), data,
                                    RunConfig(steps=["knn_plus"], **CONFIG), str(folder), progress=False).doc
             self[name] = (json.loads(json.dumps(doc)), str(folder))
             return self[name]
@@ -70,6 +72,13 @@ def test_backends_give_the_numpy_backends_figures(runs, backend):
         ("scikit-learn" if backend == "cpu" else "gpuclf")
     ours, theirs = load_arrays(runs["numpy"][1], "knn_plus"), load_arrays(runs[backend][1], "knn_plus")
     np.testing.assert_array_equal(ours["plus_error_pred"], theirs["plus_error_pred"])
+
+
+def test_the_pruned_search_gives_the_same_figures(runs):
+    """Every shift block filtered by one PCA of the first block's features: the same 480 CV scores and predictions."""
+    assert _figures(runs["numpy_pruned"][0]) == _figures(runs["numpy"][0])
+    ours, theirs = load_arrays(runs["numpy"][1], "knn_plus"), load_arrays(runs["numpy_pruned"][1], "knn_plus")
+    np.testing.assert_array_equal(ours["plus_test_pred"], theirs["plus_test_pred"])
 
 
 @pytest.mark.gpu
