@@ -673,6 +673,23 @@ def _matmul(a, b, out=None):
     return _wrap(np.matmul(_unwrap(a), _unwrap(b)))
 
 
+def _get_compute_type(dtype):
+    """``cupy._core._routines_linalg.get_compute_type``: TF32 for float32 where ``CUPY_TF32`` > 0 (read as CuPy
+    reads it; CuPy then keeps its first answer, the emulation asks again each time)."""
+    if np.dtype(dtype).char in "fF" and int(os.getenv("CUPY_TF32", "0")) > 0:
+        return _linalg.COMPUTE_TYPE_TF32
+    return _linalg.compute_types.get(np.dtype(dtype).char, _linalg.COMPUTE_TYPE_DEFAULT)
+
+
+#: ``cupy._core._routines_linalg``'s compute types (CuPy 14.2) and their getter and setter.
+_linalg = types.SimpleNamespace(
+    COMPUTE_TYPE_TBD=0, COMPUTE_TYPE_DEFAULT=1, COMPUTE_TYPE_PEDANTIC=2, COMPUTE_TYPE_FP16=3, COMPUTE_TYPE_FP32=4,
+    COMPUTE_TYPE_FP64=5, COMPUTE_TYPE_BF16=6, COMPUTE_TYPE_TF32=7, compute_types={},
+    get_compute_type=_get_compute_type,
+    set_compute_type=lambda dtype, kind: _linalg.compute_types.__setitem__(np.dtype(dtype).char, kind),
+)
+
+
 class MemoryPointer:
     """``cupy.cuda.MemoryPointer`` over an ``UnownedMemory``: keeps its owner alive."""
 
@@ -690,6 +707,7 @@ _module.__dict__.update(
     asfortranarray=asfortranarray, ascontiguousarray=ascontiguousarray, matmul=_matmul,
     ElementwiseKernel=ElementwiseKernel, ReductionKernel=ReductionKernel,
     get_default_memory_pool=get_default_memory_pool,
+    _core=types.SimpleNamespace(_routines_linalg=_linalg, get_compute_type=_get_compute_type),
     cuda=types.SimpleNamespace(
         Device=_Device, runtime=_runtime, set_allocator=set_allocator, get_allocator=get_allocator,
         MemoryPointer=MemoryPointer, UnownedMemory=UnownedMemory,

@@ -39,7 +39,8 @@ With ``u`` the unit roundoff of the features' dtype, ``a = ||f(q)||``,
    Algorithms*, 2nd ed., eq. 3.5); ``w`` is within ``(u + gamma_d(2^-53)) b^2``
    of ``b^2``; the identity's separate add rounds once more (``u |S + w|``). In all,
    ``g_ij <= ||f(q) - f(x)||^2 - a^2 + eta (a + R)^2`` with
-   ``eta = gamma_{d+1}(u) + gamma_d(2^-53) + 4u`` (plus TF32's input rounding on CuPy with ``CUPY_TF32``).
+   ``eta = gamma_{d+1}(u) + gamma_d(2^-53) + 4u``, plus ``2^-9`` where CuPy rounds float32 inputs to
+   TF32 (:func:`~gpuclf.kernels.exact_distances.gemm_input_bits`; no bound at all in half precision).
 4. Hence ``c_ij <= tau_i`` implies ``g_ij <= r^2 - a^2 + eta (a + R)^2``; ``T_i`` is
    that value computed in float64, enlarged by a relative ``max(2^-40, 4 gamma_{d+8}(2^-53))``
    (far more than the float64 roundings made computing it and the norms) and rounded
@@ -57,13 +58,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gpuclf.kernels.chunking import GEMM_STREAM_BYTES, stream_rows
-from gpuclf.kernels.exact_distances import sq_norms, tf32_possible
+from gpuclf.kernels.exact_distances import gemm_input_bits, sq_norms
 from gpuclf.xp import get_namespace, to_host
 
 _U64 = 2.0 ** -53
 _SLACK = 2.0 ** -40
-#: Relative error of a product of two TF32-rounded float32 inputs (11 significant bits each).
-_TF32_PRODUCT = 2.0 ** -9
 
 
 def unit_roundoff(dtype) -> float:
@@ -203,7 +202,9 @@ class _Filter:
         u = unit_roundoff(self.dtype)
         # Relative slack that covers the float64 roundings of the norms and of the threshold itself.
         self.slack = max(_SLACK, 4 * gamma(d + 8, _U64))
-        product = _TF32_PRODUCT if (self.dtype == np.float32 and tf32_possible(xp)) else 0.0
+        # A product of two inputs rounded to b significant bits errs by under 2^(2-b) (2^-9 for TF32).
+        bits = gemm_input_bits(xp) if self.dtype == np.float32 else 53
+        product = 0.0 if bits >= 24 else (2.0 ** (2 - bits) if bits > 0 else math.inf)
         self.eta = (product * 1.01 + gamma(d + 1, u) + gamma(d, _U64) + 4 * u) * (1 + self.slack)
         self.d = d
 

@@ -38,9 +38,11 @@ integer below ``2^53``. Both evaluations give the same bits on exact data
 bytes and runs at GEMM speed.
 
 TF32: CuPy multiplies float32 matrices in TF32 when ``CUPY_TF32`` is set
-(``cupy/cuda/device.pyx``, ``get_compute_type``), which keeps 11 significant
-bits of each input. The digit path is then used only where the inputs and
-digits are below ``2^11`` (exact in TF32 as well).
+(``get_compute_type`` in ``cupy/_core/_routines_linalg.pyx``, fixed at its first
+use), which keeps 11 significant bits of each input. The digit path is then
+used only where the inputs and digits are below ``2^11`` (exact in TF32 as
+well); a half-precision compute type (set by ``cupy._core.set_compute_type``)
+turns it off, and the filters' bound with it (:func:`gemm_input_bits`).
 """
 from __future__ import annotations
 
@@ -56,17 +58,29 @@ from gpuclf.xp import get_namespace
 BLOCK = 16
 _FLOAT32_EXACT = 2 ** 24
 _FLOAT64_EXACT = 2 ** 53
-_TF32_EXACT = 2 ** 11
 
 
-def tf32_possible(xp) -> bool:
-    """Whether ``xp``'s float32 matrix products may run in TF32 (CuPy with ``CUPY_TF32`` set)."""
+def gemm_input_bits(xp) -> int:
+    """Significant bits of each float32 input that ``xp``'s float32 matrix products keep.
+
+    24 (float32 arithmetic: NumPy, and CuPy's default); 11 where CuPy multiplies
+    in TF32; 0 where the inputs may be rounded to half precision (no bound holds).
+    CuPy's own choice is read where it exposes it, else ``CUPY_TF32``, as CuPy reads it.
+    """
     if xp is np:
-        return False
+        return 24
+    linalg = getattr(getattr(xp, "_core", None), "_routines_linalg", None)
+    get = getattr(linalg, "get_compute_type", None)
+    if get is not None:
+        kind = int(get(np.float32))
+        full = (linalg.COMPUTE_TYPE_DEFAULT, linalg.COMPUTE_TYPE_PEDANTIC, linalg.COMPUTE_TYPE_FP32)
+        if kind in {int(k) for k in full}:
+            return 24
+        return 11 if kind == int(linalg.COMPUTE_TYPE_TF32) else 0
     try:
-        return int(os.environ.get("CUPY_TF32", "0") or 0) > 0
+        return 11 if int(os.environ.get("CUPY_TF32", "0") or 0) > 0 else 24
     except ValueError:
-        return True  # unreadable: assume the worst
+        return 11
 
 
 def integer_bound(X, budget_bytes: int | None = None) -> int | None:
@@ -115,7 +129,7 @@ class DigitPlan:
     count: int
 
 
-def digit_plan(n_features: int, train_bound: int | None, query_bound: int | None, tf32: bool = False):
+def digit_plan(n_features: int, train_bound: int | None, query_bound: int | None, input_bits: int = 24):
     """The digit split that makes ``q . x`` exact in float32 GEMMs, or None where none does.
 
     Parameters
@@ -123,20 +137,20 @@ def digit_plan(n_features: int, train_bound: int | None, query_bound: int | None
     n_features : int
     train_bound, query_bound : int or None
         :func:`integer_bound` of the training rows and of the queries.
-    tf32 : bool
-        Whether float32 GEMMs may round their inputs to TF32 (11 bits).
+    input_bits : int
+        :func:`gemm_input_bits`: 24, or 11 where float32 GEMMs round their inputs to TF32.
 
     Returns
     -------
     DigitPlan or None
         None: evaluate the definition sequentially.
     """
-    if train_bound is None or query_bound is None:
+    if train_bound is None or query_bound is None or input_bits < 11:
         return None
     mx, mq, n = int(train_bound), int(query_bound), max(1, int(n_features))
     if 2 * n * (mx + mq) ** 2 >= _FLOAT64_EXACT:
         return None
-    exact_input = _TF32_EXACT if tf32 else _FLOAT32_EXACT
+    exact_input = 2 ** min(int(input_bits), 24)
     if mx >= exact_input or mq >= _FLOAT32_EXACT:
         return None
     # The largest power-of-two base whose digits keep every partial sum of x . q_r below 2^24.

@@ -45,7 +45,7 @@ from gpuclf.errors import GpuclfError
 from gpuclf.kernels import topk
 from gpuclf.kernels.chunking import rows_per_chunk
 from gpuclf.kernels.distance_bounds import IdentityFilter, Projection, ProjectionFilter, gamma
-from gpuclf.kernels.exact_distances import (PairEvaluator, digit_plan, integer_bound, sq_norms, tf32_possible)
+from gpuclf.kernels.exact_distances import PairEvaluator, digit_plan, gemm_input_bits, integer_bound, sq_norms
 from gpuclf.xp import get_namespace, to_host
 
 ALGORITHMS = ("auto", "pruned", "brute")
@@ -276,7 +276,7 @@ class NeighborIndex:
         before = dict(self.build_flops)
         filt = self.filter(chosen, projection)
         x_sq, bound = self._prepared()
-        plan = digit_plan(f, bound, integer_bound(Q, self.budget_bytes), tf32_possible(xp))
+        plan = digit_plan(f, bound, integer_bound(Q, self.budget_bytes), gemm_input_bits(xp))
         q_sq = sq_norms(Q, self.budget_bytes)
         c_error = 0.0 if plan is not None else gamma(f + 2, _U64)
         stats = SearchStats(chosen, m, n, f, k, filt.d, exact=plan is not None)

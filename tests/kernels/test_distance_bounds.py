@@ -117,7 +117,7 @@ def test_round_up_never_rounds_down():
     assert np.all(np.nextafter(up, np.float32(-np.inf)).astype(np.float64) < values)
 
 
-def test_tf32_widens_the_margin(monkeypatch):
+def test_tf32_widens_the_margin_and_half_precision_removes_it(monkeypatch):
     import fake_cupy
 
     X, _ = cancelling(np.float32, n=20)
@@ -125,3 +125,10 @@ def test_tf32_widens_the_margin(monkeypatch):
     with fake_cupy.installed() as cp:
         monkeypatch.setenv("CUPY_TF32", "1")
         assert db.IdentityFilter(cp.asarray(X)).eta > 2 ** -9 > 100 * plain
+        monkeypatch.setenv("CUPY_TF32", "0")
+        linalg = cp._core._routines_linalg
+        try:
+            linalg.set_compute_type(np.float32, linalg.COMPUTE_TYPE_FP16)
+            assert db.IdentityFilter(cp.asarray(X)).eta == np.inf
+        finally:
+            linalg.compute_types.clear()

@@ -104,9 +104,10 @@ def test_digit_plans():
     assert ed.digit_plan(784, 2 ** 24, 1) is None  # not exact in float32
     assert ed.digit_plan(784, 65535, 65535) is None  # no base keeps x . q_r below 2^24
     assert ed.digit_plan(10, 3000, 3000) is not None
-    tf32 = ed.digit_plan(784, 255, 255, tf32=True)
+    tf32 = ed.digit_plan(784, 255, 255, input_bits=11)
     assert tf32.base <= 2 ** 11
-    assert ed.digit_plan(3, 4000, 1, tf32=True) is None  # 4000 needs 12 bits: not exact in TF32
+    assert ed.digit_plan(3, 4000, 1, input_bits=11) is None  # 4000 needs 12 bits: not exact in TF32
+    assert ed.digit_plan(784, 255, 255, input_bits=0) is None  # half precision: nothing is exact
 
 
 def test_query_digits_reassemble_exactly():
@@ -126,12 +127,24 @@ def test_integer_bound(values, want):
     assert ed.integer_bound(np.array(values)) == want
 
 
-def test_tf32_is_assumed_where_cupy_may_use_it(monkeypatch):
+def test_gemm_precision_is_cupys_compute_type(monkeypatch):
     import fake_cupy
 
     monkeypatch.setenv("CUPY_TF32", "1")
-    assert not ed.tf32_possible(np)
+    assert ed.gemm_input_bits(np) == 24
     with fake_cupy.installed() as cp:
-        assert ed.tf32_possible(cp)
+        assert ed.gemm_input_bits(cp) == 11
         monkeypatch.setenv("CUPY_TF32", "0")
-        assert not ed.tf32_possible(cp)
+        assert ed.gemm_input_bits(cp) == 24
+        linalg = cp._core._routines_linalg
+        try:
+            linalg.set_compute_type(np.float32, linalg.COMPUTE_TYPE_BF16)
+            assert ed.gemm_input_bits(cp) == 0
+        finally:
+            linalg.compute_types.clear()
+
+
+def test_real_cupy_tells_its_compute_type():
+    """The names read from CuPy exist there (no GPU needed to ask)."""
+    cupy = pytest.importorskip("cupy")
+    assert ed.gemm_input_bits(cupy) in (11, 24)

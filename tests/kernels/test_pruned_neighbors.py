@@ -227,3 +227,29 @@ def test_emulated_device_gives_the_numpy_bits(algorithm):
     for (gd, gi), (wd, wi) in zip(got, want):
         assert_array_equal(gd, wd)
         assert_array_equal(gi, wi)
+
+
+@pytest.mark.parametrize("precision", ["tf32", "half"])
+def test_reduced_precision_gemms_keep_the_result(monkeypatch, precision):
+    """TF32 widens the margins and shrinks the digits' base; half precision leaves no bound, so every
+    chunk is evaluated exhaustively by the definition. The neighbours stay the same either way."""
+    import fake_cupy
+
+    X, Q = digits(200, 19, noise=4), digits(30, 20, noise=4)
+    want = nb.kneighbors(X, Q, 4, algorithm="pruned")
+    with fake_cupy.installed() as cp:
+        linalg = cp._core._routines_linalg
+        if precision == "tf32":
+            monkeypatch.setenv("CUPY_TF32", "1")
+        else:
+            linalg.set_compute_type(np.float32, linalg.COMPUTE_TYPE_FP16)
+        try:
+            with pn.recording() as log:
+                got = nb.kneighbors(cp.asarray(X), cp.asarray(Q), 4, algorithm="pruned")
+            got = [a.get() for a in got]
+        finally:
+            linalg.compute_types.clear()
+    for a, b in zip(got, want):
+        assert_array_equal(a, b)
+    assert log[0].exact == (precision == "tf32")
+    assert (log[0].fallback_queries == 30) == (precision == "half")
