@@ -117,8 +117,8 @@ def test_capped_memory_pool_gives_identical_knn(cupy, sample_mnist, monkeypatch)
     d = sample_mnist
     n = len(d.y_train)
     chunks = []
-    real = topk.smallest_k
-    monkeypatch.setattr(topk, "smallest_k", lambda d2, k: chunks.append(d2.shape[0]) or real(d2, k))
+    real = topk.seeds
+    monkeypatch.setattr(topk, "seeds", lambda d2, k, *args: chunks.append(d2.shape[0]) or real(d2, k, *args))
 
     def predict_train(backend):
         X = backend.asarray(d.X_train, backend.feature_dtype)

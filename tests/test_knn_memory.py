@@ -41,18 +41,18 @@ def _extra_peak(call):
 def chunks(monkeypatch):
     """The (rows, columns, nbytes) of every score chunk the top-k selection receives."""
     seen = []
-    real = topk.smallest_k
+    real = topk.seeds
 
-    def recording(d2, k):
+    def recording(d2, k, *args):
         seen.append((d2.shape[0], d2.shape[1], d2.nbytes))
-        return real(d2, k)
+        return real(d2, k, *args)
 
-    monkeypatch.setattr(topk, "smallest_k", recording)
+    monkeypatch.setattr(topk, "seeds", recording)
     return seen
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("k", [3, 20])  # the argmin path and the argpartition path
+@pytest.mark.parametrize("k", [3, 20])
 @pytest.mark.parametrize("budget", [256 * 2**10, 2**20])
 def test_peak_working_memory_stays_within_the_budget(dtype, k, budget):
     rng = np.random.default_rng(0)
@@ -82,12 +82,10 @@ def test_chunks_respect_and_use_the_budget(chunks, k):
     assert all(nbytes <= budget for _, _, nbytes in chunks)
     # Not one query at a time either: all chunks but the last are the same, largest size that fits.
     assert len(set(rows[:-1])) <= 1 and rows[-1] <= rows[0]
-    per_row = N_TRAIN * 8
-    if k == 3:  # per pair the score, the candidate mask and list (4 bytes); per query its digits and features
-        assert rows[0] == budget // (N_TRAIN * (8 + 4) + N_FEATURES * (16 + 8))
-        assert len(rows) == math.ceil(N_QUERY / rows[0])
-    else:  # argpartition's indices and the tie repair need several bytes per pair more
-        assert 2 <= budget // (rows[0] * per_row) <= 8
+    # Three quarters of the budget (a quarter is the exact distances'): per pair the score, the candidate
+    # mask and list (4 bytes); per query its digits and features, and its 4 k seeds (32 bytes each).
+    assert rows[0] == (budget - budget // 4) // (N_TRAIN * (8 + 4) + N_FEATURES * (16 + 8) + 32 * 4 * k)
+    assert len(rows) == math.ceil(N_QUERY / rows[0])
 
 
 def test_estimator_hands_its_budget_to_the_search(chunks):

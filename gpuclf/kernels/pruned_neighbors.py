@@ -6,13 +6,16 @@ For each chunk of queries (sizes from the memory budget, no per-query Python loo
    lower bound on its distance (:mod:`gpuclf.kernels.distance_bounds`): the
    rows themselves for ``"brute"`` (``2 x 784`` FLOPs a pair on MNIST), their
    projection on the top ``d`` principal axes for ``"pruned"`` (``2 d``).
-2. **Seeds.** The ``k`` rows of smallest ``g`` per query (``k`` argmin
-   passes), their exact squared distances ``c``
-   (:mod:`gpuclf.kernels.exact_distances`), and ``tau``, the largest of them:
-   an upper bound on the query's ``k``-th nearest distance.
+2. **Seeds.** Per query, the row of smallest ``g`` in each of ``4 k``
+   contiguous blocks of rows (one argmin pass: :data:`SEED_BLOCKS` per
+   neighbour), their exact squared distances ``c``
+   (:mod:`gpuclf.kernels.exact_distances`), and ``tau``, the ``k``-th smallest
+   of those: ``k`` rows lie within it, so it bounds the query's ``k``-th
+   nearest distance. (On MNIST that ``tau`` lets fewer candidates through
+   than the ``k`` rows of smallest ``g`` do, for a fifth of their passes.)
 3. **Candidates.** Every row whose ``g`` does not exceed the threshold
    ``T(tau)`` (:meth:`~gpuclf.kernels.distance_bounds._Filter.threshold`),
-   plus the seeds. A row left out has ``c > tau``, proven including every
+   plus the seeds within ``tau``. A row left out has ``c > tau``, proven including every
    rounding of the filter: the candidates hold the ``k`` nearest by
    construction, so there is nothing to verify afterwards and no query is
    ever left unresolved.
@@ -43,7 +46,7 @@ import numpy as np
 
 from gpuclf.errors import GpuclfError
 from gpuclf.kernels import topk
-from gpuclf.kernels.chunking import rows_per_chunk
+from gpuclf.kernels.chunking import DEFAULT_BUDGET_BYTES, rows_per_chunk
 from gpuclf.kernels.distance_bounds import IdentityFilter, Projection, ProjectionFilter, gamma
 from gpuclf.kernels.exact_distances import PairEvaluator, digit_plan, gemm_input_bits, integer_bound, sq_norms
 from gpuclf.xp import get_namespace, to_host
@@ -54,6 +57,8 @@ FALLBACK_FRACTION = 1 / 16
 #: ... unless it has fewer candidates than this (small searches are never worth the switch).
 FALLBACK_FLOOR = 1 << 16
 _U64 = 2.0 ** -53
+#: Seed blocks per neighbour (step 2 of the module docstring).
+SEED_BLOCKS = 4
 #: Rows the pruned filter's PCA is fitted on (evenly spaced): enough for axes as tight as the whole set's.
 PCA_ROWS = 8192
 
@@ -287,13 +292,17 @@ class NeighborIndex:
         sq = xp.empty((m, k), dtype=xp.float64)
         idx = xp.empty((m, k), dtype=xp.int64)
         itemsize = filt.dtype.itemsize
-        per_pair = itemsize + 4 + topk.bytes_per_pair(k, itemsize)
-        # Per query besides its pairs: its digits (float32, up to 4) and its features.
-        rows = rows_per_chunk(n * per_pair + f * (16 + itemsize), self.budget_bytes, m)
+        # A quarter of the budget for the exact distances' batches, the rest for the chunk itself: per
+        # pair its score, the candidate mask and list (4 bytes), the seeds' selection; per query its
+        # digits and features, and its seeds' columns, scores and distances.
+        budget = DEFAULT_BUDGET_BYTES if self.budget_bytes is None else int(self.budget_bytes)
+        per_pair = itemsize + 4 + topk.seed_bytes_per_pair(n, k, itemsize, SEED_BLOCKS)
+        per_query = f * (16 + itemsize) + 32 * SEED_BLOCKS * k
+        rows = rows_per_chunk(n * per_pair + per_query, budget - budget // 4, m)
         for start in range(0, m, rows):
             stop = min(m, start + rows)
             # One evaluator per chunk: the queries' digits exist for one chunk at a time.
-            evaluator = PairEvaluator(self.X, x_sq, Q[start:stop], q_sq[start:stop], plan, self.budget_bytes)
+            evaluator = PairEvaluator(self.X, x_sq, Q[start:stop], q_sq[start:stop], plan, max(1, budget // 4))
             got = self._chunk(filt, evaluator, Q[start:stop], start, k, exclude_self, c_error, stats)
             sq[start:stop], idx[start:stop], counts = got
             stats.flops["refine"] += evaluator.flops
@@ -318,25 +327,30 @@ class NeighborIndex:
         own = xp.arange(mc)
         if exclude_self:
             g[own, start + own] = xp.inf
-        seed_g, seeds = topk.smallest_k(g, k)
+        seed_g, seeds = topk.seeds(g, k, SEED_BLOCKS)
         if not bool(xp.all(xp.isfinite(seed_g))):  # scores overflowed: no bound to trust
+            del g
             return self._exhaustive(evaluator, start, k, exclude_self, stats)
-        seed_queries = xp.repeat(xp.arange(mc, dtype=xp.int64), k)
-        c_seeds = evaluator.pairs(seed_queries, seeds.ravel()).reshape(mc, k)
-        T = filt.threshold(xp.max(c_seeds, axis=1), Fq, rho_q, c_error)
+        s = seeds.shape[1]
+        c_seeds = evaluator.pairs(xp.repeat(xp.arange(mc, dtype=xp.int64), s), seeds.ravel()).reshape(mc, s)
+        tau = xp.sort(c_seeds, axis=1)[:, k - 1]
+        T = filt.threshold(tau, Fq, rho_q, c_error)
         mask = ~(g > T[:, None])  # NaN scores stay candidates
         del g
-        mask[own[:, None], seeds] = True
+        # The seeds within tau are candidates by the bound already; set, they make at least k whatever happens.
+        mask[own[:, None], seeds] |= c_seeds <= tau[:, None]
         if exclude_self:
             mask[own, start + own] = False
-        counts = xp.sum(mask, axis=1, dtype=xp.int64)
-        n_pairs = int(counts.sum())
+        # One count of the whole mask decides (a per-row sum is a pass over it as slow as the mask itself);
+        # the per-query counts come from the candidates' list.
+        n_pairs = int(xp.count_nonzero(mask))
         if n_pairs > max(FALLBACK_FLOOR, FALLBACK_FRACTION * mc * n):
             del mask
             return self._exhaustive(evaluator, start, k, exclude_self, stats)
         flat = xp.flatnonzero(mask)
         del mask
         queries, rows = flat // n, flat % n
+        counts = xp.bincount(queries, minlength=mc)
         c = evaluator.pairs(queries, rows)
         sq, idx = topk.segment_smallest_k(queries, rows, c, counts, k)
         return sq, idx, counts

@@ -33,6 +33,11 @@ def bytes_per_pair(k: int, itemsize: int) -> int:
     return 0 if argmin_is_cheaper(k, itemsize) else 3 * itemsize + 24
 
 
+def seed_bytes_per_pair(n: int, k: int, itemsize: int, blocks_per_k: int = 4) -> int:
+    """Working bytes per (query, row) pair of :func:`seeds` over ``n`` columns, besides its input."""
+    return 0 if n // (blocks_per_k * k) >= 2 else bytes_per_pair(k, itemsize)
+
+
 def smallest_k(d2, k: int):
     """Each row's ``k`` smallest entries and their columns, ordered by (value, index).
 
@@ -92,6 +97,41 @@ def smallest_k_by_partition(d2, k: int):
     order = xp.argsort(xp.take_along_axis(d2, chosen, axis=1), axis=1, kind="stable")
     indices = xp.take_along_axis(chosen, order, axis=1)
     return xp.take_along_axis(d2, indices, axis=1), indices
+
+
+def block_minima(d2, n_blocks: int):
+    """The smallest entry of each of ``n_blocks`` contiguous column blocks per row: one argmin pass.
+
+    The blocks are the first ``n_blocks * (n // n_blocks)`` columns split evenly (the few
+    columns left over belong to none). ``n // n_blocks`` must be at least 1.
+
+    Returns
+    -------
+    values : array of shape (m, n_blocks)
+    indices : int64 array of shape (m, n_blocks)
+        Column of each block's minimum (the first, on ties): distinct columns.
+    """
+    xp = get_namespace(d2)
+    m, n = d2.shape
+    width = n // n_blocks
+    blocks = d2[:, :n_blocks * width].reshape(m, n_blocks, width)  # a view: each row's slice is contiguous
+    indices = xp.argmin(blocks, axis=2) + xp.arange(n_blocks, dtype=xp.int64) * width
+    return xp.take_along_axis(d2, indices, axis=1), indices.astype(xp.int64, copy=False)
+
+
+def seeds(d2, k: int, blocks_per_k: int = 4):
+    """At least ``k`` distinct columns of small value per row, cheaply: the minimum of each of
+    ``blocks_per_k * k`` column blocks (one pass), or where the blocks would hold fewer than two
+    columns, the ``k`` smallest (:func:`smallest_k`, which overwrites their entries with ``inf``).
+
+    Returns
+    -------
+    values, indices : arrays of shape (m, s), ``s >= k``
+    """
+    n_blocks = blocks_per_k * k
+    if d2.shape[1] // n_blocks >= 2:
+        return block_minima(d2, n_blocks)
+    return smallest_k(d2, k)
 
 
 def segment_smallest_k(queries, rows, values, counts, k: int):
