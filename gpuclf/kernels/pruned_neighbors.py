@@ -83,7 +83,8 @@ class SearchStats:
     exact : bool
         Whether the data were exact (integers: the fast digit path).
     candidates : numpy int64 array of shape (n_queries,)
-        Rows whose exact distance was computed, per query (every row, for a fallback chunk).
+        Rows whose exact distance was computed, per query: the seeds and the
+        candidates (every row, for a fallback chunk).
     fallback_chunks, fallback_queries : int
     flops : dict
         ``filter`` (the filter GEMM), ``refine`` (exact distances), ``projection``
@@ -337,8 +338,8 @@ class NeighborIndex:
         T = filt.threshold(tau, Fq, rho_q, c_error)
         mask = ~(g > T[:, None])  # NaN scores stay candidates
         del g
-        # The seeds within tau are candidates by the bound already; set, they make at least k whatever happens.
-        mask[own[:, None], seeds] |= c_seeds <= tau[:, None]
+        # The seeds' distances are known: out of the mask, and those within tau (at least k) join the list.
+        mask[own[:, None], seeds] = False
         if exclude_self:
             mask[own, start + own] = False
         # One count of the whole mask decides (a per-row sum is a pass over it as slow as the mask itself);
@@ -350,10 +351,14 @@ class NeighborIndex:
         flat = xp.flatnonzero(mask)
         del mask
         queries, rows = flat // n, flat % n
-        counts = xp.bincount(queries, minlength=mc)
         c = evaluator.pairs(queries, rows)
-        sq, idx = topk.segment_smallest_k(queries, rows, c, counts, k)
-        return sq, idx, counts
+        evaluated = xp.bincount(queries, minlength=mc) + s
+        within = c_seeds <= tau[:, None]
+        queries = xp.concatenate([queries, xp.broadcast_to(own[:, None], seeds.shape)[within]])
+        rows = xp.concatenate([rows, seeds[within]])
+        c = xp.concatenate([c, c_seeds[within]])
+        sq, idx = topk.segment_smallest_k(queries, rows, c, xp.bincount(queries, minlength=mc), k)
+        return sq, idx, evaluated
 
     def _exhaustive(self, evaluator, start: int, k: int, exclude_self: bool, stats: SearchStats):
         """``c`` of every pair of the chunk, then its ``k`` smallest: the fallback, same values."""

@@ -140,8 +140,7 @@ def segment_smallest_k(queries, rows, values, counts, k: int):
     Parameters
     ----------
     queries, rows : int64 arrays of shape (P,)
-        The candidates, sorted by (query, row), as ``flatnonzero`` of a
-        (query, row) mask lists them.
+        The candidates, in any order; each (query, row) pair at most once.
     values : array of shape (P,)
     counts : int64 array of shape (m,)
         Candidates per query, each at least ``k``.
@@ -154,14 +153,14 @@ def segment_smallest_k(queries, rows, values, counts, k: int):
 
     Notes
     -----
-    A stable sort by value keeps equal values in row order; a stable sort
-    of that by query groups the queries without disturbing it: each query's
-    segment is then in (value, row) order, and its first ``k`` entries sit at
-    fixed offsets from the segment's start, so they are gathered without a
-    boolean mask (no host sync on a GPU).
+    Three sorts, each stable over the one before: by row, by value, by query.
+    Each query's segment is then in (value, row) order, and its first ``k``
+    entries sit at fixed offsets from the segment's start, so they are
+    gathered without a boolean mask (no host sync on a GPU).
     """
     xp = get_namespace(values)
-    order = xp.argsort(values, kind="stable")
+    order = xp.argsort(rows, kind="stable")
+    order = order[xp.argsort(values[order], kind="stable")]
     order = order[xp.argsort(queries[order], kind="stable")]
     start = xp.cumsum(counts) - counts
     picked = order[start[:, None] + xp.arange(k)[None, :]]
