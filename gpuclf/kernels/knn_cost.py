@@ -44,6 +44,9 @@ class SearchStats:
         Rows whose exact distance was computed, per query: the seeds and the
         candidates (every row, for a fallback chunk).
     fallback_chunks, fallback_queries : int
+        Chunks (and their queries) evaluated exhaustively.
+    switched_queries : int
+        Queries a pruned search handed to the brute filter (too many candidates to refine).
     flops : dict
         ``filter`` (the filter GEMM), ``refine`` (exact distances), ``projection``
         (features of rows and queries), ``pca`` (the covariance, when fitted here).
@@ -59,6 +62,7 @@ class SearchStats:
     candidates: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     fallback_chunks: int = 0
     fallback_queries: int = 0
+    switched_queries: int = 0
     flops: dict = field(default_factory=lambda: {"filter": 0, "refine": 0, "projection": 0, "pca": 0})
 
     @property
@@ -78,6 +82,7 @@ class SearchStats:
             "candidates_max": int(c.max()) if c.size else 0,
             "candidates_mean": float(c.mean()) if c.size else 0.0,
             "fallback_chunks": self.fallback_chunks, "fallback_queries": self.fallback_queries,
+            "switched_queries": self.switched_queries,
             "flops": dict(self.flops), "flops_total": int(total),
             "flops_vs_brute": total / self.brute_flops if self.brute_flops else 0.0,
         }
@@ -116,47 +121,53 @@ def check_algorithm(algorithm: str) -> str:
     return algorithm
 
 
-#: A pass over a float32 score matrix costs about this many float32 GEMM FLOPs per pair (two
-#: shared cores: ~8 ms per 6e7-pair pass against ~350 GFLOP/s).
-PASS_FLOPS = 40.0
-#: Gathering one candidate feature and converting it, against the GEMM's rate (measured ~1 us per
-#: 784-feature candidate on two shared cores).
-CANDIDATE_FLOPS_PER_FEATURE = 300.0
-#: The host's 784 x 784 eigendecomposition (~0.15 s), in GEMM FLOPs.
-PCA_EIGH_FLOPS = 5e10
+#: One exact distance (gathering a 784-value row, a small digit GEMM) costs as much as this many
+#: (query, row) pairs of brute force's filter: ~5.5 us against ~60 ns a pair, measured in the
+#: same process on two shared cores (full MNIST, cross-validation folds of 20,000 x 40,000).
+REFINE_PAIRS_PER_CANDIDATE = 128
+#: A host eigendecomposition of an f x f covariance, in FLOPs: 784 x 784 takes ~0.15 s on one core.
+EIGH_FLOPS_PER_CUBE = 100
+
+
+def expected_candidates(n_train: int, k: int, seed_blocks: int = 4) -> float:
+    """Exact distances per query a pruned search makes on MNIST-like data: its seeds and ~40 more
+    (2,000 to 10,000 queries against 8,000 to 300,000 rows, k = 4 or 5: 38 to 77 in all)."""
+    return seed_blocks * k + 40 * max(1.0, n_train / 60_000) ** 0.25
 
 
 def estimate_flops(algorithm: str, n_query: int, n_train: int, n_features: int, k: int,
-                   candidates_per_query: float | None = None, build: bool = True, digits: int = 2) -> float:
-    """The cost model: FLOPs plus the per-pair memory passes, in FLOP-equivalents.
+                   build: bool = True) -> float:
+    """A search's cost in float32 GEMM FLOPs: the filter, the exact distances, the pruned filter's build.
 
-    Each (query, row) pair costs its GEMM (``2 f`` or ``2 d``) and about
-    ``3 + k`` passes over the score matrix (the add of the norms, ``k``
-    argmin passes, the candidate mask), counted as :data:`PASS_FLOPS` each; a
-    pruned candidate costs its gather and its digit GEMM
-    (:data:`CANDIDATE_FLOPS_PER_FEATURE` per feature); building the filter
-    costs a covariance on at most :data:`PCA_ROWS` rows and a projection of every row.
+    brute: ``2 f`` a (query, row) pair. pruned: ``2 (d + 1)`` a pair; each exact distance
+    :data:`REFINE_PAIRS_PER_CANDIDATE` brute pairs; the queries' projection ``2 f d`` each; with
+    ``build``, the rows' projection ``2 f d`` each, the covariance of at most :data:`PCA_ROWS`
+    rows ``2 f^2`` each and its eigendecomposition. The passes over the score matrix (the
+    seeds' argmin, the mask) are the same for both and left out.
     """
-    passes = (3 + k) * PASS_FLOPS
+    f, brute_pair = n_features, 2.0 * n_features
     if algorithm == "brute":
-        return n_query * n_train * (2.0 * n_features + passes)
-    d = default_components(n_features)
-    if candidates_per_query is None:
-        candidates_per_query = min(n_train, 48 + 12 * k) * max(1.0, (n_train / 60_000) ** 0.5)
-    cost = n_query * n_train * (2.0 * d + passes)
-    cost += n_query * candidates_per_query * n_features * (CANDIDATE_FLOPS_PER_FEATURE + 2 * digits)
-    cost += 2.0 * (n_query + (n_train if build else 0)) * n_features * d
+        return n_query * n_train * brute_pair
+    d = default_components(f)
+    cost = n_query * n_train * 2.0 * (d + 1)
+    cost += n_query * min(n_train, expected_candidates(n_train, k)) * REFINE_PAIRS_PER_CANDIDATE * brute_pair
+    cost += 2.0 * n_query * f * d
     if build:
-        cost += 2.0 * min(n_train, PCA_ROWS) * n_features ** 2 + PCA_EIGH_FLOPS
+        cost += 2.0 * n_train * f * d + 2.0 * min(n_train, PCA_ROWS) * f * f + EIGH_FLOPS_PER_CUBE * f ** 3
     return cost
 
 
 def choose(algorithm: str, n_query: int, n_train: int, n_features: int, k: int, built: bool) -> str:
-    """``"brute"`` or ``"pruned"``: the algorithm asked, or for ``"auto"`` the cheaper by :func:`estimate_flops`."""
+    """``"brute"`` or ``"pruned"``: the algorithm asked, or for ``"auto"`` the cheaper by :func:`estimate_flops`.
+
+    ``"auto"`` keeps brute force for narrow data (fewer than 64 features: a filter of an eighth of
+    them bounds little) and wherever the pruned search would not save a fifth; ``built``: the
+    pruned filter exists already (or its projection was given), so only the queries are projected.
+    """
     check_algorithm(algorithm)
     if algorithm != "auto":
         return algorithm
-    if n_features < 32 or 4 * k > n_train:
+    if n_features < 64:
         return "brute"
     brute = estimate_flops("brute", n_query, n_train, n_features, k)
     pruned = estimate_flops("pruned", n_query, n_train, n_features, k, build=not built)

@@ -25,16 +25,20 @@ For each chunk of queries (sizes from the memory budget, no per-query Python loo
 Brute force and the pruned search differ only in the filter's features, and
 both return the ``k`` smallest ``c`` with ties by row: the same neighbours,
 indices and distances, bit for bit, by construction (and checked on full
-MNIST, ``docs/knn-search.md``). A chunk whose candidates exceed
-:data:`FALLBACK_FRACTION` of its pairs (ties by the thousand: duplicated rows,
-constant images) is evaluated exhaustively instead: ``c`` of every pair, the
-same values, so the same result.
+MNIST, ``docs/knn-search.md``). Two switches keep a search from costing more than brute force, neither of
+which can change its result: a pruned chunk whose candidates would cost more
+to refine than the brute filter costs more than the pruned one
+(:data:`REFINE_ROWS_PER_CANDIDATE`) is done again with the brute filter, and
+so is the rest of the search; a chunk whose candidates exceed
+:data:`FALLBACK_FRACTION` of its pairs even so (ties by the thousand:
+duplicated rows, constant images) is evaluated exhaustively: ``c`` of every
+pair, the same values.
 
 Cost per (query, row) pair, float32, ``f`` features, ``k`` neighbours: brute
 ``2 f`` FLOPs; pruned ``2 d`` FLOPs, then ``2 f x digits`` per candidate.
 On full MNIST (``f = 784``, ``d = 96``, about 40 to 150 candidates of
 60,000 per query) that is about 15% of brute force's arithmetic
-(:func:`~gpuclf.kernels.knn_cost.estimate_flops`).
+(:func:`~gpuclf.kernels.knn_cost.estimate_flops`, which ``"auto"`` decides by).
 """
 from __future__ import annotations
 
@@ -44,8 +48,8 @@ from gpuclf.kernels import topk
 from gpuclf.kernels.chunking import DEFAULT_BUDGET_BYTES, rows_per_chunk
 from gpuclf.kernels.distance_bounds import IdentityFilter, Projection, ProjectionFilter, gamma
 from gpuclf.kernels.exact_distances import PairEvaluator, digit_plan, gemm_input_bits, integer_bound, sq_norms
-from gpuclf.kernels.knn_cost import (ALGORITHMS, PCA_ROWS, SearchStats, check_algorithm, choose,
-                                     default_components, log_search, recording)
+from gpuclf.kernels.knn_cost import (ALGORITHMS, PCA_ROWS, REFINE_PAIRS_PER_CANDIDATE, SearchStats,
+                                     check_algorithm, choose, default_components, log_search, recording)
 from gpuclf.xp import get_namespace, to_host
 
 #: A chunk whose candidates exceed this fraction of its (query, row) pairs is evaluated exhaustively.
@@ -53,6 +57,11 @@ FALLBACK_FRACTION = 1 / 16
 #: ... unless it has fewer candidates than this (small searches are never worth the switch).
 FALLBACK_FLOOR = 1 << 16
 _U64 = 2.0 ** -53
+#: A pruned chunk whose candidates would cost more (:data:`~gpuclf.kernels.knn_cost.REFINE_PAIRS_PER_CANDIDATE`
+#: brute pairs each) than the brute filter's extra work over its own switches, with the rest of the
+#: search, to the brute filter: noisy data (the book's denoising, whose independent pixel noise no
+#: few axes capture) let ~1,000 of 60,000 rows through.
+REFINE_ROWS_PER_CANDIDATE = REFINE_PAIRS_PER_CANDIDATE
 #: Seed blocks per neighbour (step 2 of the module docstring).
 SEED_BLOCKS = 4
 
@@ -164,6 +173,10 @@ class NeighborIndex:
             # One evaluator per chunk: the queries' digits exist for one chunk at a time.
             evaluator = PairEvaluator(self.X, x_sq, Q[start:stop], q_sq[start:stop], plan, max(1, budget // 4))
             got = self._chunk(filt, evaluator, Q[start:stop], start, k, exclude_self, c_error, stats)
+            if got is None:  # too many candidates to refine: this chunk and the rest with the brute filter
+                filt = self.filter("brute")
+                stats.switched_queries += m - start
+                got = self._chunk(filt, evaluator, Q[start:stop], start, k, exclude_self, c_error, stats)
             sq[start:stop], idx[start:stop], counts = got
             stats.flops["refine"] += evaluator.flops
             counts_host.append(to_host(counts).astype(np.int64))
@@ -202,6 +215,8 @@ class NeighborIndex:
         # One count of the whole mask decides (a per-row sum is a pass over it as slow as the mask itself);
         # the per-query counts come from the candidates' list.
         n_pairs = int(xp.count_nonzero(mask))
+        if filt.name == "pruned" and n_pairs * REFINE_ROWS_PER_CANDIDATE > mc * n * (1 - filt.d / self.n_features):
+            return None
         if n_pairs > max(FALLBACK_FLOOR, FALLBACK_FRACTION * mc * n):
             del mask
             return self._exhaustive(evaluator, start, k, exclude_self, stats)

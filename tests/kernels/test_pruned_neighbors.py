@@ -25,9 +25,11 @@ def _one_openmp_thread():
         yield
 
 
-@pytest.fixture(params=["refine", "fallback"])
+@pytest.fixture(params=["refine", "switch", "fallback"])
 def finish(request, monkeypatch):
-    """Refine every chunk's candidates, or evaluate every chunk exhaustively."""
+    """Refine every chunk's candidates; or hand every pruned chunk to the brute filter; or evaluate every
+    chunk exhaustively. (Left to the cost model, small searches like these' switch at their first chunk.)"""
+    monkeypatch.setattr(pn, "REFINE_ROWS_PER_CANDIDATE", {"refine": 0, "switch": 1e30, "fallback": 0}[request.param])
     if request.param == "fallback":
         monkeypatch.setattr(pn, "FALLBACK_FRACTION", 0.0)
         monkeypatch.setattr(pn, "FALLBACK_FLOOR", -1)
@@ -140,14 +142,15 @@ def test_pruned_equals_brute_on_ties_duplicates_and_constants(data):
     X = np.array([base[p] for p in picks], dtype=np.float32)
     Q = np.array(data.draw(st.lists(row, min_size=1, max_size=6)), dtype=np.float32)
     k = data.draw(st.integers(1, len(X)), label="k")
-    fallback = data.draw(st.booleans(), label="fallback")
-    saved = pn.FALLBACK_FRACTION, pn.FALLBACK_FLOOR
-    pn.FALLBACK_FRACTION, pn.FALLBACK_FLOOR = (0.0, -1) if fallback else (2.0, 1 << 16)
+    finish = data.draw(st.sampled_from(["refine", "switch", "fallback"]), label="finish")
+    saved = pn.FALLBACK_FRACTION, pn.FALLBACK_FLOOR, pn.REFINE_ROWS_PER_CANDIDATE
+    pn.FALLBACK_FRACTION, pn.FALLBACK_FLOOR = (0.0, -1) if finish == "fallback" else (2.0, 1 << 16)
+    pn.REFINE_ROWS_PER_CANDIDATE = 1e30 if finish == "switch" else 0
     try:
         d, i = search_all(X, Q, k)
         loo = len(X) > k and search_all(X, X, k, exclude_self=True)
     finally:
-        pn.FALLBACK_FRACTION, pn.FALLBACK_FLOOR = saved
+        pn.FALLBACK_FRACTION, pn.FALLBACK_FLOOR, pn.REFINE_ROWS_PER_CANDIDATE = saved
     want_d, want_i = reference(X, Q, k)
     assert_array_equal(i, want_i)
     assert_array_equal(d, want_d.astype(np.float32))
@@ -180,7 +183,25 @@ def test_statistics_of_a_search():
     assert brute.summary()["flops"]["filter"] == brute.brute_flops
 
 
+def test_noise_no_axis_captures_hands_the_search_to_the_brute_filter():
+    """Independent noise on every feature (the book's denoising): the projection bounds nothing, the
+    candidates would cost more than brute force, and the search switches; the result is the same."""
+    rng = np.random.default_rng(21)
+    X = low_rank(3000, 22) + rng.integers(0, 100, (3000, 64))
+    Q = low_rank(200, 23) + rng.integers(0, 100, (200, 64))
+    with pn.recording() as log:
+        pruned = nb.kneighbors(X, Q, 5, algorithm="pruned", budget_bytes=3000 * 16 * 40)
+    brute = nb.kneighbors(X, Q, 5)
+    for a, b in zip(pruned, brute):
+        assert_array_equal(a, b)
+    (stats,) = log
+    assert stats.switched_queries == 200  # at the first chunk, which the brute filter did again
+    assert stats.brute_flops < stats.flops["filter"] < 1.2 * stats.brute_flops
+    assert stats.summary()["switched_queries"] == 200
+
+
 def test_statistics_count_fallbacks(monkeypatch):
+    monkeypatch.setattr(pn, "REFINE_ROWS_PER_CANDIDATE", 0)
     monkeypatch.setattr(pn, "FALLBACK_FRACTION", 0.0)
     monkeypatch.setattr(pn, "FALLBACK_FLOOR", -1)
     X, Q = digits(100, 13), digits(30, 14)
@@ -191,12 +212,17 @@ def test_statistics_count_fallbacks(monkeypatch):
     assert (stats.candidates == 100).all()
 
 
-def test_auto_prunes_large_searches_only():
+def test_auto_prunes_large_searches_of_wide_data_only():
+    # The chapter's searches: 10,000 test images, or a fold of 20,000, against MNIST's training rows.
     assert pn.choose("auto", 10_000, 60_000, 784, 5, built=False) == "pruned"
+    assert pn.choose("auto", 20_000, 40_000, 784, 5, built=True) == "pruned"
+    assert pn.choose("auto", 10_000, 300_000, 784, 4, built=False) == "pruned"
+    # One digit (the multilabel step's example) does not pay for a PCA; knn_plus's 50 features are too few.
     assert pn.choose("auto", 1, 60_000, 784, 5, built=False) == "brute"
-    assert pn.choose("auto", 10_000, 60_000, 784, 5, built=True) == "pruned"
-    assert pn.choose("auto", 10_000, 60_000, 8, 5, built=True) == "brute"  # few features: nothing to prune
+    assert pn.choose("auto", 10_000, 60_000, 50, 4, built=True) == "brute"
+    assert pn.choose("auto", 200, 1_000, 784, 5, built=False) == "brute"
     assert pn.choose("brute", 10_000, 60_000, 784, 5, built=True) == "brute"
+    assert pn.choose("pruned", 1, 10, 2, 1, built=False) == "pruned"
     with pytest.raises(GpuclfError, match="algorithm must be one of 'auto', 'pruned', 'brute'"):
         pn.choose("kd_tree", 1, 1, 1, 1, built=False)
 
