@@ -212,6 +212,8 @@ class KernelBackend(Backend):
         candidates = list(ParameterGrid(param_grid))
         folds = self.test_folds(y, cv)
         if isinstance(estimator, KNeighborsClassifier) and set(param_grid) <= {"n_neighbors", "weights"}:
+            # One PCA of X for every fold, and for the best estimator's fits after (on any data: any map bounds).
+            estimator = self._shared_projection(estimator, X)
             scores = self._knn_grid_scores(estimator, candidates, X, y, folds, cv)
         else:
             scores = np.array([[float(s) for s in
@@ -228,10 +230,9 @@ class KernelBackend(Backend):
         classes, y_idx = self.xp.unique(y, return_inverse=True)
         settings = [(p.get("n_neighbors", estimator.n_neighbors), p.get("weights", estimator.weights))
                     for p in candidates]
-        search = self._shared_projection(estimator, X)
         d = self.dispatcher
         per_fold = d.map(_knn_fold_scores, range(cv), settings, len(classes), self.memory_budget(),
-                         d.share(X), d.share(y_idx), d.share(folds), search.algorithm, search.projection)
+                         d.share(X), d.share(y_idx), d.share(folds), estimator.algorithm, estimator.projection)
         return np.array(per_fold, dtype=float).T
 
 

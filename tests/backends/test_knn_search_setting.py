@@ -69,4 +69,7 @@ def test_grid_search_shares_one_projection_and_changes_nothing(digits, projectio
     assert results["pruned"]["mean_test_score"] == results["brute"]["mean_test_score"]
     sk = GridSearchCV(SkKNN(), grid, cv=3).fit(X.astype(np.int64), y)
     np.testing.assert_allclose(results["pruned"]["mean_test_score"], sk.cv_results_["mean_test_score"], atol=1e-12)
-    assert results["pruned"]["best_estimator"].algorithm == "pruned"
+    best = results["pruned"]["best_estimator"]
+    assert best.algorithm == "pruned" and isinstance(best.projection, pn.Projection)
+    best.fit(X, y).predict(X[:300])  # the final fit on more rows reuses the grid's PCA
+    assert projections == [X.shape[0]]
