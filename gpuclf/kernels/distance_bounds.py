@@ -188,11 +188,11 @@ class Projection:
 class _Filter:
     """What both filters share: the training features, their norms, and the threshold."""
 
-    def __init__(self, features, rho_max: float, sq_norm: float, xp):
+    def __init__(self, features, rho_max: float, sq_norm: float, xp, sq=None):
         self.features = features
         self.dtype = np.dtype(features.dtype)
         self.xp = xp
-        sq = sq_norms(features)
+        sq = sq_norms(features) if sq is None else sq
         self.w = sq.astype(self.dtype)
         self.R = math.sqrt(float(xp.max(sq))) * (1 + 2 * _SLACK + 4 * gamma(features.shape[1] + 8, _U64)) \
             if sq.shape[0] else 0.0
@@ -252,8 +252,9 @@ class IdentityFilter(_Filter):
 
     name = "brute"
 
-    def __init__(self, X):
-        super().__init__(X, 0.0, 1.0, get_namespace(X))
+    def __init__(self, X, sq=None):
+        """``sq``: the rows' float64 squared norms, where already computed (:func:`~gpuclf.kernels.exact_distances.sq_norms`)."""
+        super().__init__(X, 0.0, 1.0, get_namespace(X), sq)
 
     def query(self, Q):
         xp = self.xp

@@ -28,16 +28,18 @@ indices and distances, bit for bit, by construction (and checked on full
 MNIST, ``docs/knn-search.md``). Two switches keep a search from costing more than brute force, neither of
 which can change its result: a pruned chunk whose candidates would cost more
 to refine than the brute filter costs more than the pruned one
-(:data:`REFINE_ROWS_PER_CANDIDATE`) is done again with the brute filter, and
-so is the rest of the search; a chunk whose candidates exceed
+(:data:`~gpuclf.kernels.knn_cost.REFINE_PAIRS_PER_CANDIDATE` brute pairs an exact
+distance) is done again with the brute filter, and so is the rest of the
+search (noisy data: the book's denoising, whose independent pixel noise no few
+axes capture, lets ~1,000 of 60,000 rows through); a chunk whose candidates exceed
 :data:`FALLBACK_FRACTION` of its pairs even so (ties by the thousand:
 duplicated rows, constant images) is evaluated exhaustively: ``c`` of every
 pair, the same values.
 
-Cost per (query, row) pair, float32, ``f`` features, ``k`` neighbours: brute
-``2 f`` FLOPs; pruned ``2 d`` FLOPs, then ``2 f x digits`` per candidate.
-On full MNIST (``f = 784``, ``d = 96``, about 40 to 150 candidates of
-60,000 per query) that is about 15% of brute force's arithmetic
+Cost per (query, row) pair, float32, ``f`` features: brute ``2 f`` FLOPs;
+pruned ``2 (d + 1)``, then ``2 f x digits`` per exact distance. On full
+MNIST (``f = 784``, ``d = 96``, 40 to 80 exact distances per query, seeds
+included) that is 13% to 15% of brute force's arithmetic
 (:func:`~gpuclf.kernels.knn_cost.estimate_flops`, which ``"auto"`` decides by).
 """
 from __future__ import annotations
@@ -57,11 +59,6 @@ FALLBACK_FRACTION = 1 / 16
 #: ... unless it has fewer candidates than this (small searches are never worth the switch).
 FALLBACK_FLOOR = 1 << 16
 _U64 = 2.0 ** -53
-#: A pruned chunk whose candidates would cost more (:data:`~gpuclf.kernels.knn_cost.REFINE_PAIRS_PER_CANDIDATE`
-#: brute pairs each) than the brute filter's extra work over its own switches, with the rest of the
-#: search, to the brute filter: noisy data (the book's denoising, whose independent pixel noise no
-#: few axes capture) let ~1,000 of 60,000 rows through.
-REFINE_ROWS_PER_CANDIDATE = REFINE_PAIRS_PER_CANDIDATE
 #: Seed blocks per neighbour (step 2 of the module docstring).
 SEED_BLOCKS = 4
 
@@ -107,7 +104,7 @@ class NeighborIndex:
         """The brute or pruned filter of this training set (built once)."""
         if algorithm == "brute":
             if "brute" not in self._filters:
-                self._filters["brute"] = IdentityFilter(self.X)
+                self._filters["brute"] = IdentityFilter(self.X, self._prepared()[0])
             return self._filters["brute"]
         cached = self._filters.get("pruned")
         if cached is not None and (projection is None or cached.projection is projection):
@@ -215,7 +212,7 @@ class NeighborIndex:
         # One count of the whole mask decides (a per-row sum is a pass over it as slow as the mask itself);
         # the per-query counts come from the candidates' list.
         n_pairs = int(xp.count_nonzero(mask))
-        if filt.name == "pruned" and n_pairs * REFINE_ROWS_PER_CANDIDATE > mc * n * (1 - filt.d / self.n_features):
+        if filt.name == "pruned" and n_pairs * REFINE_PAIRS_PER_CANDIDATE > mc * n * (1 - filt.d / self.n_features):
             return None
         if n_pairs > max(FALLBACK_FLOOR, FALLBACK_FRACTION * mc * n):
             del mask

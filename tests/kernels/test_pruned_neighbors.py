@@ -29,7 +29,7 @@ def _one_openmp_thread():
 def finish(request, monkeypatch):
     """Refine every chunk's candidates; or hand every pruned chunk to the brute filter; or evaluate every
     chunk exhaustively. (Left to the cost model, small searches like these' switch at their first chunk.)"""
-    monkeypatch.setattr(pn, "REFINE_ROWS_PER_CANDIDATE", {"refine": 0, "switch": 1e30, "fallback": 0}[request.param])
+    monkeypatch.setattr(pn, "REFINE_PAIRS_PER_CANDIDATE", {"refine": 0, "switch": 1e30, "fallback": 0}[request.param])
     if request.param == "fallback":
         monkeypatch.setattr(pn, "FALLBACK_FRACTION", 0.0)
         monkeypatch.setattr(pn, "FALLBACK_FLOOR", -1)
@@ -143,14 +143,14 @@ def test_pruned_equals_brute_on_ties_duplicates_and_constants(data):
     Q = np.array(data.draw(st.lists(row, min_size=1, max_size=6)), dtype=np.float32)
     k = data.draw(st.integers(1, len(X)), label="k")
     finish = data.draw(st.sampled_from(["refine", "switch", "fallback"]), label="finish")
-    saved = pn.FALLBACK_FRACTION, pn.FALLBACK_FLOOR, pn.REFINE_ROWS_PER_CANDIDATE
+    saved = pn.FALLBACK_FRACTION, pn.FALLBACK_FLOOR, pn.REFINE_PAIRS_PER_CANDIDATE
     pn.FALLBACK_FRACTION, pn.FALLBACK_FLOOR = (0.0, -1) if finish == "fallback" else (2.0, 1 << 16)
-    pn.REFINE_ROWS_PER_CANDIDATE = 1e30 if finish == "switch" else 0
+    pn.REFINE_PAIRS_PER_CANDIDATE = 1e30 if finish == "switch" else 0
     try:
         d, i = search_all(X, Q, k)
         loo = len(X) > k and search_all(X, X, k, exclude_self=True)
     finally:
-        pn.FALLBACK_FRACTION, pn.FALLBACK_FLOOR, pn.REFINE_ROWS_PER_CANDIDATE = saved
+        pn.FALLBACK_FRACTION, pn.FALLBACK_FLOOR, pn.REFINE_PAIRS_PER_CANDIDATE = saved
     want_d, want_i = reference(X, Q, k)
     assert_array_equal(i, want_i)
     assert_array_equal(d, want_d.astype(np.float32))
@@ -201,7 +201,7 @@ def test_noise_no_axis_captures_hands_the_search_to_the_brute_filter():
 
 
 def test_statistics_count_fallbacks(monkeypatch):
-    monkeypatch.setattr(pn, "REFINE_ROWS_PER_CANDIDATE", 0)
+    monkeypatch.setattr(pn, "REFINE_PAIRS_PER_CANDIDATE", 0)
     monkeypatch.setattr(pn, "FALLBACK_FRACTION", 0.0)
     monkeypatch.setattr(pn, "FALLBACK_FLOOR", -1)
     X, Q = digits(100, 13), digits(30, 14)
