@@ -251,6 +251,9 @@ class IdentityFilter(_Filter):
     """Brute force: the rows themselves (``s = 1``, no rounding of the features)."""
 
     name = "brute"
+    #: Seeds: the k smallest scores (k argmin passes). The scores are the distances but for
+    #: a rounding, so those k are the k nearest or nearly: about k exact distances in all.
+    seed_blocks_per_k = 0
 
     def __init__(self, X, sq=None):
         """``sq``: the rows' float64 squared norms, where already computed (:func:`~gpuclf.kernels.exact_distances.sq_norms`)."""
@@ -265,6 +268,9 @@ class ProjectionFilter(_Filter):
     """The pruned search's filter: a :class:`Projection` of the rows, in the rows' float dtype."""
 
     name = "pruned"
+    #: Seeds: the minimum of each of 4 k blocks of rows (one pass). The bound is loose, so the
+    #: k smallest scores are not the k nearest; the k-th of 4 k exact distances is a tighter tau.
+    seed_blocks_per_k = 4
 
     def __init__(self, X, projection: Projection, budget_bytes: int | None = None):
         self.projection = projection

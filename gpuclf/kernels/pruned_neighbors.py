@@ -6,13 +6,14 @@ For each chunk of queries (sizes from the memory budget, no per-query Python loo
    lower bound on its distance (:mod:`gpuclf.kernels.distance_bounds`): the
    rows themselves for ``"brute"`` (``2 x 784`` FLOPs a pair on MNIST), their
    projection on the top ``d`` principal axes for ``"pruned"`` (``2 d``).
-2. **Seeds.** Per query, the row of smallest ``g`` in each of ``4 k``
-   contiguous blocks of rows (one argmin pass: :data:`SEED_BLOCKS` per
-   neighbour), their exact squared distances ``c``
-   (:mod:`gpuclf.kernels.exact_distances`), and ``tau``, the ``k``-th smallest
-   of those: ``k`` rows lie within it, so it bounds the query's ``k``-th
-   nearest distance. (On MNIST that ``tau`` lets fewer candidates through
-   than the ``k`` rows of smallest ``g`` do, for a fifth of their passes.)
+2. **Seeds.** A few rows per query (:func:`~gpuclf.kernels.topk.seeds`), their
+   exact squared distances ``c`` (:mod:`gpuclf.kernels.exact_distances`), and
+   ``tau``, the ``k``-th smallest of those: ``k`` rows lie within it, so it
+   bounds the query's ``k``-th nearest distance. Brute force seeds with its
+   ``k`` smallest scores (``k`` argmin passes: nearly the ``k`` nearest); the
+   pruned filter, whose bound is loose, with the row of smallest ``g`` in each
+   of ``4 k`` blocks of rows (one pass; on MNIST a tighter ``tau`` than its ``k``
+   smallest scores, for a fifth of the passes).
 3. **Candidates.** Every row whose ``g`` does not exceed the threshold
    ``T(tau)`` (:meth:`~gpuclf.kernels.distance_bounds._Filter.threshold`),
    plus the seeds within ``tau``. A row left out has ``c > tau``, proven including every
@@ -49,7 +50,8 @@ import numpy as np
 from gpuclf.kernels import topk
 from gpuclf.kernels.chunking import DEFAULT_BUDGET_BYTES, rows_per_chunk
 from gpuclf.kernels.distance_bounds import IdentityFilter, Projection, ProjectionFilter, gamma
-from gpuclf.kernels.exact_distances import PairEvaluator, digit_plan, gemm_input_bits, integer_bound, sq_norms
+from gpuclf.kernels.exact_distances import (PairEvaluator, compact_rows, digit_plan, gemm_input_bits, integer_bound,
+                                            sq_norms)
 from gpuclf.kernels.knn_cost import (ALGORITHMS, PCA_ROWS, REFINE_PAIRS_PER_CANDIDATE, SearchStats,
                                      check_algorithm, choose, default_components, log_search, recording)
 from gpuclf.xp import get_namespace, to_host
@@ -59,8 +61,6 @@ FALLBACK_FRACTION = 1 / 16
 #: ... unless it has fewer candidates than this (small searches are never worth the switch).
 FALLBACK_FLOOR = 1 << 16
 _U64 = 2.0 ** -53
-#: Seed blocks per neighbour (step 2 of the module docstring).
-SEED_BLOCKS = 4
 
 
 class NeighborIndex:
@@ -88,9 +88,10 @@ class NeighborIndex:
         self.build_flops = {"projection": 0, "pca": 0}
 
     def _prepared(self):
-        """``(squared norms, integer bound)`` of the rows, computed at the first search."""
+        """``(squared norms, integer bound, compact copy)`` of the rows, computed at the first search."""
         if self._norms is None:
-            self._norms = (sq_norms(self.X, self.budget_bytes), integer_bound(self.X, self.budget_bytes))
+            bound = integer_bound(self.X, self.budget_bytes)
+            self._norms = (sq_norms(self.X, self.budget_bytes), bound, compact_rows(self.X, bound, self.budget_bytes))
         return self._norms
 
     @property
@@ -146,7 +147,7 @@ class NeighborIndex:
         chosen = choose(algorithm, m, n, f, k, built=self.has_filter("pruned") or projection is not None)
         before = dict(self.build_flops)
         filt = self.filter(chosen, projection)
-        x_sq, bound = self._prepared()
+        x_sq, bound, compact = self._prepared()
         plan = digit_plan(f, bound, integer_bound(Q, self.budget_bytes), gemm_input_bits(xp))
         q_sq = sq_norms(Q, self.budget_bytes)
         c_error = 0.0 if plan is not None else gamma(f + 2, _U64)
@@ -162,13 +163,16 @@ class NeighborIndex:
         # pair its score, the candidate mask and list (4 bytes), the seeds' selection; per query its
         # digits and features, and its seeds' columns, scores and distances.
         budget = DEFAULT_BUDGET_BYTES if self.budget_bytes is None else int(self.budget_bytes)
-        per_pair = itemsize + 4 + topk.seed_bytes_per_pair(n, k, itemsize, SEED_BLOCKS)
-        per_query = f * (16 + itemsize) + 32 * SEED_BLOCKS * k
+        # (A pruned search may hand its chunks to the brute filter: room for either's seeds.)
+        blocks = (filt.seed_blocks_per_k, IdentityFilter.seed_blocks_per_k)
+        per_pair = itemsize + 4 + max(topk.seed_bytes_per_pair(n, k, itemsize, b) for b in blocks)
+        per_query = f * (16 + itemsize) + 32 * max(1, *blocks) * k
         rows = rows_per_chunk(n * per_pair + per_query, budget - budget // 4, m)
         for start in range(0, m, rows):
             stop = min(m, start + rows)
             # One evaluator per chunk: the queries' digits exist for one chunk at a time.
-            evaluator = PairEvaluator(self.X, x_sq, Q[start:stop], q_sq[start:stop], plan, max(1, budget // 4))
+            evaluator = PairEvaluator(self.X, x_sq, Q[start:stop], q_sq[start:stop], plan, max(1, budget // 4),
+                                      compact)
             got = self._chunk(filt, evaluator, Q[start:stop], start, k, exclude_self, c_error, stats)
             if got is None:  # too many candidates to refine: this chunk and the rest with the brute filter
                 filt = self.filter("brute")
@@ -195,7 +199,7 @@ class NeighborIndex:
         own = xp.arange(mc)
         if exclude_self:
             g[own, start + own] = xp.inf
-        seed_g, seeds = topk.seeds(g, k, SEED_BLOCKS)
+        seed_g, seeds = topk.seeds(g, k, filt.seed_blocks_per_k)
         if not bool(xp.all(xp.isfinite(seed_g))):  # scores overflowed: no bound to trust
             del g
             return self._exhaustive(evaluator, start, k, exclude_self, stats)

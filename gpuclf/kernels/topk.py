@@ -122,13 +122,14 @@ MIN_SEED_BLOCK = 1024
 
 
 def _blocked(n: int, k: int, blocks_per_k: int) -> bool:
-    return n // (blocks_per_k * k) >= MIN_SEED_BLOCK
+    return blocks_per_k > 0 and n // (blocks_per_k * k) >= MIN_SEED_BLOCK
 
 
 def seeds(d2, k: int, blocks_per_k: int = 4):
     """At least ``k`` distinct columns of small value per row, cheaply: the minimum of each of
     ``blocks_per_k * k`` column blocks (one pass), or where the blocks would be narrower than
-    :data:`MIN_SEED_BLOCK`, the ``k`` smallest (:func:`smallest_k`, which overwrites their entries with ``inf``).
+    :data:`MIN_SEED_BLOCK` (or ``blocks_per_k`` is 0), the ``k`` smallest (:func:`smallest_k`,
+    which overwrites their entries with ``inf``).
 
     Returns
     -------

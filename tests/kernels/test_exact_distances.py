@@ -148,3 +148,21 @@ def test_real_cupy_tells_its_compute_type():
     """The names read from CuPy exist there (no GPU needed to ask)."""
     cupy = pytest.importorskip("cupy")
     assert ed.gemm_input_bits(cupy) in (11, 24)
+
+
+@pytest.mark.parametrize("values, dtype", [((0, 256), np.uint8), ((0, 355), np.uint16), ((-3, 3), None),
+                                           ((0, 70_000), None)])
+def test_compact_rows_hold_the_same_values_in_fewer_bytes(values, dtype):
+    rng = np.random.default_rng(values[1])
+    X = rng.integers(*values, size=(50, 30)).astype(np.float32)
+    Q = rng.integers(0, 256, size=(7, 30)).astype(np.float32)
+    compact = ed.compact_rows(X, ed.integer_bound(X))
+    if dtype is None:
+        assert compact is None
+        return
+    assert compact.dtype == dtype
+    assert_array_equal(compact, X)
+    queries, rows = all_pairs(7, 50)
+    plan = ed.digit_plan(30, ed.integer_bound(X), ed.integer_bound(Q))
+    with_copy = ed.PairEvaluator(X, ed.sq_norms(X), Q, ed.sq_norms(Q), plan, compact=compact).pairs(queries, rows)
+    assert_array_equal(with_copy, evaluator(X, Q).pairs(queries, rows))
