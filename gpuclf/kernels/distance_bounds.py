@@ -196,6 +196,9 @@ class _Filter:
         self.w = sq.astype(self.dtype)
         self.R = math.sqrt(float(xp.max(sq))) * (1 + 2 * _SLACK + 4 * gamma(features.shape[1] + 8, _U64)) \
             if sq.shape[0] else 0.0
+        # Every score is finite (no overflow, so no inf - inf) while the features' and the queries'
+        # norms stay below this: |g| <= 2 a R + R^2, far below the dtype's largest value.
+        self.finite_norm = math.sqrt(float(np.finfo(self.dtype).max)) / 8
         self.rho_max = float(rho_max)
         self.s = float(sq_norm)
         d = features.shape[1]
@@ -211,6 +214,12 @@ class _Filter:
     def query(self, Q):
         """``(features, rho)`` of a chunk of queries."""
         raise NotImplementedError
+
+    def finite_scores(self, Fq) -> bool:
+        """Whether every score of these queries is finite (no overflow anywhere in the GEMM)."""
+        xp = self.xp
+        a = math.sqrt(float(xp.max(xp.sum(Fq.astype(xp.float64) ** 2, axis=1)))) if Fq.shape[0] else 0.0
+        return max(a, self.R) < self.finite_norm
 
     def scores(self, Fq):
         """``g``: (m, n) in the features' dtype (module docstring), one GEMM and one add."""

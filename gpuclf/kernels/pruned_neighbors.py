@@ -194,20 +194,19 @@ class NeighborIndex:
         Fq, rho_q = filt.query(Qc)
         if filt.name == "pruned":
             stats.flops["projection"] += 2 * mc * self.n_features * filt.d
+        if not filt.finite_scores(Fq):  # values near the dtype's limit: no bound to trust
+            return self._exhaustive(evaluator, start, k, exclude_self, stats)
         g = filt.scores(Fq)
         stats.flops["filter"] += 2 * mc * n * filt.d
         own = xp.arange(mc)
         if exclude_self:
             g[own, start + own] = xp.inf
         seed_g, seeds = topk.seeds(g, k, filt.seed_blocks_per_k)
-        if not bool(xp.all(xp.isfinite(seed_g))):  # scores overflowed: no bound to trust
-            del g
-            return self._exhaustive(evaluator, start, k, exclude_self, stats)
         s = seeds.shape[1]
         c_seeds = evaluator.pairs(xp.repeat(xp.arange(mc, dtype=xp.int64), s), seeds.ravel()).reshape(mc, s)
         tau = xp.sort(c_seeds, axis=1)[:, k - 1]
         T = filt.threshold(tau, Fq, rho_q, c_error)
-        mask = ~(g > T[:, None])  # NaN scores stay candidates
+        mask = g <= T[:, None]  # every score finite (finite_scores), so no NaN is left out
         del g
         # The seeds' distances are known: out of the mask, and those within tau (at least k) join the list.
         mask[own[:, None], seeds] = False

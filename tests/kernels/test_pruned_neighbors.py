@@ -279,3 +279,16 @@ def test_reduced_precision_gemms_keep_the_result(monkeypatch, precision):
         assert_array_equal(a, b)
     assert log[0].exact == (precision == "tf32")
     assert (log[0].candidates == 200).all() == (precision == "half")
+
+
+def test_values_near_float32s_limit_are_searched_exhaustively():
+    """Scores would overflow (inf - inf): no bound to trust, so every pair's exact distance, in float64."""
+    rng = np.random.default_rng(24)
+    X = (rng.normal(size=(60, 5)) * 1e20).astype(np.float32)
+    Q = (rng.normal(size=(8, 5)) * 1e20).astype(np.float32)
+    with pn.recording() as log:
+        d, i = search_all(X, Q, 3)
+    assert all(s.fallback_queries == 8 for s in log)
+    sk_d, sk_i = NearestNeighbors(n_neighbors=3, algorithm="brute").fit(X.astype(np.float64)).kneighbors(Q)
+    assert_array_equal(i, sk_i)
+    np.testing.assert_allclose(d, sk_d, rtol=1e-6)
