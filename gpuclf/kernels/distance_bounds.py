@@ -193,7 +193,7 @@ class _Filter:
         self.dtype = np.dtype(features.dtype)
         self.xp = xp
         sq = sq_norms(features) if sq is None else sq
-        self.w = sq.astype(self.dtype)
+        self.w = xp.minimum(sq, float(np.finfo(self.dtype).max)).astype(self.dtype)  # huge rows: see finite_scores
         self.R = math.sqrt(float(xp.max(sq))) * (1 + 2 * _SLACK + 4 * gamma(features.shape[1] + 8, _U64)) \
             if sq.shape[0] else 0.0
         # Every score is finite (no overflow, so no inf - inf) while the features' and the queries'

@@ -94,6 +94,11 @@ class NeighborIndex:
             self._norms = (sq_norms(self.X, self.budget_bytes), bound, compact_rows(self.X, bound, self.budget_bytes))
         return self._norms
 
+    def _projectable(self) -> bool:
+        """Whether a PCA of the rows stays finite in their dtype (rows near its limit: brute force only)."""
+        largest = float(get_namespace(self.X).max(self._prepared()[0])) if self.X.shape[0] else 0.0
+        return largest ** 0.5 * max(1, self.X.shape[0]) ** 0.5 < float(np.finfo(self.X.dtype).max) ** 0.5 / 8
+
     @property
     def n_features(self) -> int:
         return int(self.X.shape[1])
@@ -145,6 +150,8 @@ class NeighborIndex:
         xp = get_namespace(self.X)
         m, (n, f) = Q.shape[0], self.X.shape
         chosen = choose(algorithm, m, n, f, k, built=self.has_filter("pruned") or projection is not None)
+        if chosen == "pruned" and not self._projectable():
+            chosen = "brute"
         before = dict(self.build_flops)
         filt = self.filter(chosen, projection)
         x_sq, bound, compact = self._prepared()
