@@ -84,15 +84,22 @@ class NeighborIndex:
         self.X = X
         self.budget_bytes = budget_bytes
         self._norms = None
+        self._compact_rows = None  # (copy or None,) once made
         self._filters = {}
         self.build_flops = {"projection": 0, "pca": 0}
 
     def _prepared(self):
-        """``(squared norms, integer bound, compact copy)`` of the rows, computed at the first search."""
+        """``(squared norms, integer bound)`` of the rows, computed at the first search."""
         if self._norms is None:
-            bound = integer_bound(self.X, self.budget_bytes)
-            self._norms = (sq_norms(self.X, self.budget_bytes), bound, compact_rows(self.X, bound, self.budget_bytes))
+            self._norms = (sq_norms(self.X, self.budget_bytes), integer_bound(self.X, self.budget_bytes))
         return self._norms
+
+    def _compact(self):
+        """The rows in uint8 or uint16 where they fit (:func:`~gpuclf.kernels.exact_distances.compact_rows`),
+        made for the pruned search only: brute force computes about ``k`` exact distances a query."""
+        if self._compact_rows is None:
+            self._compact_rows = (compact_rows(self.X, self._prepared()[1], self.budget_bytes),)
+        return self._compact_rows[0]
 
     def _projectable(self) -> bool:
         """Whether a PCA of the rows stays finite in their dtype (rows near its limit: brute force only)."""
@@ -154,7 +161,8 @@ class NeighborIndex:
             chosen = "brute"
         before = dict(self.build_flops)
         filt = self.filter(chosen, projection)
-        x_sq, bound, compact = self._prepared()
+        x_sq, bound = self._prepared()
+        compact = self._compact() if chosen == "pruned" else None
         plan = digit_plan(f, bound, integer_bound(Q, self.budget_bytes), gemm_input_bits(xp))
         q_sq = sq_norms(Q, self.budget_bytes)
         c_error = 0.0 if plan is not None else gamma(f + 2, _U64)
