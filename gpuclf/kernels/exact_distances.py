@@ -57,7 +57,7 @@ from gpuclf.xp import get_namespace
 #: Candidates per block of the digit path: one query, ``BLOCK`` training rows, one small GEMM.
 BLOCK = 16
 #: Working set of one batch of blocks: about a core's share of cache.
-CACHE_BYTES = 2 * 2**20
+CACHE_BYTES = 4 * 2**20
 _FLOAT32_EXACT = 2 ** 24
 _FLOAT64_EXACT = 2 ** 53
 
