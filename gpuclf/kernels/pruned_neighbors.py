@@ -56,6 +56,8 @@ from gpuclf.kernels.knn_cost import (ALGORITHMS, PCA_ROWS, REFINE_PAIRS_PER_CAND
                                      check_algorithm, choose, default_components, log_search, recording)
 from gpuclf.xp import get_namespace, to_host
 
+#: Queries in a pruned search's first chunk (see :meth:`NeighborIndex.search`).
+PROBE_QUERIES = 256
 #: A chunk whose candidates exceed this fraction of its (query, row) pairs is evaluated exhaustively.
 FALLBACK_FRACTION = 1 / 16
 #: ... unless it has fewer candidates than this (small searches are never worth the switch).
@@ -183,8 +185,11 @@ class NeighborIndex:
         per_pair = itemsize + 4 + max(topk.seed_bytes_per_pair(n, k, itemsize, b) for b in blocks)
         per_query = f * (16 + itemsize) + 32 * max(1, *blocks) * k
         rows = rows_per_chunk(n * per_pair + per_query, budget - budget // 4, m)
-        for start in range(0, m, rows):
-            stop = min(m, start + rows)
+        # A pruned search starts with a small chunk: if the filter bounds too little (it hands the search
+        # to the brute filter), that probe is all it wasted.
+        first = min(rows, PROBE_QUERIES) if filt.name == "pruned" else rows
+        for start in [0, *range(first, m, rows)]:
+            stop = min(m, start + (first if start == 0 else rows))
             # One evaluator per chunk: the queries' digits exist for one chunk at a time.
             evaluator = PairEvaluator(self.X, x_sq, Q[start:stop], q_sq[start:stop], plan, max(1, budget // 4),
                                       compact)
