@@ -337,9 +337,9 @@ def _step_knn_plus(f, doc) -> str:
                      _seconds_text(seconds), _seconds_text(h200)])
     parts.append("<h3>Cost</h3>" + _p(
         f"Distances are computed for every (query, augmented training image) pair: a GEMM of 2 × d FLOPs per pair "
-        "and 12 + 4 × n_neighbors bytes of memory traffic (distance written, norms added, one read per "
-        f"neighbour picked). The last column is what one H200 would need at its peak memory bandwidth "
-        f"(4.8 TB/s) or float32 rate, whichever binds: a lower bound, before launch overheads and the PCA's "
+        "and 16 + 4 × n_neighbors bytes of memory traffic (distance written, norms added, one read per "
+        "neighbour picked, one to check the next). The last column is what one H200 would need at its peak memory "
+        f"bandwidth (4.8 TB/s) or float32 rate, whichever binds: a lower bound, before launch overheads and the PCA's "
         f"small eigensolves on the host. Measured here on the {esc(doc.get('backend'))} backend.")
         + table(["Part", "Pairs", "TFLOP", "GB moved", f"Seconds ({doc.get('backend')})", "One H200 (model)"],
                 rows))

@@ -81,7 +81,7 @@ def test_predictions_equal_sklearn_on_the_materialised_set(pipeline, k, weights)
 
 def test_search_cost():
     cost = sn.search_cost(10_000, 60_000 * 25, 50, 4)
-    assert cost == {"pairs": 1.5e10, "flops": 1.5e10 * 102, "bytes": 1.5e10 * 4 * 7}
+    assert cost == {"pairs": 1.5e10, "flops": 1.5e10 * 102, "bytes": 1.5e10 * 4 * 8}
 
 
 def test_no_shift_is_a_mistake(pipeline):

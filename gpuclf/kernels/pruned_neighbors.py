@@ -223,15 +223,28 @@ class NeighborIndex:
             g[own, start + own] = xp.inf
         seed_g, seeds = topk.seeds(g, k, filt.seed_blocks_per_k)
         s = seeds.shape[1]
+        g[own[:, None], seeds] = xp.inf  # known: the next score a query has is after its seeds
         c_seeds = evaluator.pairs(xp.repeat(xp.arange(mc, dtype=xp.int64), s), seeds.ravel()).reshape(mc, s)
-        tau = xp.sort(c_seeds, axis=1)[:, k - 1]
+        tau = xp.max(c_seeds, axis=1) if s == k else xp.partition(c_seeds, k - 1, axis=1)[:, k - 1]
         T = filt.threshold(tau, Fq, rho_q, c_error)
-        mask = g <= T[:, None]  # every score finite (finite_scores), so no NaN is left out
+        if filt.name == "brute":
+            # Scores that are distances but for a rounding: after its k seeds a query's next score almost
+            # always clears T. One min pass finds the queries where it does not; only those get a mask.
+            open_rows = xp.flatnonzero(xp.min(g, axis=1) <= T)
+            if open_rows.shape[0] == 0:
+                return (*topk.sort_rows(c_seeds, seeds), xp.full(mc, s, dtype=xp.int64))
+            mask = g[open_rows] <= T[open_rows, None]
+        else:
+            open_rows = None
+            mask = g <= T[:, None]  # every score finite (finite_scores), so no NaN is left out
         del g
-        # The seeds' distances are known: out of the mask, and those within tau (at least k) join the list.
-        mask[own[:, None], seeds] = False
+        # Out of the candidates: the seeds (their distances are known) and a query's own row, whatever T
+        # (an infinite T, where a half-precision GEMM leaves no bound, would take the inf scores in).
+        which = own if open_rows is None else open_rows
+        held = xp.arange(mask.shape[0])
+        mask[held[:, None], seeds[which]] = False
         if exclude_self:
-            mask[own, start + own] = False
+            mask[held, start + which] = False
         # One count of the whole mask decides (a per-row sum is a pass over it as slow as the mask itself);
         # the per-query counts come from the candidates' list.
         n_pairs = int(xp.count_nonzero(mask))
@@ -243,9 +256,11 @@ class NeighborIndex:
         flat = xp.flatnonzero(mask)
         del mask
         queries, rows = flat // n, flat % n
+        if open_rows is not None:
+            queries = open_rows[queries]
         c = evaluator.pairs(queries, rows)
         evaluated = xp.bincount(queries, minlength=mc) + s
-        within = c_seeds <= tau[:, None]
+        within = c_seeds <= tau[:, None]  # at least k: the seeds that can be among the k nearest
         queries = xp.concatenate([queries, xp.broadcast_to(own[:, None], seeds.shape)[within]])
         rows = xp.concatenate([rows, seeds[within]])
         c = xp.concatenate([c, c_seeds[within]])

@@ -145,6 +145,25 @@ def seed_bytes_per_pair(n: int, k: int, itemsize: int, blocks_per_k: int = 4) ->
     return 0 if _blocked(n, k, blocks_per_k) else bytes_per_pair(k, itemsize)
 
 
+def sort_rows(values, indices):
+    """Each row's entries in (value, index) order: a sort by index, then a stable one by value.
+
+    Parameters
+    ----------
+    values : array of shape (m, s)
+    indices : int array of shape (m, s), distinct within a row
+
+    Returns
+    -------
+    values, indices : arrays of shape (m, s)
+    """
+    xp = get_namespace(values)
+    order = xp.argsort(indices, axis=1)
+    indices, values = xp.take_along_axis(indices, order, axis=1), xp.take_along_axis(values, order, axis=1)
+    order = xp.argsort(values, axis=1, kind="stable")
+    return xp.take_along_axis(values, order, axis=1), xp.take_along_axis(indices, order, axis=1)
+
+
 def segment_smallest_k(queries, rows, values, counts, k: int):
     """The ``k`` smallest values of each query's candidates, in (value, row) order.
 
