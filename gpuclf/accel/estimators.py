@@ -18,7 +18,7 @@ from sklearn import linear_model as sk_linear
 from sklearn import multiclass as sk_multiclass
 from sklearn import neighbors as sk_neighbors
 from sklearn import preprocessing as sk_preprocessing
-from sklearn.exceptions import DataConversionWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
@@ -78,6 +78,7 @@ class SGDClassifier(Accelerated, sk_linear.SGDClassifier):
 
     def _fit_gpuclf(self, X, y):
         params = self._gpuclf_params()
+        self._more_validate_params()  # scikit-learn's own checks of parameter combinations
         Xb, y = self._fit_input(X, y, accept_sparse="csr", dtype=[np.float64, np.float32], order="C",
                                 accept_large_sparse=False)
         check_classification_targets(y)
@@ -85,6 +86,13 @@ class SGDClassifier(Accelerated, sk_linear.SGDClassifier):
         classes = unique_labels(found)  # scikit-learn's classes_: its dtype too ('<U1' for object strings)
         model = gpuclf_call(gpuclf_estimators.SGDClassifier(**params).fit, Xb, self._device_codes(codes))
         n_samples = Xb.shape[0]
+        # scikit-learn's warnings of the same fit: its stopping rule ran out of epochs, a deprecated power_t.
+        if params.get("tol") is not None and model.n_iter_ >= params["max_iter"]:
+            warnings.warn("Maximum number of iteration reached before convergence. Consider increasing max_iter to "
+                          "improve the fit.", ConvergenceWarning, stacklevel=4)
+        if self.power_t < 0:
+            warnings.warn("Negative values for `power_t` are deprecated in version 1.8 and will raise an error in "
+                          "1.10. Use values in the range [0.0, inf) instead.", FutureWarning, stacklevel=4)
         # C order, as scikit-learn's partial_fit needs when it continues from these coefficients.
         self._keep(model, classes_=classes, coef_=np.ascontiguousarray(to_host(model.coef_)),
                    intercept_=to_host(model.intercept_),
@@ -153,6 +161,8 @@ class KNeighborsClassifier(Accelerated, sk_neighbors.KNeighborsClassifier):
 
     def _fit_gpuclf(self, X, y):
         params = self._gpuclf_params()
+        if isinstance(X, (sk_neighbors.KDTree, sk_neighbors.BallTree, sk_neighbors._base.NeighborsBase)):
+            raise Unsupported(f"X is a fitted {type(X).__name__}: scikit-learn reuses its index")
         Xb, y = self._fit_input(X, y, accept_sparse="csr", multi_output=True, order="C")
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
@@ -221,6 +231,11 @@ class KNeighborsClassifier(Accelerated, sk_neighbors.KNeighborsClassifier):
 
 
 # -- the scaler ------------------------------------------------------------------------------------
+def _no_float16(X) -> None:
+    if X.dtype == np.float16:
+        raise Unsupported("float16 X: scikit-learn's scaler keeps it, gpuclf's computes in float32 or float64")
+
+
 class StandardScaler(Accelerated, sk_preprocessing.StandardScaler):
     __doc__ = sk_preprocessing.StandardScaler.__doc__
     _sklearn_class = sk_preprocessing.StandardScaler
@@ -237,6 +252,7 @@ class StandardScaler(Accelerated, sk_preprocessing.StandardScaler):
         params = self._gpuclf_params()
         Xb, _ = self._fit_input(X, None, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES,
                                 ensure_all_finite="allow-nan")
+        _no_float16(Xb)
         model = gpuclf_call(gpuclf_estimators.StandardScaler(**params).fit, Xb)
         self._keep(model, mean_=to_host(model.mean_) if model.mean_ is not None else None,
                    var_=to_host(model.var_) if model.var_ is not None else None,
@@ -259,6 +275,7 @@ class StandardScaler(Accelerated, sk_preprocessing.StandardScaler):
             # No copy while checking: gpuclf's transform makes the new array.
             Xb = self._query_input(X, accept_sparse="csr", dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan",
                                    copy=False)
+            _no_float16(Xb)
             return self._output(gpuclf_call(getattr(model, method), Xb), X)
 
         return run

@@ -121,6 +121,8 @@ class Accelerated(metaclass=SwapMeta):
         reason = next((f"{name} given" for name, value in extra.items() if value is not None), None)
         if reason is None and args and sparse.issparse(args[0]):
             reason = "sparse X"
+        if reason is None and getattr(self, "_skl_callbacks", None):
+            reason = "callbacks set (scikit-learn calls them from its own fit)"
         if reason is None:
             try:
                 with calls.record(self._name, method, self._where):
@@ -204,6 +206,9 @@ class Accelerated(metaclass=SwapMeta):
             self._to_sklearn()
             if name in d:
                 return d[name]
+        if hasattr(type(self), name):
+            # A descriptor refused (scikit-learn's available_if): raise its own error again, cause and all.
+            return object.__getattribute__(self, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __setattr__(self, name, value):

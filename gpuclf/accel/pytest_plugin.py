@@ -14,8 +14,8 @@ every case of the test):
         - sklearn.linear_model.tests.test_sgd::test_sgd_clf
 
 Listed tests are marked ``xfail(strict=True)``: one that passes is a
-failure, so the list cannot go stale. A listed name that matches no
-collected test is a failure too.
+failure, so the list cannot go stale. A listed name that matches no test
+of a module that was collected is a usage error too.
 """
 from __future__ import annotations
 
@@ -60,6 +60,7 @@ def _name(item) -> str:
     return f"{item.module.__name__}::{item.name}" if getattr(item, "module", None) else item.nodeid
 
 
+@pytest.hookimpl(tryfirst=True)  # before -k deselects: every entry is checked against every collected test
 def pytest_collection_modifyitems(config, items) -> None:
     path = config.getoption("--gpuclf-accel-xfail")
     if not path:
@@ -74,7 +75,6 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.xfail(reason=reasons[key], strict=True))
     # Stale entries fail the run only when the whole module they name was collected.
     collected = {_name(i).split("::", 1)[0] for i in items}
-    stale = sorted(k for k in set(reasons) - used if k.split("::", 1)[0] in collected
-                   and not config.getoption("keyword"))
+    stale = sorted(k for k in set(reasons) - used if k.split("::", 1)[0] in collected)
     if stale:
         raise pytest.UsageError(f"{path}: {len(stale)} entries match no collected test, e.g. {stale[:3]}")
