@@ -22,7 +22,7 @@ from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
-from sklearn.utils.validation import FLOAT_DTYPES, check_array
+from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 
 from .. import estimators as gpuclf_estimators
 from ..xp import is_cupy_array, to_host
@@ -250,7 +250,7 @@ class StandardScaler(Accelerated, sk_preprocessing.StandardScaler):
 
     def _fit_gpuclf(self, X, y=None):
         params = self._gpuclf_params()
-        Xb, _ = self._fit_input(X, None, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES,
+        Xb, _ = self._fit_input(X, None, supervised=False, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES,
                                 ensure_all_finite="allow-nan")
         _no_float16(Xb)
         model = gpuclf_call(gpuclf_estimators.StandardScaler(**params).fit, Xb)
@@ -366,7 +366,8 @@ class _Reduction(Accelerated):
 
         self._gpuclf_params()
         Xb, y = self._fit_input(X, y, **self._fit_check)
-        classes, extra = self._classes(np.asarray(y))
+        y = np.asarray(y)
+        classes, extra = self._classes(y)
         codes = np.searchsorted(classes, y)
         model = gpuclf_call(self._gpuclf_class(clone(self.estimator)).fit, Xb, self._device_codes(codes))
         fitted = dict(classes_=classes, estimators_=model.estimators_, **extra)
@@ -393,7 +394,10 @@ class OneVsRestClassifier(_Reduction, sk_multiclass.OneVsRestClassifier):
     def _fit_input(self, X, y, **check):
         if is_cupy_array(X) or is_cupy_array(y):
             return super()._fit_input(X, y)
-        return self._backend().asarray(check_array(X, accept_sparse=True, ensure_all_finite=False, dtype=None)), y
+        if y is None:
+            validate_data(self, X, y)  # scikit-learn's "requires y to be passed", before anything else
+        X = check_array(X, accept_sparse=True, ensure_all_finite=False, dtype=None)
+        return self._backend().asarray(X), np.asarray(y)
 
     def _query_input(self, X, **check):
         if is_cupy_array(X):

@@ -260,15 +260,20 @@ class Accelerated(metaclass=SwapMeta):
         return {k: v for k, v in state.items() if k not in (_MODEL, _DATA, _SYNCED, _INSIDE)}
 
     # -- inputs and outputs ---------------------------------------------------------------
-    def _fit_input(self, X, y, **check):
-        """X on the backend and y on the host, checked as scikit-learn's ``fit`` checks them (``check``)."""
+    def _fit_input(self, X, y, *, supervised: bool = True, **check):
+        """X on the backend and y on the host, checked as scikit-learn's ``fit`` checks them (``check``).
+
+        ``supervised``: y is required (scikit-learn's "requires y to be passed" when it is None).
+        """
         if is_cupy_array(X) or is_cupy_array(y):
-            from ..estimators.validation import validate_X
+            from ..estimators.validation import validate_X, validate_y
             from ..xp import get_namespace
 
+            if supervised and y is None:
+                validate_y(self, y, 0, xp=np)  # scikit-learn's message, as a ValueError
             X = validate_X(self, X, reset=True, xp=get_namespace(X, y), allow_nan=True)
             return X, to_host(y) if y is not None else None
-        if y is None:
+        if not supervised:
             X = validate_data(self, X, reset=True, **check)
         else:
             X, y = validate_data(self, X, y, reset=True, **check)

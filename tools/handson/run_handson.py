@@ -7,10 +7,13 @@
 pass your own copy of ``03_classification.ipynb``) with nbclient, every cell
 even after an error, after one added cell that makes ``fetch_openml`` read
 ``$GPUCLF_MNIST`` (``mnist_openml.py``: the same arrays and types as OpenML
-gives) and, with ``--accel``, a second one: ``%load_ext gpuclf.accel``. It
-writes the executed copy and a JSON of each cell's seconds, outcome, text
-output, group (SGD, forest, SVC, KNN, dummy, the exercises) and the load
-average around it. ``compare`` puts two such runs side by side.
+gives) and, with ``--accel``, a second one: ``%load_ext gpuclf.accel``. An
+exercise whose data cannot be downloaded (Titanic, spam: no network) stops at
+its first error: its later cells would otherwise run on the MNIST arrays left
+in the same variable names. It writes the executed copy and, after every
+cell, a JSON of each cell's seconds, outcome, text output, group (SGD,
+forest, SVC, KNN, dummy, the exercises) and the load average around it.
+``compare`` puts two such runs side by side.
 """
 from __future__ import annotations
 
@@ -91,36 +94,38 @@ def run(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     work = out / f"{mode}-work"
     work.mkdir(exist_ok=True)
-    loads = {}
-
-    def on_start(cell, cell_index):
-        loads[cell_index] = [os.getloadavg()[0]]
-
-    def on_done(cell, cell_index, execute_reply):
-        loads[cell_index].append(os.getloadavg()[0])
-        print(f"{mode}: cell {cell_index}/{len(nb.cells)} {_seconds(cell) or 0:.1f} s", file=sys.stderr, flush=True)
-
-    env = {"GPUCLF_BACKEND": args.backend} if args.accel else {}
-    os.environ.update(env)
+    if args.accel:
+        os.environ["GPUCLF_BACKEND"] = args.backend
     client = NotebookClient(nb, timeout=args.timeout, allow_errors=True, kernel_name="python3",
-                            resources={"metadata": {"path": str(work)}}, on_cell_start=on_start,
-                            on_cell_executed=on_done)
-    started = dt.datetime.now().isoformat(timespec="seconds")
-    client.execute()
+                            resources={"metadata": {"path": str(work)}})
+    doc = {"mode": mode, "backend": args.backend if args.accel else "scikit-learn",
+           "started": dt.datetime.now().isoformat(timespec="seconds"), "cpus": os.cpu_count(), "cells": []}
+    code_groups = iter(groups)
+    failed = set()  # exercises whose data could not be had: their later cells are not run
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            group = next(code_groups)
+            added_cell = "run_handson" in cell.metadata.get("tags", [])
+            record = {"index": index - len(added), "group": group, "model": bool(MODEL_CALL.search(cell.source)),
+                      "first_line": cell.source.strip().splitlines()[0][:70] if cell.source.strip() else ""}
+            if group in failed:
+                record.update(seconds=0.0, error="not run (the exercise's data is unavailable)", text="", load=None)
+            else:
+                load = os.getloadavg()[0]
+                client.execute_cell(cell, index)
+                errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+                record.update(seconds=_seconds(cell), error=errors[0].ename if errors else None, text=_text(cell),
+                              load=[load, os.getloadavg()[0]])
+                if errors and group.startswith("exercise"):
+                    failed.add(group)
+                print(f"{mode}: cell {record['index']} ({group}) {record['seconds'] or 0:.1f} s"
+                      f"{' ' + record['error'] if record['error'] else ''}", file=sys.stderr, flush=True)
+            if not added_cell:
+                doc["cells"].append(record)
+            (out / f"{mode}.json").write_text(json.dumps(doc, indent=1))
     nbformat.write(nb, str(out / f"{mode}.ipynb"))
-    code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    records = []
-    for (i, cell), group in zip(code, groups):
-        if "run_handson" in cell.metadata.get("tags", []):
-            continue
-        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
-        records.append({"index": i - len(added), "group": group, "model": bool(MODEL_CALL.search(cell.source)),
-                        "first_line": cell.source.strip().splitlines()[0][:70] if cell.source.strip() else "",
-                        "seconds": _seconds(cell), "error": f"{errors[0].ename}" if errors else None,
-                        "text": _text(cell), "load": loads.get(i)})
-    doc = {"mode": mode, "backend": args.backend if args.accel else "scikit-learn", "started": started,
-           "cpus": os.cpu_count(), "cells": records}
-    (out / f"{mode}.json").write_text(json.dumps(doc, indent=1))
     print(f"run_handson: {out / (mode + '.json')}", file=sys.stderr)
     return 0
 
