@@ -135,8 +135,8 @@ class Accelerated(metaclass=SwapMeta):
         return self._sklearn(method, reason, *args, **extra)
 
     def _forget(self) -> None:
-        """Drop gpuclf's model (a new fit starts)."""
-        for key in (_MODEL, _DATA, _SYNCED, _WHY):
+        """Drop gpuclf's model, and scikit-learn's private state of an earlier fit (a new fit starts)."""
+        for key in (_MODEL, _DATA, _SYNCED, _WHY, *type(self)._lazy_attributes):
             self.__dict__.pop(key, None)
 
     def _keep(self, model, data=None, **fitted) -> None:

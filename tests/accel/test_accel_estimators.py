@@ -279,3 +279,13 @@ def test_errors_are_sklearns(digits):
         SGDClassifier().fit(X, np.linspace(0, 1, len(X)))
     with pytest.raises(ValueError, match="The number of classes has to be greater than one"):
         SGDClassifier().fit(X, np.zeros(len(X)))
+
+
+def test_refit_after_a_fallback_leaves_no_stale_state(digits):
+    """A fit by scikit-learn, then one by gpuclf: scikit-learn's private state is that of the second."""
+    X, y, Xt, _ = digits
+    knn = KNeighborsClassifier(metric="manhattan").fit(X[:100], y[:100])
+    knn.set_params(metric="euclidean").fit(X, y)
+    assert knn._fit_X.shape == X.shape  # made from the second fit's data, when asked for
+    np.testing.assert_array_equal(knn.kneighbors_graph(Xt[:3]).toarray(),
+                                  SK[KNeighborsClassifier]().fit(X, y).kneighbors_graph(Xt[:3]).toarray())
