@@ -161,9 +161,18 @@ def compare(args) -> int:
     print(f"| **total** | {tot[0]:.1f} | {tot[1]:.1f} | {tot[2]:.1f} | {tot[3]:.1f} |")
     ratio = tot[3] / tot[2] if tot[2] else float("nan")
     print(f"\nModel cells under accel: {ratio:.3f} of plain scikit-learn's time.\n")
+    loads = [x for run in (plain, accel) for c in run["cells"] if c.get("load") for x in c["load"]]
+    if loads:
+        print(f"Load average (1 min) around the cells: {min(loads):.1f} to {max(loads):.1f} on "
+              f"{plain.get('cpus')} cores; cells compared: {len(rows)} (plain started {plain['started']}, "
+              f"accel {accel['started']}).\n")
+    print("Cells that took over half a second, failed, or printed something else in one run than in the other:\n")
     print("| cell | group | first line | plain s | accel s | plain | accel | outputs |")
     print("| ---: | --- | --- | ---: | ---: | --- | --- | --- |")
     for p, a in rows:
+        if max(p["seconds"] or 0, a["seconds"] or 0) < 0.5 and not (p["error"] or a["error"]) \
+                and p["text"] == a["text"]:
+            continue
         status = lambda r: r["error"] or "ok"  # noqa: E731
         line = p["first_line"].replace("|", "\\|")
         print(f"| {p['index']} | {p['group']} | `{line}` | {p['seconds'] or 0:.2f} | {a['seconds'] or 0:.2f} | "
