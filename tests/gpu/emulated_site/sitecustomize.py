@@ -23,7 +23,8 @@ if _profile:
     import fake_cupy
 
     fake_cupy.install(**({} if _profile == "1" else {"profile": _profile}))
-    _path = os.environ.get("GPUCLF_EMULATION_STATS")
+    # This process counts; the processes it starts (Dask's workers, say) must not write over its counts.
+    _path = os.environ.pop("GPUCLF_EMULATION_STATS", None)
     if _path:
         _total = {"launches": 0, "syncs": 0, "h2d": 0, "h2d_bytes": 0, "gemm_flops": 0}
         _kernels = set()
