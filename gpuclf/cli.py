@@ -11,9 +11,10 @@ import re
 import sys
 
 from .errors import GpuclfError
-from .options import (BACKEND, BACKEND_LIST, BENCH_BUDGET, BENCH_OPTIONAL_STEPS, BENCH_ROUNDS, BENCH_SIZES,
-                      CLASS_NAMES, CLUSTER, DEFAULT_BENCH_BUDGET, DEFAULT_BENCH_ROUNDS, DEVICE, JOBS, POSITIVE_CLASS, ROWS, SEED, STEP_LIST,
-                      Floats, Size, Text, cluster_option)
+from gpuclf.benchmarks.options import (BENCH_BUDGET, BENCH_OPTIONAL_STEPS, BENCH_ROUNDS, BENCH_SIZES,
+                                       DEFAULT_BENCH_BUDGET, DEFAULT_BENCH_ROUNDS)
+from gpuclf.run.options import (BACKEND, BACKEND_LIST, CLASS_NAMES, CLUSTER, DEVICE, Floats, JOBS, POSITIVE_CLASS, ROWS,
+                                SEED, STEP_LIST, Size, Text, cluster_option)
 
 CLUSTER_HELP = ("run on Dask: local (this machine's cores; one worker per GPU with the gpu backend) or a scheduler "
                 "address tcp://host:8786 (default: $GPUCLF_CLUSTER, else no cluster)")
@@ -138,10 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_run(args) -> int:
     from .backends import get_backend
-    from .options import config_kwargs
-    from .cluster import connect, joblib_on
-    from .results import check_output, read_record
-    from .workflow import RunConfig, check_preconditions, select_steps
+    from gpuclf.run.options import config_kwargs
+    from gpuclf.run.cluster import connect, joblib_on
+    from gpuclf.run.folder import check_output
+    from gpuclf.run.record import read_record
+    from gpuclf.chapter import RunConfig, check_preconditions, select_steps
 
     # Everything is checked before --out is touched: options (by the parser), the
     # recorded run when resuming, the backend, the data and each step's needs.
@@ -162,9 +164,9 @@ def cmd_run(args) -> int:
 
 def _run_locked(args, backend, data, config, cluster: str | None = None) -> int:
     from .backends.probes import LAPTOP_ADVICE
-    from .results import lock_output
-    from .runner import run_workflow
-    from .workflow import FULL_SGD_ROWS
+    from gpuclf.run.folder import lock_output
+    from gpuclf.run.runner import run_workflow
+    from gpuclf.chapter import FULL_SGD_ROWS
 
     def banner():
         if args.quiet:
@@ -174,7 +176,7 @@ def _run_locked(args, backend, data, config, cluster: str | None = None) -> int:
         if backend.name == "cpu" and len(data.y_train) >= FULL_SGD_ROWS:
             print(f"gpuclf: note: {LAPTOP_ADVICE}", file=sys.stderr)
         if cluster is not None:
-            from .cluster import describe, summary
+            from gpuclf.run.cluster import describe, summary
 
             print(f"gpuclf: on the Dask cluster {summary(cluster, describe(backend.dispatcher.client))}",
                   file=sys.stderr)
@@ -196,7 +198,7 @@ def _run_locked(args, backend, data, config, cluster: str | None = None) -> int:
 def _write_report(args) -> None:
     if args.no_report:
         return
-    from .report import build_report
+    from gpuclf.report import build_report
 
     page = build_report(args.out)
     if not args.quiet:
@@ -208,7 +210,7 @@ def _interrupted(args) -> int:
     import os
     import shlex
 
-    from .results import RESULTS
+    from gpuclf.run.record import RESULTS
 
     if not os.path.exists(os.path.join(args.out, RESULTS)):
         print("gpuclf: interrupted before any step finished; nothing was saved", file=sys.stderr)
@@ -221,7 +223,7 @@ def _interrupted(args) -> int:
 
 def _print_deviations(doc: dict) -> None:
     """How the run differs from the book's setup, and the warnings it recorded: on the console too."""
-    from .report_text import deviations, warnings_by_step
+    from gpuclf.report.deviations import deviations, warnings_by_step
 
     for line in deviations(doc):
         print(f"gpuclf: note: {line}", file=sys.stderr)
@@ -252,9 +254,9 @@ def _load_data(args, record: dict | None, backend_name: str | None = None):
     it is taken from the record; given otherwise, it is refused. Tables are
     read by cuDF on the gpu backend where it imports, else by pandas.
     """
-    from .data import load_mnist
-    from .options import contradiction
-    from .tabular import reader_for
+    from gpuclf.data import load_mnist
+    from gpuclf.run.options import contradiction
+    from gpuclf.data.tables import reader_for
 
     given = {"test_source": args.test_data, "label_column": args.label_column, "class_names": args.class_names}
     reader = reader_for(backend_name)
@@ -290,7 +292,7 @@ def _as_list(value):
 
 
 def cmd_bench(args) -> int:
-    from .options import check_bench_options
+    from gpuclf.benchmarks.options import check_bench_options
 
     check_bench_options(args)
     if args.compare:
@@ -301,7 +303,7 @@ def cmd_bench(args) -> int:
         print(md_path)
         return 0
     from .benchmarks import run_benchmarks
-    from .cluster import check_reachable
+    from gpuclf.run.cluster import check_reachable
 
     cluster = cluster_option(args.cluster)
     check_reachable(cluster)  # here, in one line: the suite's child process would fail in every test
@@ -314,7 +316,7 @@ def cmd_bench(args) -> int:
 def cmd_info(args) -> int:
     from .backends import _REGISTRY, backend_names, get_backend, resolve_backend_name
     from .backends.probes import CPU_INSTEAD, GPU_INSTALL, LAPTOP_ADVICE, cuda_version, cuml_summary, cupy_status
-    from .environment import library_versions
+    from gpuclf.run.environment import library_versions
 
     def line(label: str, text) -> None:
         print(f"{label:16s} {text}")
@@ -342,7 +344,7 @@ def cmd_info(args) -> int:
         line("to use the GPU", f"{GPU_INSTALL}, on a machine with an NVIDIA GPU and driver; until then {CPU_INSTEAD}")
     spec = cluster_option(getattr(args, "cluster", None))
     if spec is not None:
-        from .cluster import connect, describe, summary
+        from gpuclf.run.cluster import connect, describe, summary
 
         with connect(spec, chosen) as client:
             line("cluster", summary(spec, describe(client)))
@@ -352,8 +354,8 @@ def cmd_info(args) -> int:
 def cmd_warmup(args) -> int:
     """Fill CuPy's kernel cache so the next runs start warm (what the Docker image can run once)."""
     from .backends import get_backend
-    from .warmup import warm_up
-    from .workflow import STEPS, RunConfig
+    from gpuclf.run.warmup import warm_up
+    from gpuclf.chapter import RunConfig, STEPS
 
     backend = get_backend("gpu", purpose="gpuclf warmup (it compiles the GPU kernels)", device=args.device)
     done = warm_up(backend, list(STEPS), RunConfig())
@@ -370,7 +372,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .compare import compare_runs
+    from gpuclf.report.compare import compare_runs
 
     html_path, md_path = compare_runs(args.runs, args.out)
     print(f"gpuclf: comparison written to {html_path}", file=sys.stderr)

@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from gpuclf.backends import available_backends
-from gpuclf.backends.gpu import cupy_status
-from gpuclf.published import BOOK_THRESHOLDS
+# Tests live in rooms (tests/kernels, tests/data, ...) named as gpuclf's; their file names are unique, and a
+# few import helpers from a test of another room (``from test_kernels_images import reference_moments``).
+sys.path[1:1] = sorted(str(room) for room in Path(__file__).parent.iterdir()
+                       if room.is_dir() and str(room) not in sys.path and not room.name.startswith((".", "__")))
+
+from gpuclf.backends import available_backends  # noqa: E402
+from gpuclf.backends.gpu import cupy_status  # noqa: E402
+from gpuclf.chapter.published import BOOK_THRESHOLDS  # noqa: E402
 
 GPU_OK, GPU_REASON = cupy_status()
 REAL_MNIST = os.environ.get("GPUCLF_MNIST")

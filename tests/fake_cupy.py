@@ -29,7 +29,7 @@ comparisons, not as absolute figures.
 
 The arithmetic is NumPy's, so results must equal the ``numpy`` backend's.
 Which names real CuPy has is checked separately against CuPy itself
-(``tests/test_cupy_api.py``), where CuPy imports.
+(``tests/gpu/test_cupy_api.py``), where CuPy imports.
 
 Use :func:`installed` (a context manager) to put it in ``sys.modules``.
 """

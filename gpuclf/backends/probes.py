@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from ..kernels.cuda import build, define
+from ..kernels.cuda import PROBE, build
 
 #: gpuclf is not on PyPI: the extras install from a checkout.
 GPU_INSTALL = "pip install -e '.[gpu-cu12]' (CUDA 12 driver) or -e '.[gpu-cu13]' (CUDA 13), in a gpuclf checkout"
@@ -118,16 +118,12 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
-#: The probe's kernel: the first thing compiled on a machine.
-_PROBE = define("gpuclf_probe", "T x", "T y", "y = x + x + (T)1")
-
-
 def _smoke_test(cupy) -> str | None:
     """Compile and run one element-wise kernel and one GEMM; None when both give NumPy's answer."""
     host = np.arange(16, dtype=np.float32).reshape(4, 4)
     stage = "compiling a kernel"
     try:
-        twice_plus_one = build(cupy, _PROBE)
+        twice_plus_one = build(cupy, PROBE)
         a = cupy.asarray(host)
         ok = np.array_equal(twice_plus_one(a).get(), host + host + 1)
         stage = "a matrix product (cuBLAS)"

@@ -43,7 +43,7 @@ from .registry import ENTRIES, LOAD_STEPS, STEP_ORDER, SWEEP_PREFIX, Entry
 from .run import (COMMAND_ENV_VAR, DEFAULT_BUDGET_MINUTES, DEFAULT_ROUNDS, bench_dir, check_bench_installed,
                   run_benchmarks, write_report)
 from .sizes import SIZES, SWEEPS, BenchSize, bench_size, size_label
-from .tables import document
+from gpuclf.benchmarks.tables import document
 
 
 def render_markdown(json_paths) -> str:

@@ -37,7 +37,8 @@ import numpy as np
 import pytest
 
 import fake_cupy
-from gpuclf import RunConfig, get_backend, run_workflow, workflow
+import gpuclf.chapter as chapter
+from gpuclf import RunConfig, get_backend, run_workflow
 from gpuclf.backends.gpu import GpuBackend
 from gpuclf.kernels import chunking
 
@@ -45,7 +46,7 @@ VIRTUAL_BYTES = 256 * 2**20
 FULL = (60_000, 10_000)
 #: Smaller host-side work (see above); every other option is the default run's.
 HOST_SIDE = dict(n_estimators=10, svc_train_size=500, ovr_train_size=300, knn_plus_cv_rows=1000)
-STEPS = workflow.select_steps(None) + ["knn_plus"]
+STEPS = chapter.select_steps(None) + ["knn_plus"]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def full_mnist(sample_mnist):
 def emulated_run(data, out, profile: str, steps=None, **config):
     """The run on ``profile``: its results document, the kernels new in each timed step, and the budgets asked."""
     new, budgets = {}, []
-    originals, budget = dict(workflow.STEPS), GpuBackend.memory_budget
+    originals, budget = dict(chapter.STEPS), GpuBackend.memory_budget
 
     def counting(name):
         def step(ctx):
@@ -74,13 +75,13 @@ def emulated_run(data, out, profile: str, steps=None, **config):
         return budgets[-1]
 
     with fake_cupy.installed(profile=profile, virtual_bytes=VIRTUAL_BYTES):
-        workflow.STEPS.update({s: counting(s) for s in originals})
+        chapter.STEPS.update({s: counting(s) for s in originals})
         GpuBackend.memory_budget = recorded
         try:
             doc = run_workflow(get_backend("gpu"), data, RunConfig(steps=steps, **{**HOST_SIDE, **config}), str(out),
                                progress=False).doc
         finally:
-            workflow.STEPS.update(originals)
+            chapter.STEPS.update(originals)
             GpuBackend.memory_budget = budget
         kernels = set(fake_cupy.stats["kernels"])
     return doc, new, budgets, kernels
