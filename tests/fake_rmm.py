@@ -106,8 +106,8 @@ class PoolMemoryResource(_Adaptor):
         self._grow(initial_pool_size if initial_pool_size is not None else fake_cupy.device_bytes() // 2)
 
     def __del__(self):
-        # A pool gives its memory back to its upstream only when it is destroyed.
-        if getattr(self, "size", 0):
+        # A pool gives its memory back to its upstream only when it is destroyed (not at interpreter exit).
+        if getattr(self, "size", 0) and getattr(fake_cupy, "cuda_free", None) is not None:
             self.upstream_mr.deallocate(None, self.size)
             self.size = 0
 
