@@ -407,7 +407,7 @@ class ndarray(NDArrayOperatorsMixin):
             elif not (name in _FREE_METHODS or (name == "astype" and np.dtype(args[0]) == self.dtype
                                                  and kwargs.get("copy") is False)):
                 _launch(name, (self, *args), kwargs.get("axis", args[0] if args and name in _REDUCTIONS else None))
-            virtual = _virtual_call(name, getattr(np, name, method), (self, *args), kwargs, method=True)
+            virtual = _virtual_call(name, getattr(np, name, method), (self, *args), kwargs)
             if virtual is not _REAL:
                 return virtual
             return _wrap_result(method(*_unwrap(args), **_unwrap(kwargs)), (self,))
@@ -627,6 +627,8 @@ def _virtual_ufunc(ufunc, method, inputs, kwargs):
     raise NotImplementedError(f"emulated CuPy, virtual arrays: no shape rule for {ufunc.__name__}.{method}")
 
 
+#: New arrays, virtual when big.
+_V_MAKE = {"empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_like", "full_like", "arange"}
 #: Reductions: the result drops (or keeps as 1, ``keepdims``) the reduced axes.
 _V_REDUCE = {"sum", "prod", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "any", "all",
              "count_nonzero", "var", "std", "nansum", "nanmax", "nanmin", "nanmean", "ptp"}
@@ -635,23 +637,23 @@ _V_SAME = {"sort", "argsort", "argpartition", "cumsum", "cumprod", "copy", "clip
            "ascontiguousarray", "asfortranarray", "astype", "fill"}
 
 
-def _virtual_call(name, numpy_function, args, kwargs, method=False):
+def _virtual_call(name, numpy_function, args, kwargs):
     """The result of ``name(*args, **kwargs)`` by shape rules when an argument is virtual (or the result
     is a big new array), else ``_REAL``."""
     if not _virtual_on() or name in ("shape", "ndim", "size", "result_type", "iinfo", "finfo", "dtype"):
         return _REAL
-    if name in ("empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_like", "full_like", "arange"):
-        sample = numpy_function(*(_sample(x) if isinstance(x, ndarray) else x for x in args[:1]),
-                                *args[1:], **kwargs) if name == "arange" else None
+    if name in _V_MAKE:
+        settings = {k: v for k, v in kwargs.items() if k not in ("shape", "order")}
         if name == "arange":
-            shape, dtype = sample.shape, sample.dtype
+            made = numpy_function(*args, **kwargs)  # small enough to make: the sizes of the runs' ranges
+            shape, dtype = made.shape, made.dtype
         elif name.endswith("_like"):
-            shape, dtype = kwargs.get("shape", args[0].shape), kwargs.get("dtype") or args[0].dtype
-        else:
+            like = args[0]
+            shape = kwargs.get("shape", like.shape)
+            dtype = numpy_function(np.zeros(0, like.dtype), *args[1:], **settings).dtype
+        else:  # empty, zeros, ones, full: the dtype NumPy gives an empty array made the same way
             shape = (args[0],) if np.isscalar(args[0]) else tuple(args[0])
-            dtype = kwargs.get("dtype", args[2] if name == "full" and len(args) > 2 else
-                               args[1] if name != "full" and len(args) > 1 else
-                               (np.asarray(args[1]).dtype if name == "full" else np.float64))
+            dtype = numpy_function((0,), *args[1:], **settings).dtype
         if not (_big(shape, dtype) or _is_virtual(args[:1])):
             return _REAL
         return _result(shape, dtype, "F" if kwargs.get("order") == "F" else "C")
