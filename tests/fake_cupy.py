@@ -15,15 +15,25 @@ that break code written for NumPy, so such bugs fail on CPU-only CI:
 - ``cuda.Device``, ``cuda.runtime`` and a memory pool with CuPy's methods;
   the allocator is pluggable (``cuda.set_allocator``) as in CuPy, so RMM's
   ``rmm_cupy_allocator`` (``tests/fake_rmm.py``) takes over from the pool;
+  the pool and RMM take their memory from the emulated device, whose size,
+  name and compute capability are settable (:func:`configure`,
+  :data:`PROFILES`: T4, RTX 4090, H100, H200), so a run that does not fit fails;
+- the current device is per thread, arrays live on the device current when
+  they were made, and a kernel refuses another device's arrays where peer
+  access is off;
+- ``cupy.cuda.compiler`` reads ``$CUPY_CACHE_DIR`` once, when CuPy is
+  imported (:func:`install`), as CuPy's ``_DiskKernelCacheBackend`` does;
 - ``ElementwiseKernel`` for one-statement operations (``y = max(a + b, (T)0)``),
-  evaluated with NumPy's operators in C's left-to-right order.
+  evaluated with NumPy's operators in C's left-to-right order;
+- with ``virtual_bytes``, big arrays are shapes without elements, so runs at
+  full size are emulated without computing gigabytes (see ``_virtual``).
 
 It also counts what would cost time on a GPU (:data:`stats`): kernel
 launches, host synchronisations (results read on the host, boolean masks,
 ``unique``/``nonzero`` whose output size depends on the data), host-to-device
-copies, distinct kernel signatures (name, dtypes, ndim), which stand in
-for the kernels CuPy would compile on a cold start, and the FLOPs of every
-matrix product (``2 m k n`` each). The counts are
+copies, distinct kernel signatures (name, dtypes, ranks, the reduction variant
+and CuPy's index width), which stand in for the kernels CuPy would compile on
+a cold start, and the FLOPs of every matrix product (``2 m k n`` each). The counts are
 approximate (one launch per CuPy call) and serve for before/after
 comparisons, not as absolute figures.
 
@@ -31,7 +41,8 @@ The arithmetic is NumPy's, so results must equal the ``numpy`` backend's.
 Which names real CuPy has is checked separately against CuPy itself
 (``tests/gpu/test_cupy_api.py``), where CuPy imports.
 
-Use :func:`installed` (a context manager) to put it in ``sys.modules``.
+Use :func:`installed` (a context manager) to put it in ``sys.modules``, or
+:func:`install` for a whole process (``tests/gpu/emulated_site``).
 """
 from __future__ import annotations
 
