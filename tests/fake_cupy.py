@@ -740,7 +740,8 @@ def _index_shape(shape, key) -> tuple:
     if any(k is Ellipsis for k in key):
         i = next(i for i, k in enumerate(key) if k is Ellipsis)
         key[i:i + 1] = [slice(None)] * (len(shape) - used)
-    key += [slice(None)] * (len(shape) - used - sum(1 for k in key if k is Ellipsis))
+    else:
+        key += [slice(None)] * (len(shape) - used)
     out, advanced, positions, dim = [], [], [], 0
     for k in key:
         if k is None:
@@ -749,7 +750,9 @@ def _index_shape(shape, key) -> tuple:
             out.append(len(range(*k.indices(shape[dim]))))
             dim += 1
         elif getattr(k, "dtype", None) == bool:
-            count = int(np.count_nonzero(_unwrap(k, allow_host=True))) if not _is_virtual(k) else 0
+            if _is_virtual(k):
+                raise NotImplementedError("emulated CuPy, virtual arrays: a virtual mask selects an unknown count")
+            count = int(np.count_nonzero(_unwrap(k, allow_host=True)))
             advanced.append((count,))
             positions.append(len(out))
             dim += np.ndim(k)

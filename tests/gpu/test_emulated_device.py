@@ -92,23 +92,31 @@ OPS = {
     "concatenate": lambda xp, a, b: xp.concatenate([a @ b.T, a @ b.T]),
     "transpose_astype": lambda xp, a, b: (a @ b.T).T.astype(xp.float64),
     "reshape": lambda xp, a, b: (a @ b.T).reshape(-1, 2),
+    "ellipsis_gather": lambda xp, a, b: (a @ b.T)[..., xp.zeros(3, dtype=xp.int64)],
+    "mask": lambda xp, a, b: (a @ b.T)[np.arange(6) % 2 == 0],  # a host mask: its count is known
 }
 
 
 @pytest.mark.parametrize("op", sorted(OPS))
-def test_virtual_arrays_have_numpys_shapes_and_dtypes(op, rng):
+def test_virtual_arrays_have_the_computed_arrays_shapes_dtypes_and_layouts(op, rng):
+    """The same operations with elements (the emulation computing, as CuPy lays out results) and without."""
     a, b = rng.random((6, 5), dtype=np.float32), rng.random((8, 5), dtype=np.float32)
-    want = OPS[op](np, a, b)
+    with fake_cupy.installed() as cp:
+        want = OPS[op](cp, cp.asarray(a), cp.asarray(b))
+    assert (want.shape, want.dtype) == (OPS[op](np, a, b).shape, OPS[op](np, a, b).dtype)
     with fake_cupy.installed(virtual_bytes=1) as cp:  # every array an operation makes is virtual
         got = OPS[op](cp, cp.asarray(a), cp.asarray(b))
-        assert got._v is not None and (got.shape, got.dtype) == (want.shape, want.dtype)
-        assert (got.flags.c_contiguous, got.flags.f_contiguous) == (want.flags.c_contiguous, want.flags.f_contiguous)
+    assert got._v is not None and want._v is None
+    assert (got.shape, got.dtype, got.flags.c_contiguous, got.flags.f_contiguous) == \
+        (want.shape, want.dtype, want.flags.c_contiguous, want.flags.f_contiguous)
 
 
 def test_an_operation_without_a_rule_fails_by_name():
     with fake_cupy.installed(virtual_bytes=1) as cp:
         with pytest.raises(NotImplementedError, match="no shape rule for unique"):
             cp.unique(cp.ones(10))
+        with pytest.raises(NotImplementedError, match="a virtual mask selects an unknown count"):
+            cp.ones((4, 3))[cp.ones(4) > 0]
 
 
 def test_device_memory_is_settable_and_a_full_device_refuses():
