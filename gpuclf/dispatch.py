@@ -77,11 +77,30 @@ class Dispatcher:
             return [fn(u, *shared) for u in units]
         with cluster_errors():
             futures = [self.client.submit(fn, u, *shared, pure=False, retries=RETRIES) for u in units]
-            return self.client.gather(futures)
+            return [on_this_device(r) for r in self.client.gather(futures)]
 
     def forget(self) -> None:
         """Release the scattered arrays (workers free them once no task needs them)."""
         self._scattered.clear()
+
+
+def on_this_device(value):
+    """``value`` with its CuPy arrays on this thread's current device (copied there when elsewhere).
+
+    Dask rebuilds gathered results in its communication thread, and CUDA's
+    current device is per thread: there it is device 0, whatever
+    ``--device N`` made current in the thread that runs the steps. Left
+    alone, the step would compute with arrays on device 0 (through peer
+    access where there is some, else CuPy refuses them).
+    """
+    if type(value) in (list, tuple):
+        return type(value)(on_this_device(v) for v in value)
+    if type(value).__module__.split(".")[0] == "cupy" and hasattr(value, "device"):
+        import cupy
+
+        if value.device.id != cupy.cuda.Device().id:
+            return cupy.asarray(value)
+    return value
 
 
 class cluster_errors:

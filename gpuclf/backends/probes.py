@@ -37,17 +37,40 @@ LAPTOP_ADVICE = ("without a GPU, --backend cpu (scikit-learn, the reference: exa
 CUPY_WHEELS = ("cupy-cuda12x", "cupy-cuda13x")
 
 
-def cupy_wheel() -> str | None:
-    """Name of the installed CuPy wheel (``cupy-cuda12x`` ...), read without importing it."""
+def cupy_wheels() -> list[str]:
+    """Names of the installed CuPy wheels (``cupy-cuda12x`` ...), read without importing them."""
     from importlib import metadata
 
+    found = []
     for name in CUPY_WHEELS:
         try:
             metadata.version(name)
-            return name
+            found.append(name)
         except metadata.PackageNotFoundError:
             continue
-    return None
+    return found
+
+
+def cupy_wheel() -> str | None:
+    """Name of the installed CuPy wheel, the first of :func:`cupy_wheels`."""
+    return next(iter(cupy_wheels()), None)
+
+
+def two_cupys() -> str | None:
+    """Why CuPy cannot be trusted here when two of its wheels are installed side by side, else None.
+
+    ``cupy-cuda12x`` and ``cupy-cuda13x`` both unpack into one ``cupy/``
+    folder: whichever was installed last overwrote part of the other, so
+    CuPy's version, its compiled modules and the CUDA libraries they load
+    may disagree. It happens when RAPIDS's CUDA 12 wheels (which require
+    ``cupy-cuda12x``) are installed beside a CUDA 13 image's ``cupy-cuda13x``.
+    """
+    wheels = cupy_wheels()
+    if len(wheels) < 2:
+        return None
+    return (f"two CuPy packages are installed ({', '.join(wheels)}) and share one cupy/ folder; keep the one for "
+            f"your driver (pip uninstall {' '.join(wheels)}, then {GPU_INSTALL}); with RAPIDS, its wheels of the "
+            "same CUDA version")
 
 
 def ctk_hint() -> str:
@@ -145,6 +168,9 @@ def cupy_status(device: int = 0) -> tuple[bool, str]:
 
 
 def _probe_cupy(device: int) -> tuple[bool, str]:
+    problem = two_cupys()
+    if problem:
+        return False, problem
     try:
         import cupy
     except ImportError:
