@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="tables: the label column's name (default: label, class or y, else the first column)")
     run.add_argument("--class-names", type=CLASS_NAMES, default=None,
                      help="comma-separated name of each label 0, 1, ... for the report (default: the dataset's, "
-                          "else the digits)")
+                          "else the digits); the data's own names in another order set the labels' order")
     run.add_argument("--positive-class", type=POSITIVE_CLASS, default=None,
                      help="the binary detector's class: a label or a class name (default 5, the book's 5-detector)")
     run.add_argument("--steps", type=STEP_LIST, default=None, help="comma-separated step ids (default: the chapter's; add knn_plus to go beyond the book)")
@@ -277,7 +277,8 @@ def _load_data(args, record: dict | None, backend_name: str | None = None):
         kept = recorded(recorded_key)
         if given[key] is None:
             given[key] = kept
-        elif flag and kept is not None and _as_list(given[key]) != _as_list(kept):
+        elif flag and (kept is not None or key == "class_names") and _as_list(given[key]) != _as_list(kept):
+            # Names the recorded run did not have would re-code or rename its classes.
             raise contradiction(flag, given[key], kept, args.out)
     run = f"of the run recorded in {args.out}"
     test_subject = None if args.test_data else f"the test data file {given['test_source']!r} {run}"

@@ -307,7 +307,8 @@ def config_kwargs(args, recorded: dict | None = None, data=None) -> dict:
 
 def contradiction(flag: str, given, kept, out: str) -> GpuclfError:
     """The error for an option given with ``--resume`` that the recorded run had otherwise."""
-    return GpuclfError(f"{flag} {_shown(given)} contradicts the run recorded in {out} ({flag} {_shown(kept)}); "
+    recorded = f"{flag} {_shown(kept)}" if kept is not None else f"without {flag}"
+    return GpuclfError(f"{flag} {_shown(given)} contradicts the run recorded in {out} ({recorded}); "
                        "leave it out to continue that run, or use another --out")
 
 

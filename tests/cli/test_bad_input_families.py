@@ -407,7 +407,9 @@ def test_resume_refuses_classes_renamed_in_the_file(tables, tmp_path, capsys):
         f"--resume: {out} holds a run with other class names (label 5: 'Sandal' there, 'Sandals' here); use "
         "another --out, or --force to replace that run")
     assert refused(capsys, "run", "--resume", "--out", out, "--data", tables / "digits.csv",
-                   "--class-names", ",".join(FASHION_NAMES)).startswith(f"--resume: {out} holds a run with other")
+                   "--class-names", ",".join(FASHION_NAMES)).endswith(f"contradicts the run recorded in {out} "
+                                                                     "(without --class-names); leave it out to "
+                                                                     "continue that run, or use another --out")
     assert (out / "results.json").read_bytes() == before
 
 
