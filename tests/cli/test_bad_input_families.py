@@ -95,7 +95,7 @@ def run_refused(capsys, tmp_path, *args):
 @pytest.mark.parametrize("values, holds, column", [
     ("label", "lists or other objects", "label"),
     ("pixel3", "lists or other objects", "pixel3"),
-    ("dates", "dates", "label"),
+    ("dates", "dates (dtype datetime64[", "label"),
 ])
 def test_parquet_columns_of_the_wrong_kind_name_the_column(tmp_path, rows, capsys, values, holds, column):
     pytest.importorskip("pyarrow")
@@ -111,7 +111,8 @@ def test_parquet_columns_of_the_wrong_kind_name_the_column(tmp_path, rows, capsy
     df.to_parquet(path)
     where = f"its label column {column!r}; labels must be class numbers (0, 1, …) or class names" \
         if column == "label" else f"pixel column {column!r}; pixel values must be numbers from 0 to 255"
-    assert run_refused(capsys, tmp_path, "--data", path) == f"--data file {str(path)!r} has {holds} in {where}"
+    line = run_refused(capsys, tmp_path, "--data", path)
+    assert line.startswith(f"--data file {str(path)!r} has {holds}") and line.endswith(f" in {where}"), line
 
 
 @pytest.mark.parametrize("value", ["²", "٣", "1_0", "label:12", "Sandal"])
@@ -464,7 +465,8 @@ def _label_inside(X, y, name):
     (lambda X, y, p: frame(X, y).assign(pixel9="dark").to_csv(p, index=False),
      "{f} has text in pixel column 'pixel9'; pixel values must be numbers from 0 to 255"),
     (lambda X, y, p: frame(X, y, labels=np.where(np.arange(N) == 4, "True", "False")).to_csv(p, index=False),
-     "{f} has true/false values in its label column 'label'; labels must be class numbers (0, 1, …) or class names"),
+     "{f} has true/false values (dtype bool) in its label column 'label'; labels must be class numbers (0, 1, …) or "
+     "class names"),
     (lambda X, y, p: frame(X, y, labels=np.where(np.arange(N) == 4, 2.5, y)).to_csv(p, index=False),
      "the label column 'label' of {f} contains the non-integer label 2.5; labels must be digits 0-9"),
     (lambda X, y, p: frame(X.astype(float), y).assign(pixel7=lambda d: d.pixel7.where(d.index != 3))
