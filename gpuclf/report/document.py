@@ -108,8 +108,8 @@ def _headline_html(doc: dict) -> str:
     if not rows:
         return "<p>No step of the headline figures ran.</p>"
     sgd = "" if sgd_library(doc) in (None, "scikit-learn") else (
-        f" This run's SGD is gpuclf's: {sgd_claim()}; those figures show their difference without a verdict, and "
-        "its thresholds are in its own units.")
+        f" On this run, {sgd_claim()}; those figures show their difference without a verdict, and its "
+        "thresholds are in its own units.")
     return ("<p>The chapter's key figures, as published in the book, against this run. When the SGD is "
             "scikit-learn's (the cpu backend), the 5-detector's figures must equal the book's: scikit-learn "
             "reproduces them to the last digit. Other figures are judged against the parity tolerance of the "

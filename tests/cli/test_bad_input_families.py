@@ -152,9 +152,10 @@ def test_a_cluster_failing_in_a_step_is_one_line_and_keeps_the_finished_steps(tm
     code, err = run_main(capsys, "run", "--data", "sample", "--train-size", 300, "--steps", "data,binary_sgd",
                          "--cluster", "local", *QUIET, "--out", out)
     assert assert_one_line_error(code, err) == (
-        "gpuclf: error: the Dask cluster could not finish this step (FutureCancelledError: fold-1 cancelled for "
-        "reason: scheduler-connection-lost. Client lost the connection. Re-run.); finished steps are saved: run "
-        "again with --resume (and a working --cluster)")
+        "gpuclf: error: step binary_sgd: the Dask cluster went away: its scheduler stopped answering "
+        "(FutureCancelledError: fold-1 cancelled for reason: scheduler-connection-lost. Client lost the connection. "
+        f"Re-run.); the 1 finished step(s) are saved in {out}: continue with gpuclf run --resume --out {out} once the "
+        "cluster answers (or without it)")
     assert list(json.loads((out / "results.json").read_text())["steps"]) == ["data"]
 
 
