@@ -106,7 +106,7 @@ def cluster_failure(exc: BaseException) -> ClusterError | None:
     connection or timeout. A task's own exception, which Dask re-raises with
     the task's traceback, is not.
     """
-    if isinstance(exc, GpuclfError) or not isinstance(exc, Exception):
+    if isinstance(exc, (GpuclfError, KeyboardInterrupt, SystemExit, GeneratorExit)):
         return exc if isinstance(exc, ClusterError) else None
     name = type(exc).__name__
     ours = type(exc).__module__.split(".")[0] in _DASK_PACKAGES or _raised_in_dask(exc) or name in (

@@ -70,7 +70,7 @@ class Parser(argparse.ArgumentParser):
                     said, f"{said}, maybe you meant {close!r}?", 1)) from None
 
     def parse_args(self, args=None, namespace=None):
-        """argparse's, but an unknown option names its closest; no command prints the commands."""
+        """argparse's, but an unknown option is named with the closest option of its command."""
         parsed, extras = self.parse_known_args(sys.argv[1:] if args is None else args, namespace)
         if extras:
             command = self.commands.get(getattr(parsed, "command", None), self)

@@ -147,6 +147,6 @@ def _saved(store: ResultsStore) -> str:
     """What is kept of a run that stopped, and how the caller continues it."""
     done = list(store.finished)
     if not done:
-        return "no step had finished: run again once the cluster answers, or without it"
+        return "no step had finished: run again on a cluster that works, or without one"
     return (f"the {len(done)} finished step(s) are saved in {store.out_dir}: continue with "
-            f"{resume_command(store.out_dir)} once the cluster answers (or without it)")
+            f"{resume_command(store.out_dir)} (on a cluster that works, or without one)")

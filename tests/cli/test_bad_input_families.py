@@ -154,8 +154,8 @@ def test_a_cluster_failing_in_a_step_is_one_line_and_keeps_the_finished_steps(tm
     assert assert_one_line_error(code, err) == (
         "gpuclf: error: step binary_sgd: the Dask cluster went away: its scheduler stopped answering "
         "(FutureCancelledError: fold-1 cancelled for reason: scheduler-connection-lost. Client lost the connection. "
-        f"Re-run.); the 1 finished step(s) are saved in {out}: continue with gpuclf run --resume --out {out} once the "
-        "cluster answers (or without it)")
+        f"Re-run.); the 1 finished step(s) are saved in {out}: continue with gpuclf run --resume --out {out} (on a "
+        "cluster that works, or without one)")
     assert list(json.loads((out / "results.json").read_text())["steps"]) == ["data"]
 
 

@@ -97,9 +97,9 @@ def test_a_cluster_killed_mid_run_is_one_line_with_the_command_that_continues(do
     line = assert_one_line_error(code, err, "step binary_cv: the Dask cluster went away: its scheduler stopped "
                                             "answering (")
     assert line.endswith(f"; the 1 finished step(s) are saved in {out}: continue with gpuclf run --resume --out "
-                         f"{out} once the cluster answers (or without it)"), line
+                         f"{out} (on a cluster that works, or without one)"), line
     monkeypatch.undo()
     # The advice runs: without the cluster, the run continues from its saved step.
-    command = line.split("continue with ")[1].split(" once")[0].split()
+    command = line.split("continue with ")[1].split(" (on a")[0].split()
     assert run_main(capsys, *command[1:], "--quiet", "--no-report")[0] == 0
     assert list(json.loads((out / "results.json").read_text())["steps"]) == ["data", "binary_cv"]
