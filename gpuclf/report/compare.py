@@ -75,16 +75,16 @@ def _short(v) -> str:
     return str(v)
 
 
-def _difference(a, b) -> str:
+def _difference(a, b, why: str = "not judged") -> str:
     """A verdict cell for a figure without a tolerance here: identical, or how far ``a`` lies from ``b``."""
     if a == b:
         return "identical"
     d = difference(a, b)
     if d is None:
-        return "not judged"
+        return why
     if isinstance(a, list) and a and isinstance(a[0], list):
-        return f"not judged: largest cell {100 * d:.2f} pp of samples apart"
-    return f"not judged: {d:+.4g}"
+        return f"{why}: largest cell {100 * d:.2f} pp of samples apart"
+    return f"{why}: {d:+.4g}"
 
 
 def _speedup(ref: float, other: float) -> str:
@@ -125,8 +125,9 @@ def comparison(docs: list[dict], names: list[str]) -> list[tuple[str, list, list
         for name in names_in_step:
             values = [d["steps"][s].get(name) for d in docs]
             tol = applied_tolerance(FIGURE_FAMILIES.get(f"{s}.{name}", "shown"), full_mnist, same_sgd)
-            if tol is UNCALIBRATED:
-                verdicts = [_difference(v, values[0]) for v in values[1:]]
+            if tol is UNCALIBRATED or tol.by_design:  # the difference, without a verdict
+                verdicts = [_difference(v, values[0], BY_DESIGN if tol.by_design else "not judged")
+                            for v in values[1:]]
             else:
                 verdicts = [verdict(v, values[0], tol) for v in values[1:]]
             rows.append([f"{s}: {name}", *(_short(v) for v in values), "–" if tol is UNCALIBRATED else tol.text,
@@ -140,11 +141,11 @@ def _summary(sections, docs: list[dict]) -> str:
     figures = sections[-1][2]
     n_runs = (len(sections[-1][1]) - 2) // 2 + 1
     verdicts = [v for row in figures for v in row[-(n_runs - 1):]]
-    counts = {k: verdicts.count(k) for k in ("identical", "within tolerance", "outside tolerance", "not compared",
-                                             BY_DESIGN)}
+    counts = {k: verdicts.count(k) for k in ("identical", "within tolerance", "outside tolerance", "not compared")}
     unjudged = sum(v.startswith("not judged") for v in verdicts)
+    by_design = sum(v.startswith(BY_DESIGN) for v in verdicts)
     text = (f"{len(verdicts)} figure comparisons: {counts['identical']} identical, {counts['within tolerance']} "
-            f"within tolerance, {counts['outside tolerance']} outside tolerance, {counts[BY_DESIGN]} {BY_DESIGN} "
+            f"within tolerance, {counts['outside tolerance']} outside tolerance, {by_design} that differ by design "
             f"(precision and recall of two different SGDs), {counts['not compared']} shown but not judged (scores in "
             "each model's own units, per-sample values, derived tables)")
     sgd = f" {sgd_claim()}." if len({sgd_library(d) for d in docs} - {None}) > 1 else ""
@@ -171,7 +172,7 @@ def _markdown(sections, title: str, summary: str) -> str:
 def _mark(cell: str) -> str:
     css = {"outside tolerance": "bad", "within tolerance": "ok", "identical": "ok", "not compared": "note",
            BY_DESIGN: "note"}
-    kind = "not compared" if cell.startswith("not judged") else cell
+    kind = "not compared" if cell.startswith("not judged") else BY_DESIGN if cell.startswith(BY_DESIGN) else cell
     return f"<span class={css[kind]}>{esc(cell)}</span>" if kind in css else esc(cell)
 
 
