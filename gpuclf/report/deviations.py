@@ -82,9 +82,9 @@ def _detector_note(doc: dict, given: str | None) -> str:
         return (f"Detector: the {detector(doc)}: label {BOOK_POSITIVE} (the default --positive-class, the book's) is "
                 f"the class {name!r} in this data; give --positive-class NAME for another class (its labels: "
                 f"{labels}).")
-    chosen = f"--positive-class {given}" if given is not None else "--positive-class"
     what = f"the class {name!r}, label {label}" if named else f"label {label}"
-    return (f"Detector: the {detector(doc)} ({chosen}: {what}), not the book's 5-detector: its figures are not "
+    chosen = f"--positive-class {given}: {what}" if given is not None else f"{what}, chosen with --positive-class"
+    return (f"Detector: the {detector(doc)} ({chosen}), not the book's 5-detector: its figures are not "
             "compared with the book's.")
 
 
