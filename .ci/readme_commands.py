@@ -1,6 +1,6 @@
 """Print the README's two commands, one per line: the bash blocks under its heading "The two commands".
 
-CI runs them exactly as written (``.ci/run``), and ``tests/test_packaging.py``
+CI runs them exactly as written (``.ci/run``), and ``tests/cli/test_packaging.py``
 checks that the README still has them, so the README and CI cannot drift.
 """
 from __future__ import annotations

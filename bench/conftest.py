@@ -49,11 +49,11 @@ from gpuclf.benchmarks.sizes import config_notes
 from gpuclf.benchmarks.stats import check_same_figures, merge_rounds, round_id
 from gpuclf.data import ENV_VAR as DATA_ENV_VAR
 from gpuclf.data import load_mnist
-from gpuclf.environment import library_versions
+from gpuclf.run.environment import library_versions
 from gpuclf.errors import GpuclfError
-from gpuclf.memory import peak_rss_bytes, reset_peak_rss
-from gpuclf.runner import describe_cluster
-from gpuclf.workflow import STEP_ROLES, Context
+from gpuclf.run.memory import peak_rss_bytes, reset_peak_rss
+from gpuclf.run.runner import describe_cluster
+from gpuclf.chapter import Context, STEP_ROLES
 
 # What a run moves to the device once; everything else in ctx._memo is a step's work.
 DATA_KEYS = ("X_train", "X_test", "y_train", "y_test", "y_train_positive")
@@ -171,13 +171,13 @@ def bench_data(request, bench_size_spec):
 @pytest.fixture(scope="session")
 def dask_client():
     """The Dask cluster of ``gpuclf bench --cluster`` ($GPUCLF_CLUSTER), or None; closed at the end."""
-    from gpuclf.options import cluster_option
+    from gpuclf.run.options import cluster_option
 
     spec = cluster_option(None)
     if spec is None:
         yield None
         return
-    from gpuclf.cluster import connect, joblib_on
+    from gpuclf.run.cluster import connect, joblib_on
 
     with connect(spec, "cpu") as client, joblib_on(client):
         yield client
@@ -255,7 +255,7 @@ class Bench:
             The label in the tables (a step id, or ``step:part``), registered
             in ``gpuclf.benchmarks.registry``.
         fn : callable
-            ``fn(ctx) -> dict``, a step from ``gpuclf.workflow.STEPS`` or a part of one.
+            ``fn(ctx) -> dict``, a step from ``gpuclf.chapter.STEPS`` or a part of one.
         figures : callable
             ``figures(result) -> dict`` of the few scalar figures shown side by
             side; every round must give the same.

@@ -4,7 +4,7 @@
 parameters (``n_neighbors=4, weights="distance"``) on every backend instead
 of whatever a grid search found.
 """
-from gpuclf.workflow import STEPS
+from gpuclf.chapter import STEPS
 
 
 def test_augmentation(bench):

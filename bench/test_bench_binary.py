@@ -6,7 +6,7 @@ as a run executes them: the three share one set of out-of-fold SGD scores
 """
 from statistics import mean
 
-from gpuclf.workflow import STEPS
+from gpuclf.chapter import STEPS
 
 
 def test_binary_sgd(bench):

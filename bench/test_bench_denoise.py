@@ -1,5 +1,5 @@
 """Denoising: KNN with 784 outputs (one per pixel) predicts clean digits from noisy ones."""
-from gpuclf.workflow import STEPS
+from gpuclf.chapter import STEPS
 
 
 def test_denoise(bench):

@@ -3,7 +3,7 @@
 Each round recomputes the SGD scores too (the memo is cleared), as a run
 that starts at this step would.
 """
-from gpuclf.workflow import STEPS
+from gpuclf.chapter import STEPS
 
 
 def test_binary_roc(bench):

@@ -1,5 +1,5 @@
 """KNN steps: multilabel 3-fold CV, and the grid search with the best model's test accuracy."""
-from gpuclf.workflow import STEPS
+from gpuclf.chapter import STEPS
 
 
 def test_multilabel(bench):

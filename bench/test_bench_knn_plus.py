@@ -4,7 +4,7 @@ Not in the default run of ``gpuclf run`` (``--steps ...,knn_plus``), but timed h
 steps at a named size (not at a sweep point: its cross-validation covers the first
 ``knn_plus_cv_rows`` (10,000) training rows at every size).
 """
-from gpuclf.workflow import STEPS
+from gpuclf.chapter import STEPS
 
 
 def test_knn_plus(bench):

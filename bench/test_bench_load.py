@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from gpuclf.data import ENV_VAR, load_mnist
-from gpuclf.tabular import reader_for
+from gpuclf.data.tables import reader_for
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ plus the 3-fold out-of-fold predictions that ``multiclass`` and
 from statistics import mean
 
 from gpuclf.kernels.scoring import fold_accuracy
-from gpuclf.workflow import _scaled_sgd_pred
+from gpuclf.chapter.multiclass import scaled_sgd_predictions as _scaled_sgd_pred
 
 
 def _sgd_cv(ctx) -> dict:

@@ -9,7 +9,7 @@ cost of gpuclf's small-set schedule (more epochs and smaller batches below
 import pytest
 
 from gpuclf.benchmarks import SWEEP_PREFIX
-from gpuclf.sgd_sweep import SWEEP_SIZES, TASKS, sweep_point
+from gpuclf.chapter.sgd_sweep import SWEEP_SIZES, TASKS, sweep_point
 
 CPU_10_CLASS_MAX_ROWS = 3_000
 

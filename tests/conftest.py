@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from gpuclf.backends import available_backends
-from gpuclf.backends.gpu import cupy_status
-from gpuclf.published import BOOK_THRESHOLDS
+# Tests live in rooms (tests/kernels, tests/data, ...) named as gpuclf's; their file names are unique, and a
+# few import helpers from a test of another room (``from test_kernels_images import reference_moments``).
+sys.path[1:1] = sorted(str(room) for room in Path(__file__).parent.iterdir()
+                       if room.is_dir() and str(room) not in sys.path and not room.name.startswith((".", "__")))
+
+from gpuclf.backends import available_backends  # noqa: E402
+from gpuclf.backends.gpu import cupy_status  # noqa: E402
+from gpuclf.chapter.published import BOOK_THRESHOLDS  # noqa: E402
 
 GPU_OK, GPU_REASON = cupy_status()
 REAL_MNIST = os.environ.get("GPUCLF_MNIST")
@@ -18,8 +25,9 @@ REAL_REASON = "real MNIST not available: set GPUCLF_MNIST to an npz with X (7000
 def pytest_collection_modifyitems(config, items):
     skip_gpu = pytest.mark.skip(reason=f"no usable CUDA device: {GPU_REASON}")
     for item in items:
-        # cuML runs on a device: with the RAPIDS wheels installed and no GPU, its tests skip too.
-        if ("gpu" in item.keywords or "cuml" in item.keywords) and not GPU_OK:
+        # cuML runs on a device: with the RAPIDS wheels installed and no GPU, its tests skip too. The markers
+        # themselves, not item.keywords: those also hold the folder names, and tests/gpu/ is a folder.
+        if (item.get_closest_marker("gpu") or item.get_closest_marker("cuml")) and not GPU_OK:
             item.add_marker(skip_gpu)
 
 

@@ -34,7 +34,7 @@ class GpuBackend(KernelBackend):
     """
 
     name = "gpu"
-    #: CuPy compiles each kernel on first use (see :mod:`gpuclf.warmup`).
+    #: CuPy compiles each kernel on first use (see :mod:`gpuclf.run.warmup`).
     compiles_kernels = True
 
     def __init__(self, max_gpu_memory: int | None = None, device: int = 0, n_jobs: int | None = -1,

@@ -14,11 +14,11 @@ import os
 
 import numpy as np
 
+from .cells import COST_CHART, REFERENCE, chart_names, ratio
 from .records import Results, backends, order
 from .registry import STEP_ORDER
 from .stats import fit_power_law, speedup
-from .sweep import COST_CHART, curve_crossover, curves
-from .tables import REFERENCE, chart_names, ratio
+from .sweep import curve_crossover, curves
 
 #: One colour per backend, the same in every chart.
 COLOURS = {"cpu": "C0", "numpy": "C1", "gpu": "C2", "cuml.accel": "C3"}

@@ -6,7 +6,7 @@ norms, clamping and top-k are a few operations per pair, not per feature),
 and the two GEMMs of every mini-batch of the batched SGD (``Xb @ W`` and
 ``Xb.T @ R``, so each epoch is ``4 n d models`` FLOPs whatever the batch
 size), plus its scoring (``X @ coef``). The counts are what gpuclf's
-kernels multiply (``tests/test_bench_flops.py`` checks them against the
+kernels multiply (``tests/benchmarks/test_bench_flops.py`` checks them against the
 products emulated CuPy sees, and against hand counts).
 
 They are the step's *useful* work on every backend that does the same
@@ -15,7 +15,7 @@ grid search once per setting, six times gpuclf's one search per fold, which
 counts once here). scikit-learn's SGD updates per sample, with its own
 epochs, and is not GEMM-bound: its steps get no count (None).
 
-Each function takes the step's :class:`~gpuclf.workflow.Context` and returns
+Each function takes the step's :class:`~gpuclf.chapter.Context` and returns
 the FLOPs of one round, or None where they do not apply.
 """
 from __future__ import annotations

@@ -13,7 +13,7 @@ import os
 import platform
 
 from ..backends.probes import cuda_version
-from ..environment import library_versions
+from gpuclf.run.environment import library_versions
 from .peaks import blas_info
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")

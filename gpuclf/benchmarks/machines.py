@@ -6,7 +6,7 @@ and range, the speedup over the first machine (ratio of medians, with its
 range), and each machine's own %-of-peak; above, the machines'
 fingerprints with their differences listed, and their measured limits.
 Runs on different data or options are refused in one line by
-:func:`gpuclf.compare.check_comparable`, the rule of ``gpuclf compare``.
+:func:`gpuclf.report.compare.check_comparable`, the rule of ``gpuclf compare``.
 Writes ``machines.md`` and ``machines.html``; the JSON stays
 pytest-benchmark's, so ``pytest-benchmark compare`` reads the same files.
 """
@@ -15,15 +15,16 @@ from __future__ import annotations
 import glob
 import os
 
-from ..compare import check_comparable
+from gpuclf.report.compare import check_comparable
+from gpuclf.run.files import atomic_write
+
 from ..errors import GpuclfError
-from ..results import atomic_write
 from . import machine as fingerprints
+from .cells import dtype_label, percent, seconds, speedup_cell
 from .pages import Heading, Items, Table, Text, html_page, markdown
 from .records import RUN_GLOB, Results, backends, load, order, sizes
 from .records import settings as run_settings
 from .registry import STEP_ORDER
-from .tables import dtype_label, percent, seconds, speedup_cell
 
 MACHINES_HTML, MACHINES_MD = "machines.html", "machines.md"
 

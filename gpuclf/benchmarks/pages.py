@@ -14,7 +14,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from ..html_page import esc, page
+from gpuclf.report.html_page import esc, page
 
 
 @dataclass

@@ -111,7 +111,7 @@ def _peak(info: dict, stats: dict, name: str) -> dict:
     return {**info, "kind": info["peak"], "rate": work / spread.min, "spread": spread, "file": name}
 
 
-#: What must match for two runs at one size to be one workload (:func:`gpuclf.compare.check_comparable`'s terms).
+#: What must match for two runs at one size to be one workload (:func:`gpuclf.report.compare.check_comparable`'s terms).
 SETTINGS = ("data_source", "n_train", "n_test", "data_fingerprint", "config")
 
 

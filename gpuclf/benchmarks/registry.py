@@ -1,7 +1,7 @@
 """The bench entries: which ``bench/`` test times each table row, and what it knows about the step.
 
 Adding a benchmark is a test in ``bench/`` that calls ``bench.run(label, ...)``
-and one :class:`Entry` line here (``tests/test_benchmarks.py`` checks that
+and one :class:`Entry` line here (``tests/benchmarks/test_benchmarks.py`` checks that
 every bench test is registered and every entry has its test). The order of
 :data:`ENTRIES` is the order of the tables.
 """
@@ -34,7 +34,7 @@ class Entry:
     book : bool
         ``bench/sklearn_book.py`` times the book's own code of it (the cuml.accel column).
     optional : bool
-        An optional step of ``gpuclf run`` (:data:`gpuclf.workflow.OPTIONAL_STEPS`): timed only when
+        An optional step of ``gpuclf run`` (:data:`gpuclf.chapter.OPTIONAL_STEPS`): timed only when
         ``gpuclf bench --add-steps`` names it, as ``gpuclf run`` runs it only when ``--steps`` does.
     """
 

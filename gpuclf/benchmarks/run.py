@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import GpuclfError
-from ..options import DEFAULT_BENCH_BUDGET as DEFAULT_BUDGET_MINUTES
-from ..options import DEFAULT_BENCH_ROUNDS as DEFAULT_ROUNDS
+from gpuclf.benchmarks.options import DEFAULT_BENCH_BUDGET as DEFAULT_BUDGET_MINUTES
+from gpuclf.benchmarks.options import DEFAULT_BENCH_ROUNDS as DEFAULT_ROUNDS
 from . import plan as planning
 from .records import ACCEL_GLOB, PLAN_FILE, RUN_GLOB, load
 from .registry import suite_args, timed_at
@@ -149,9 +149,9 @@ def run_benchmarks(backends=None, size: str | None = None, data: str | None = No
         Unknown size or backend, unreadable data, no ``bench/`` folder, or a
         failing benchmark (a round whose figures differ from the first's fails).
     """
-    from ..cluster import ENV_VAR as CLUSTER_ENV_VAR
-    from ..data import ENV_VAR, load_mnist
-    from ..results import check_writable
+    from gpuclf.run.cluster import ENV_VAR as CLUSTER_ENV_VAR
+    from gpuclf.data import ENV_VAR, load_mnist
+    from gpuclf.run.files import check_writable
 
     if size is None and not sizes:
         size = "small"
@@ -234,7 +234,7 @@ def write_report(out_dir: str) -> str:
     """``benchmarks.md``, ``benchmarks.html`` and the charts from every bench JSON in ``out_dir``; the .md path."""
     from .charts import render_charts
     from .pages import html_page, markdown
-    from .tables import document
+    from gpuclf.benchmarks.tables import document
 
     out = Path(out_dir)
     paths = [*sorted(glob.glob(str(out / RUN_GLOB))), *sorted(glob.glob(str(out / ACCEL_GLOB))),
@@ -282,7 +282,7 @@ def _run_cuml_accel(suite: Path, data, size: str, rounds: int, path: Path, comma
     Without cuML the file records why, and the Markdown says so in one line.
     """
     from ..backends.cuml_adapters import cuml_status
-    from ..environment import library_versions
+    from gpuclf.run.environment import library_versions
 
     ok, reason = cuml_status()
     bench = bench_size(size)
@@ -290,7 +290,7 @@ def _run_cuml_accel(suite: Path, data, size: str, rounds: int, path: Path, comma
            "datetime": datetime.datetime.now(datetime.timezone.utc).isoformat(), "versions": library_versions()}
     if ok:
         from ..backends import get_backend
-        from ..workflow import Context
+        from gpuclf.chapter import Context
 
         part = data.subsample(bench.n_train, bench.n_test)
         # The same SGD epoch cap as the cpu column's scikit-learn SGD, so the columns compare like with like.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import GpuclfError
-from ..workflow import RunConfig
+from gpuclf.chapter import RunConfig
 
 
 @dataclass(frozen=True)

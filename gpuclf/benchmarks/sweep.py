@@ -9,14 +9,12 @@ the report's section on it.
 """
 from __future__ import annotations
 
+from .cells import COST_CHART, REFERENCE, chart_names, percent, seconds
 from .pages import Heading, Image, Table, Text
 from .records import ACCEL, Results, backends, order
 from .registry import STEP_ORDER
 from .sizes import TEST_PER_TRAIN, is_sweep_point
 from .stats import Crossover, crossover, fit_power_law
-from .tables import REFERENCE, chart_names, percent, seconds
-
-COST_CHART = "cost-vs-size.png"
 
 
 def curves(rows: list) -> dict:

@@ -7,63 +7,16 @@ folder merge into one report.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..backends.probes import cuda_version
+from .cells import REFERENCE, chart_names, dtype_label, figure, mib, percent, ratio, seconds, speedup_cell, spread_cell
 from .machine import threads
 from .pages import Heading, Image, Items, Table, Text
 from .records import ACCEL, Results, backends, order, sizes
 from .registry import STEP_ORDER, SWEEP_PREFIX
-from .stats import Spread, speedup
+from .sweep import sweep_section
 
-REFERENCE = "cpu"
 #: GPU backends; without one in the results, the GPU section says so.
 GPU_BACKENDS = ("gpu",)
-
-
-# -- cells --------------------------------------------------------------------
-
-def seconds(x: float) -> str:
-    return np.format_float_positional(x, precision=3, fractional=False, trim="-")
-
-
-def ratio(s: float) -> str:
-    return f"{s:.0f}×" if s >= 100 else f"{s:.1f}×" if s >= 10 else f"{s:.2f}×"
-
-
-def figure(v) -> str:
-    if isinstance(v, (bool, str)):
-        return str(v)
-    if isinstance(v, int):
-        return f"{v:,}"
-    if v is None:
-        return "–"
-    return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.4g}"
-
-
-def mib(b) -> str:
-    return "–" if b is None else f"{b / 2**20:,.0f}"
-
-
-def spread_cell(s: Spread) -> str:
-    """``min–max (IQR x)`` of the rounds; one round has no spread."""
-    if s.rounds < 2:
-        return "1 round"
-    return f"{seconds(s.min)}–{seconds(s.max)} (IQR {seconds(s.iqr)})"
-
-
-def speedup_cell(ref: Spread, other: Spread) -> str:
-    r, lo, hi = speedup(ref, other)
-    return ratio(r) if ref.rounds < 2 and other.rounds < 2 else f"{ratio(r)} ({ratio(lo)}–{ratio(hi)})"
-
-
-def percent(x: float) -> str:
-    """A share of peak: whole percents from 10%, two significant digits below."""
-    return f"{x:.0f}%" if x >= 10 else f"{x:.2g}%"
-
-
-def dtype_label(dtype: str | None) -> str:
-    return {"float32": "fp32", "float64": "fp64"}.get(dtype or "", str(dtype))
 
 
 # -- the document -------------------------------------------------------------
@@ -261,7 +214,7 @@ def sgd_sweep_section(rows: list) -> list:
     """The SGD size sweep: per model and training rows, seconds, CV accuracy and score scale per backend."""
     if not rows:
         return []
-    from ..sgd_sweep import scale_factor
+    from gpuclf.chapter.sgd_sweep import scale_factor
 
     names = backends(rows)
     at = {(r["step"], r["backend"]): r for r in rows}
@@ -334,22 +287,8 @@ def _versions(v: dict) -> str:
     return ", ".join(f"{k} {v.get(k) or 'not installed'}" for k in keys if k in v)
 
 
-def chart_names(results: Results) -> list:
-    """The charts the results give: a speedup chart per named size with a reference and another backend,
-    and the cost-vs-size chart for a sweep of two or more sizes."""
-    rows = results.named()
-    names = [f"speedup-{s}.png" for s in sizes(rows)
-             if any(r["backend"] == REFERENCE and r["size"] == s for r in rows)
-             and any(r["backend"] != REFERENCE and r["size"] == s for r in rows)]
-    from .sweep import COST_CHART
-
-    return names + ([COST_CHART] if len({r["n_train"] for r in results.sweep()}) > 1 else [])
-
-
 def document(results: Results) -> list:
     """The whole report as blocks (see :mod:`.pages`)."""
-    from .sweep import sweep_section
-
     out = [*method(results), *limits_section(results)]
     named = results.named()
     for size in sizes(named):

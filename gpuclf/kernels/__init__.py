@@ -3,4 +3,9 @@
 Every function takes NumPy or CuPy arrays and returns arrays of the same
 namespace, so the CPU and GPU share one implementation. They are tested on
 NumPy against scikit-learn and run on CuPy by the GPU backend.
+
+Each module is one kernel family, imported by name (``from gpuclf.kernels import neighbors``); this
+package imports none of them, so that loading one kernel does not load them all.
 """
+__all__ = ["chunking", "cuda", "folds", "images", "knn_merge", "linear", "metrics", "neighbors", "pca",
+           "preprocessing", "scoring", "sgd_step", "shifted_neighbors"]

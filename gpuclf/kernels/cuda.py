@@ -5,8 +5,9 @@ typo in a kernel body would first show on a GPU. Every kernel gpuclf defines
 is therefore declared here, with :func:`define`, beside the code that calls
 it, and built for CuPy with :func:`build`; nothing else in gpuclf calls
 ``ElementwiseKernel`` or ``ReductionKernel`` (a test reads the source to
-check). :func:`all_kernels` imports every gpuclf module and returns the
-registry, which ``tests/test_nvrtc.py`` compiles with CuPy's own code
+check). Kernels are declared in :mod:`gpuclf.kernels` only, the lowest room
+that uses them (a test checks); :func:`all_kernels` imports every module
+there and returns the registry, which ``tests/gpu/test_nvrtc.py`` compiles with CuPy's own code
 generators and NVRTC for every architecture, dtype and array layout, without
 a GPU.
 
@@ -14,7 +15,7 @@ A kernel also declares ``ranks``, the array ranks its callers pass: CuPy
 compiles one variant per rank it reduces the arrays to (``_reduce_dims`` in
 ``cupy/_core/_kernel.pyx``), so the compile check covers ranks 1 to
 ``max(ranks)``; the emulated CuPy's record of the calls
-(``tests/test_kernel_registry.py``) checks that no call passes a higher rank.
+(``tests/kernels/test_kernel_registry.py``) checks that no call passes a higher rank.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import importlib
 import pkgutil
 from dataclasses import dataclass
 
-__all__ = ["CudaKernel", "KERNELS", "all_kernels", "build", "define"]
+__all__ = ["CudaKernel", "KERNELS", "PROBE", "all_kernels", "build", "define"]
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,13 @@ def build(xp, kernel: CudaKernel):
 
 
 def all_kernels() -> dict[str, CudaKernel]:
-    """Every kernel gpuclf defines: imports each gpuclf module, then returns the registry."""
-    import gpuclf
+    """Every kernel gpuclf defines: imports each module of :mod:`gpuclf.kernels`, then returns the registry."""
+    from gpuclf import kernels
 
-    for info in pkgutil.walk_packages(gpuclf.__path__, "gpuclf."):
-        if info.name != "gpuclf.__main__":
-            importlib.import_module(info.name)
+    for info in pkgutil.walk_packages(kernels.__path__, "gpuclf.kernels."):
+        importlib.import_module(info.name)
     return dict(KERNELS)
+
+
+#: The probe's kernel (:mod:`gpuclf.backends.probes`): the first thing compiled on a machine.
+PROBE = define("gpuclf_probe", "T x", "T y", "y = x + x + (T)1")

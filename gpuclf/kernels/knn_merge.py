@@ -15,7 +15,7 @@ from __future__ import annotations
 from gpuclf.xp import get_namespace
 
 
-def merge_topk(distances: list, indices: list, k: int, exclude: "array | None" = None):
+def merge_topk(distances: list, indices: list, k: int, exclude=None):
     """The ``k`` nearest of the shards' lists, in the unsharded order.
 
     Parameters

@@ -1,0 +1,274 @@
+"""Benchmark report: medians, spreads and speedups from JSON, valid PNG charts, the registry, a smoke run of bench/."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gpuclf import benchmarks
+from gpuclf.benchmarks import registry, render_charts, render_markdown, run_benchmarks
+from gpuclf.benchmarks import run as bench_run
+from gpuclf.errors import GpuclfError
+from gpuclf.chapter import OPTIONAL_STEPS
+
+REPO = Path(__file__).resolve().parents[2]
+REAL_JSON = Path(__file__).parent / "benchmark-small-cpu-numpy.json"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _bench(step, backend, median, size="small", n_train=6000, figures=None, rounds=3, estimators=None):
+    return {"name": f"test_{step}[{backend}]", "group": step,
+            "stats": {"median": median, "min": median * 0.9, "max": median * 1.1, "rounds": rounds,
+                      "q1": median * 0.95, "q3": median * 1.05},
+            "extra_info": {"step": step, "backend": backend, "size": size, "n_train": n_train, "n_test": 1000,
+                           "data_source": "npz:test.npz", "warmup_rounds": 0, "figures": figures or {},
+                           "notes": [], "host_peak_rss_bytes": 300 * 2**20, "device_peak_bytes": None,
+                           "estimators": estimators or {}}}
+
+
+def _write(path, benches, when="2026-01-01T00:00:00"):
+    doc = {"datetime": when, "machine_info": {"python_version": "3.11"}, "benchmarks": benches,
+           "gpuclf": {"size": benches[0]["extra_info"]["size"], "command": "gpuclf bench --size small",
+                      "pytest_command": "python -m pytest bench", "backends": {}, "versions": {}}}
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def _row(md: str, step: str, section: int = 0) -> list:
+    """Cells of ``step``'s row in the timing table of the ``section``-th size."""
+    table = md.split("\n## ")[1 + section].split("\n### ")[0]
+    line = next(li for li in table.splitlines() if li.startswith(f"| {step} |"))
+    return [c.strip() for c in line.strip("|").split("|")]
+
+
+def test_markdown_medians_spreads_and_speedups(tmp_path):
+    sgd = {"device": "cpu", "note": "", "class": "SGDClassifier"}
+    path = _write(tmp_path / "benchmark-small-cpu-numpy.json", [
+        _bench("binary_sgd", "cpu", 2.0, figures={"accuracy": 0.95},
+               estimators={"sgd": {**sgd, "library": "scikit-learn", "params": {"max_iter": 1000, "tol": 0.001}}}),
+        _bench("binary_sgd", "numpy", 0.5, figures={"accuracy": 0.9501},
+               estimators={"sgd": {**sgd, "library": "gpuclf", "params": {"max_iter": 5}}}),
+        _bench("denoise", "cpu", 1.5),
+        _bench("denoise", "numpy", 3.0),
+    ])
+    md = render_markdown([path])
+    # Median, min–max and IQR per backend; the ratio of medians with the slowest and fastest pairings of rounds.
+    assert _row(md, "binary_sgd") == ["binary_sgd", "2", "1.8–2.2 (IQR 0.2)", "0.5", "0.45–0.55 (IQR 0.05)",
+                                      "4.00× (3.27×–4.89×)"]
+    assert _row(md, "denoise") == ["denoise", "1.5", "1.35–1.65 (IQR 0.15)", "3", "2.7–3.3 (IQR 0.3)",
+                                   "0.50× (0.41×–0.61×)"]
+    assert "| binary_sgd | accuracy | 0.95 | 0.9501 |" in md
+    assert ("| sgd | scikit-learn SGDClassifier (max_iter=1000, tol=0.001) | gpuclf SGDClassifier (max_iter=5) |"
+            in md)
+    assert "gpuclf bench --size small" in md
+    assert "Every round gave these very figures" in md
+
+
+def test_unchecked_figures_are_marked_and_explained(tmp_path):
+    forest = {"forest_auc": 0.99, "sgd_auc": 0.96}
+    gpu = _bench("binary_roc", "gpu", 0.5, figures=forest)
+    gpu["extra_info"]["figures_unchecked"] = ["forest_auc"]
+    md = render_markdown([_write(tmp_path / "benchmark-small-cpu-gpu.json",
+                                 [_bench("binary_roc", "cpu", 2.0, figures=forest), gpu])])
+    assert "| binary_roc | forest_auc | 0.99 | 0.99 † |" in md
+    assert "| binary_roc | sgd_auc | 0.96 | 0.96 |" in md
+    assert "† Round 1's figure, not checked" in md and "several CUDA streams" in md
+    # Without such figures the note says nothing of them.
+    plain = render_markdown([_write(tmp_path / "benchmark-small-cpu-numpy.json",
+                                    [_bench("binary_roc", "cpu", 2.0, figures=forest),
+                                     _bench("binary_roc", "numpy", 1.0, figures=forest)])])
+    assert "†" not in plain
+
+
+def test_markdown_from_a_real_run_matches_its_stats():
+    doc = json.loads(REAL_JSON.read_text())
+    md = render_markdown([str(REAL_JSON)])
+    medians = {(b["extra_info"]["step"], b["extra_info"]["backend"]): b["stats"]["median"] for b in doc["benchmarks"]}
+    steps = {step for step, _ in medians}
+    assert steps
+    for step in steps:
+        cells = _row(md, step)
+        cpu, numpy_ = medians[step, "cpu"], medians[step, "numpy"]
+        assert float(cells[1]) == pytest.approx(cpu, rel=5e-3)
+        assert float(cells[3]) == pytest.approx(numpy_, rel=5e-3)
+        assert cells[2] == cells[4] == "1 round"  # an older one-round file: no spread to show
+        assert float(cells[5].rstrip("×")) == pytest.approx(cpu / numpy_, rel=1e-2)
+
+
+def test_sizes_merge_and_newest_run_wins(tmp_path):
+    old = _write(tmp_path / "benchmark-small-cpu.json", [_bench("binary_sgd", "cpu", 9.0)], when="2026-01-01")
+    new = _write(tmp_path / "benchmark-small-cpu-numpy.json",
+                 [_bench("binary_sgd", "cpu", 2.0), _bench("binary_sgd", "numpy", 1.0)], when="2026-02-01")
+    medium = _write(tmp_path / "benchmark-medium-cpu-numpy.json",
+                    [_bench("binary_sgd", "cpu", 8.0, "medium", 20000),
+                     _bench("binary_sgd", "numpy", 2.0, "medium", 20000)], when="2026-02-02")
+    md = render_markdown([medium, new, old])
+    assert "## small: 6,000 training rows" in md and "## medium: 20,000 training rows" in md
+    assert md.index("## small") < md.index("## medium")
+    assert [_row(md, "binary_sgd", 0)[i] for i in (1, 3, 5)] == ["2", "1", "2.00× (1.64×–2.44×)"]
+    assert [_row(md, "binary_sgd", 1)[i] for i in (1, 3, 5)] == ["8", "2", "4.00× (3.27×–4.89×)"]
+    assert "![Speedup over cpu per step at medium" in md
+
+
+def test_charts_are_valid_pngs(tmp_path):
+    from matplotlib.image import imread
+
+    paths = [_write(tmp_path / f"benchmark-{size}-cpu-numpy.json",
+                    [_bench(step, backend, t * n / 6000, size, n) for step, t in (("binary_sgd", 2.0), ("denoise", 4.0))
+                     for backend, t in (("cpu", t), ("numpy", t / 3))])
+             for size, n in (("small", 6000), ("1000", 1000), ("3000", 3000), ("10000", 10000))]
+    charts = render_charts(paths, str(tmp_path))
+    assert sorted(os.path.basename(c) for c in charts) == ["cost-vs-size.png", "speedup-small.png"]
+    for chart in charts:
+        with open(chart, "rb") as f:
+            assert f.read(8) == PNG_SIGNATURE
+        image = imread(chart)
+        assert image.ndim == 3 and image.shape[0] > 200 and image.shape[1] > 400
+        assert np.ptp(image) > 0  # not blank
+
+
+def test_cuml_accel_unavailable_is_one_line(tmp_path):
+    path = _write(tmp_path / "benchmark-small-cpu.json", [_bench("binary_sgd", "cpu", 2.0)])
+    accel = tmp_path / "cuml-accel-small.json"
+    accel.write_text(json.dumps({"gpuclf_cuml_accel": 1, "available": False, "size": "small",
+                                 "reason": "cuML is not installed: pip install cuml-cu12"}))
+    md = render_markdown([path, str(accel)])
+    lines = [li for li in md.splitlines() if "cuml.accel" in li and "skipped" in li]
+    assert lines == ["cuml.accel column skipped at small: cuML is not installed: pip install cuml-cu12."]
+
+
+def test_cuml_accel_column(tmp_path):
+    path = _write(tmp_path / "benchmark-small-cpu.json", [_bench("binary_sgd", "cpu", 3.0)])
+    accel = tmp_path / "cuml-accel-small.json"
+    accel.write_text(json.dumps({"gpuclf_cuml_accel": 1, "available": True, "size": "small", "reason": "cuML 25.10",
+                                 "n_train": 6000, "n_test": 1000, "datetime": "2026-01-02",
+                                 "steps": {"binary_sgd": {"median": 1.0, "times": [1.0, 1.1, 0.9], "figures": {}}}}))
+    md = render_markdown([path, str(accel)])
+    cells = _row(md, "binary_sgd")
+    # The accelerator's three rounds: 0.9–1.1 s, IQR 0.15 by pytest-benchmark's quartiles (0.925 to 1.075).
+    assert cells == ["binary_sgd", "3", "2.7–3.3 (IQR 0.3)", "1", "0.9–1.1 (IQR 0.15)", "3.00× (2.45×–3.67×)"]
+
+
+def test_cuml_accel_plumbing(tmp_path, monkeypatch, sample_mnist):
+    """With cuML reported present, the book script runs (here without the accelerator) into a column."""
+    import gpuclf.backends.cuml_adapters as adapters
+    from gpuclf.chapter import RunConfig
+
+    monkeypatch.setattr(adapters, "cuml_status", lambda: (True, "cuML (faked by the test)"))
+    monkeypatch.setitem(benchmarks.SIZES, "small",
+                        benchmarks.BenchSize(300, 100, RunConfig(n_estimators=5, grid_train_size=300)))
+    real_popen = subprocess.Popen
+
+    def run_without_accelerator(cmd, *args, **kwargs):
+        if list(cmd[1:3]) == ["-m", "cuml.accel"]:
+            cmd = [cmd[0], *cmd[3:]]
+        return real_popen(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", run_without_accelerator)
+    accel = tmp_path / "cuml-accel-small.json"
+    bench_run._run_cuml_accel(benchmarks.bench_dir(), sample_mnist, "small", 1, accel, "gpuclf bench --cuml-accel",
+                              dict(_clean_env()))
+    doc = json.loads(accel.read_text())
+    assert doc["available"] and doc["n_train"] == 300 and "--sgd-max-iter 100" in doc["accel_command"]
+    cpu = _write(tmp_path / "benchmark-small-cpu.json",
+                 [_bench(step, "cpu", 1.0, n_train=300) for step in doc["steps"]])
+    md = render_markdown([cpu, str(accel)])
+    # The book script times the chapter's steps; loading a CSV (load_csv) is gpuclf's own reader, not the book's,
+    # and the optional steps go beyond the book.
+    assert set(doc["steps"]) == set(benchmarks.STEP_ORDER) - set(benchmarks.LOAD_STEPS) - set(OPTIONAL_STEPS)
+    for step, rec in doc["steps"].items():
+        assert _row(md, step)[3] == benchmarks.tables.seconds(rec["median"])
+
+
+def test_user_mistakes_are_gpuclf_errors(tmp_path, monkeypatch):
+    with pytest.raises(GpuclfError, match="unknown size"):
+        run_benchmarks(size="huge", out_dir=str(tmp_path))
+    with pytest.raises(GpuclfError, match="unknown backend"):
+        run_benchmarks(backends=["tpu"], out_dir=str(tmp_path))
+    monkeypatch.setattr(bench_run, "__file__", str(tmp_path / "site-packages" / "gpuclf" / "benchmarks" / "run.py"))
+    with pytest.raises(GpuclfError, match="source checkout"):
+        run_benchmarks(backends=["cpu"], out_dir=str(tmp_path))
+
+
+def _clean_env():
+    env = {k: v for k, v in os.environ.items() if k != "GPUCLF_MNIST"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def _pytest_bench(*args):
+    return subprocess.run([sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider", "-o", "addopts=", "-q",
+                           "--bench-size", "small", "--bench-backends", "cpu"],
+                          cwd=REPO, env=_clean_env(), capture_output=True, text=True, timeout=300)
+
+
+def test_bench_suite_smoke():
+    """Every bench test is registered and every entry has its test; one quick group runs on cpu untimed."""
+    collected = _pytest_bench("bench", "--collect-only", "--bench-rounds", "2")
+    assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-3000:]
+    ids = [line for line in collected.stdout.splitlines() if "::" in line]
+    functions = {line.split("[")[0].removeprefix("bench/") for line in ids}
+    assert functions == {e.test for e in registry.ENTRIES} | set(registry.PEAK_TESTS)
+    # One test per benchmark, backend and round: rounds 1 and 2 of each.
+    assert sum("-round1" in i for i in ids) == sum("-round2" in i for i in ids) == len(ids) // 2
+    proc = _pytest_bench("bench/test_bench_binary.py", "--benchmark-disable", "--bench-rounds", "1")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "2 passed" in proc.stdout
+
+
+def test_registry_labels_order_and_sweep():
+    assert benchmarks.STEP_ORDER[0] == "load_csv" and benchmarks.LOAD_STEPS == ("load_csv",)
+    assert registry.entry_for("sgd_sweep:5-detector:500").test == "test_bench_sgd_sweep.py::test_sgd_sweep"
+    assert registry.entry_for("denoise").flops is not None and registry.entry_for("no_such_step") is None
+    # knn_plus, like gpuclf run's optional step, is timed only when added, and then at a named size only
+    # (its CV covers the same 10,000 rows at every sweep point).
+    assert registry.OPTIONAL == OPTIONAL_STEPS == ("knn_plus",)
+    assert not registry.timed_at("small", "knn_plus") and registry.timed_at("small", "knn_plus", ["knn_plus"])
+    assert not registry.timed_at("3000", "knn_plus", ["knn_plus"])
+    assert registry.suite_args("small") == ["bench", "--deselect", "bench/test_bench_knn_plus.py::test_knn_plus"]
+    assert registry.suite_args("small", ["knn_plus"]) == ["bench"]
+    sweep = registry.sweep_tests()
+    assert registry.suite_args("3000", ["knn_plus"]) == [f"bench/{t}" for t in sweep]
+    # A sweep point times the peaks and the chapter's steps, not the CSV reader (same file at every size)
+    # nor the SGD sweep (its own rows).
+    assert sweep[:2] == list(registry.PEAK_TESTS)
+    assert not any("load" in t or "sgd_sweep" in t for t in sweep)
+
+
+def test_book_script_smoke(tmp_path, sample_mnist):
+    """bench/sklearn_book.py (the cuml.accel column) runs as plain scikit-learn."""
+    d = sample_mnist.subsample(600, 100)
+    npz, out = tmp_path / "data.npz", tmp_path / "out.json"
+    np.savez(npz, X_train=d.X_train, y_train=d.y_train, X_test=d.X_test, y_test=d.y_test)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "sklearn_book.py"), str(npz), "--out", str(out), "--rounds", "1",
+         "--warmup-rounds", "0", "--steps", "binary_sgd,multiclass:svc,denoise,augmentation"],
+        env=_clean_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(out.read_text())
+    assert set(doc["steps"]) == {"binary_sgd", "multiclass:svc", "denoise", "augmentation"}
+    assert doc["steps"]["augmentation"]["figures"]["n_train_augmented"] == 3000
+    assert all(s["median"] > 0 for s in doc["steps"].values())
+
+
+@pytest.mark.parametrize("add_steps, deselected", [((), True), (["knn_plus"], False)])
+def test_optional_steps_are_timed_only_when_added(tmp_path, monkeypatch, add_steps, deselected):
+    """`gpuclf bench` leaves knn_plus out, as `gpuclf run` does, unless --add-steps names it."""
+    seen = {}
+
+    def child(cmd, **kwargs):
+        seen.update(cmd=cmd, command=kwargs["env"][bench_run.COMMAND_ENV_VAR])
+        return 1
+
+    monkeypatch.setattr(bench_run, "_run_child", child)
+    monkeypatch.delenv("GPUCLF_MNIST", raising=False)
+    with pytest.raises(GpuclfError, match="benchmark suite failed"):
+        run_benchmarks(backends=["cpu"], size="small", out_dir=str(tmp_path / "out"), add_steps=add_steps)
+    knn_plus = "bench/test_bench_knn_plus.py::test_knn_plus"
+    assert ("--deselect" in seen["cmd"] and knn_plus in seen["cmd"]) is deselected
+    assert ("--add-steps knn_plus" in seen["command"]) is not deselected
