@@ -18,6 +18,9 @@ child at every instant. Issue 34 found the instant it did not: a Ctrl-C between 
   before the child is reaped, while the group's id cannot yet be reused.
 - **A signal that cannot be caught** (SIGKILL), or one whose default action ends gpuclf at once:
   on Linux the child asks the kernel to kill it when gpuclf dies (``PR_SET_PDEATHSIG``).
+
+gpuclf's other children, the workers of ``--cluster local`` (:mod:`gpuclf.run.cluster`), are
+started by Dask, whose ``AsyncProcess`` ends each one when the pipe from its parent closes.
 """
 from __future__ import annotations
 

@@ -91,7 +91,8 @@ def test_markdown_from_a_real_run_matches_its_stats():
     medians = {(b["extra_info"]["step"], b["extra_info"]["backend"]): b["stats"]["median"] for b in doc["benchmarks"]}
     # What ran, less the placement's note (why numpy hands the SVC over), which differs by backend.
     ran = {(b["extra_info"]["step"], b["extra_info"]["backend"]):
-           {role: {k: v for k, v in info.items() if k != "note"} for role, info in b["extra_info"]["estimators"].items()}
+           {role: {k: v for k, v in info.items() if k != "note"}
+            for role, info in b["extra_info"]["estimators"].items()}
            for b in doc["benchmarks"]}
     steps = {step for step, _ in medians}
     assert steps

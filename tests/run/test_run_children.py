@@ -150,7 +150,8 @@ def test_what_the_child_leaves_in_its_group_is_ended_too():
 def test_a_child_that_ignores_sigterm_is_killed_after_the_grace(monkeypatch):
     monkeypatch.setattr(children, "STOP_GRACE_S", 0.2)
     tag = uuid.uuid4().hex
-    script = "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(1, flush=True); time.sleep(600)"
+    script = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(1, flush=True); "
+              "time.sleep(600)")
     env = {**os.environ, TAG_VAR: tag}
     with pytest.raises(KeyboardInterrupt):
         # The child says it is ready (its SIGTERM ignored) before the Ctrl-C lands, through its stdout.
