@@ -131,3 +131,78 @@ def test_labels_refused_in_one_sentence(y, message):
     with pytest.raises(GpuclfError) as exc:
         validate_labels(y)
     assert str(exc.value) == message
+
+
+# -- the split, images and named labels (gpuclf/data/split.py, validation.py) ----------------
+
+def test_split_takes_the_books_sixty_thousand_else_six_sevenths():
+    from gpuclf.data.split import split
+
+    X, y = np.zeros((70_000, 784), np.uint8), np.zeros(70_000, np.uint8)
+    assert len(split(X, y, "s", {}).y_train) == 60_000
+    assert len(split(X[:70_001 - 2], y[:69_999], "s", {}).y_train) == 69_999 * 6 // 7  # not 70,000: 6/7
+    d = split(X[:14], np.arange(14) % 10, "s", {"data": "x"}, class_names=tuple("abcdefghij"))
+    assert (len(d.y_train), len(d.y_test), d.origin, d.class_names[0]) == (12, 2, {"data": "x"}, "a")
+    assert len(split(X[:3], y[:3], "s", {}, n_train=1).y_train) == 1
+
+
+@pytest.mark.parametrize("n, n_train, need", [(1, None, 2), (5, 5, 6), (5, 0, 2), (5, 7, 8)])
+def test_split_refuses_too_few_rows_saying_how_many(n, n_train, need):
+    from gpuclf.data.split import split
+
+    with pytest.raises(GpuclfError) as exc:
+        split(np.zeros((n, 784), np.uint8), np.zeros(n, np.uint8), "csv:d.csv", {}, n_train=n_train)
+    assert str(exc.value) == (f"csv:d.csv has {n} sample(s), too few to split into training and test rows; give at "
+                              f"least {need}")
+
+
+def test_split_names_the_images_and_the_labels_as_told():
+    from gpuclf.data.split import split
+
+    with pytest.raises(GpuclfError, match=r"^X has 3 columns"):
+        split(np.zeros((4, 3)), np.zeros(4), "s", {})
+    with pytest.raises(GpuclfError, match=r"^openml:iris has 3 columns"):
+        split(np.zeros((4, 3)), np.zeros(4), "s", {}, subject="openml:iris")
+    with pytest.raises(GpuclfError, match=r"^y has 3 labels but there are 4 images"):
+        split(np.zeros((4, 784)), np.zeros(3), "s", {})
+    with pytest.raises(GpuclfError, match=r"^column 'label' has 3 labels but there are 4 images"):
+        split(np.zeros((4, 784)), np.zeros(3), "s", {}, labels="column 'label'")
+
+
+def test_images_refused_in_one_sentence_that_names_them():
+    from gpuclf.data.validation import validate_images
+
+    with pytest.raises(GpuclfError, match=r"^X could not be read as an array \(.*\); pass an \(n, 784\) array$"):
+        validate_images([[1, 2], [3]])
+    with pytest.raises(GpuclfError) as exc:
+        validate_images(np.array([["a"] * 784]))
+    assert str(exc.value) == "X has dtype <U1; pixel values must be numbers from 0 to 255"
+    X = np.zeros((4, 784))
+    X[2, 5] = np.nan
+    X[3, 0] = np.inf
+    with pytest.raises(GpuclfError) as exc:
+        validate_images(X, "images")
+    assert str(exc.value) == "images contains NaN or infinite values (first at row 2); clean or drop those rows"
+    with pytest.raises(GpuclfError) as exc:
+        validate_images(np.full((2, 784), 0.5))
+    assert str(exc.value) == ("X has fractional pixel values; gpuclf expects raw 0-255 intensities (multiply by 255 "
+                              "and round if you scaled them to 0-1)")
+    assert validate_images(np.full((2, 28, 28), 255.0)).tolist() == [[255] * 784] * 2
+
+
+def test_labels_written_as_names_become_codes_in_sorted_order():
+    from gpuclf.data.validation import encode_named_labels
+
+    y, names = encode_named_labels(np.array([b"dog", b"cat ", b"\xe9mu"]), "t")
+    assert names == ("cat", "dog", "\xe9mu") and y.tolist() == [1, 0, 2] and y.dtype == np.uint8
+    y, names = encode_named_labels(np.array(["5", " 3"]), "t")  # digits stay digits
+    assert names is None and y.tolist() == ["5", "3"]
+    y, names = encode_named_labels(np.array([b"5", b"3"]), "t")
+    assert names is None and y.tolist() == ["5", "3"]
+    for numeric in (np.array([1, 2]), np.array([["a"], ["b"]])):  # numbers, or not one column: as given
+        y, names = encode_named_labels(numeric, "t")
+        assert names is None and y is not None and np.array_equal(y, numeric)
+    with pytest.raises(GpuclfError) as exc:
+        encode_named_labels(np.array([f"c{i:02d}" for i in range(11)]), "csv:d.csv")
+    assert str(exc.value) == ("csv:d.csv has 11 classes (c00, c01, c02, c03, …); gpuclf runs the chapter on at most "
+                              "10 classes")
