@@ -1,4 +1,4 @@
-"""gpuclf's command line: run, compare, bench, info, demo.
+"""gpuclf's command line: run, compare, bench, info, warmup, demo.
 
 User mistakes (bad data, unknown step, missing GPU) print one line
 ``gpuclf: error: ...`` and exit with code 2, never a traceback.
@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 
-from .errors import GpuclfError
+from .errors import GpuclfError, command_line, resume_command
 from gpuclf.benchmarks.options import (BENCH_BUDGET, BENCH_OPTIONAL_STEPS, BENCH_ROUNDS, BENCH_SIZES,
                                        DEFAULT_BENCH_BUDGET, DEFAULT_BENCH_ROUNDS)
 from gpuclf.run.options import (BACKEND, BACKEND_LIST, CLASS_NAMES, CLUSTER, DEVICE, Floats, JOBS, POSITIVE_CLASS, ROWS,
-                                SEED, STEP_LIST, Size, Text, cluster_option)
+                                SEED, STEP_LIST, Parser, Size, Text, cluster_option)
 
 CLUSTER_HELP = ("run on Dask: local (this machine's cores; one worker per GPU with the gpu backend) or a scheduler "
                 "address tcp://host:8786 (default: $GPUCLF_CLUSTER, else no cluster)")
@@ -25,29 +24,10 @@ EXIT_INTERRUPTED = 130
 DEBUG_ENV_VAR = "GPUCLF_DEBUG"
 
 
-class UsageError(GpuclfError):
-    """A bad option or argument, found by the parser before any work."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad option is one ``gpuclf: error:`` line like every other mistake."""
-
-    # argparse takes any word starting with "-" for an option unless it looks like one negative
-    # number, so ``--thresholds -5,0`` failed; a comma list of numbers is a value too. (The
-    # pattern is argparse's own hook, an attribute of every parser and subparser.)
-    NEGATIVE_NUMBERS = re.compile(r"^-\d*\.?\d+(e[-+]?\d+)?(\s*,\s*-?\d*\.?\d+(e[-+]?\d+)?)*$", re.IGNORECASE)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._negative_number_matcher = self.NEGATIVE_NUMBERS
-
-    def error(self, message):
-        raise UsageError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="gpuclf", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(prog="gpuclf", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"gpuclf {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
     run = sub.add_parser("run", help="run the chapter's workflow and write results + report")
     run.add_argument("--backend", type=BACKEND, default=None, help="auto (default, or $GPUCLF_BACKEND), cpu, gpu, numpy")
@@ -62,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="tables: the label column's name (default: label, class or y, else the first column)")
     run.add_argument("--class-names", type=CLASS_NAMES, default=None,
                      help="comma-separated name of each label 0, 1, ... for the report (default: the dataset's, "
-                          "else the digits)")
+                          "else the digits); the data's own names in another order set the labels' order")
     run.add_argument("--positive-class", type=POSITIVE_CLASS, default=None,
                      help="the binary detector's class: a label or a class name (default 5, the book's 5-detector)")
     run.add_argument("--steps", type=STEP_LIST, default=None, help="comma-separated step ids (default: the chapter's; add knn_plus to go beyond the book)")
@@ -130,11 +110,21 @@ def build_parser() -> argparse.ArgumentParser:
     warm = sub.add_parser("warmup", help="compile the GPU kernels into CuPy's kernel cache (cold start)")
     warm.add_argument("--device", type=DEVICE, default=0, help="CUDA device (default 0)")
     demo = sub.add_parser("demo", help="info, then the whole workflow on the offline sample")
-    demo.add_argument("--out", type=Text(), default="results", help="output folder (default: ./results)")
+    demo.add_argument("--out", type=Text(), default="demo", help="output folder (default: ./demo)")
     again = demo.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="continue an earlier demo run in --out")
     again.add_argument("--force", action="store_true", help="replace an earlier run in --out")
+    parser.commands = dict(sub.choices)
     return parser
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("gpuclf")
+    except metadata.PackageNotFoundError:  # imported from a checkout that pip did not install
+        return "(not installed: run pip install -e . in the checkout)"
 
 
 def cmd_run(args) -> int:
@@ -188,7 +178,7 @@ def _run_locked(args, backend, data, config, cluster: str | None = None) -> int:
         except KeyboardInterrupt:
             return _interrupted(args)
         if not args.quiet:
-            _print_deviations(store.doc)
+            _print_deviations(store.doc, args.positive_class)
         _write_report(args)
     if not args.quiet:
         print(store.path)
@@ -208,7 +198,6 @@ def _write_report(args) -> None:
 def _interrupted(args) -> int:
     """Ctrl-C during a run: the finished steps are saved; write their report, as a finished run does."""
     import os
-    import shlex
 
     from gpuclf.run.record import RESULTS
 
@@ -217,15 +206,15 @@ def _interrupted(args) -> int:
         return EXIT_INTERRUPTED
     _write_report(args)
     print(f"gpuclf: interrupted; the finished steps are saved in {args.out}; to continue: "
-          f"gpuclf run --resume --out {shlex.quote(args.out)}", file=sys.stderr)
+          f"{resume_command(args.out)}", file=sys.stderr)
     return EXIT_INTERRUPTED
 
 
-def _print_deviations(doc: dict) -> None:
+def _print_deviations(doc: dict, positive_given: str | None = None) -> None:
     """How the run differs from the book's setup, and the warnings it recorded: on the console too."""
     from gpuclf.report.deviations import deviations, warnings_by_step
 
-    for line in deviations(doc):
+    for line in deviations(doc, positive_given):
         print(f"gpuclf: note: {line}", file=sys.stderr)
     for title, warning in warnings_by_step(doc):
         print(f"gpuclf: warning in {title!r}: {warning}", file=sys.stderr)
@@ -277,7 +266,8 @@ def _load_data(args, record: dict | None, backend_name: str | None = None):
         kept = recorded(recorded_key)
         if given[key] is None:
             given[key] = kept
-        elif flag and kept is not None and _as_list(given[key]) != _as_list(kept):
+        elif flag and (kept is not None or key == "class_names") and _as_list(given[key]) != _as_list(kept):
+            # Names the recorded run did not have would re-code or rename its classes.
             raise contradiction(flag, given[key], kept, args.out)
     run = f"of the run recorded in {args.out}"
     test_subject = None if args.test_data else f"the test data file {given['test_source']!r} {run}"
@@ -316,6 +306,7 @@ def cmd_bench(args) -> int:
 def cmd_info(args) -> int:
     from .backends import _REGISTRY, backend_names, get_backend, resolve_backend_name
     from .backends.probes import CPU_INSTEAD, GPU_INSTALL, LAPTOP_ADVICE, cuda_version, cuml_summary, cupy_status
+    from gpuclf.chapter.published import sgd_claim
     from gpuclf.run.environment import library_versions
 
     def line(label: str, text) -> None:
@@ -339,6 +330,7 @@ def cmd_info(args) -> int:
                 line(key, cuda_version(described[key]) if key.startswith("cuda") else described[key])
     except GpuclfError as exc:
         line("device", exc)
+    line("numpy, gpu SGD", f"{sgd_claim()} (docs/parity.md)")
     if chosen != "gpu":
         line("advice", LAPTOP_ADVICE)
         line("to use the GPU", f"{GPU_INSTALL}, on a machine with an NVIDIA GPU and driver; until then {CPU_INSTEAD}")
@@ -357,7 +349,9 @@ def cmd_warmup(args) -> int:
     from gpuclf.run.warmup import warm_up
     from gpuclf.chapter import RunConfig, STEPS
 
-    backend = get_backend("gpu", purpose="gpuclf warmup (it compiles the GPU kernels)", device=args.device)
+    backend = get_backend("gpu", purpose="gpuclf warmup (it compiles the GPU kernels)", device=args.device,
+                          instead="without a GPU there is nothing to warm up: the cpu and numpy backends compile "
+                                  "no kernels, and gpuclf run needs no warmup")
     done = warm_up(backend, list(STEPS), RunConfig())
     print(f"gpuclf: compiled the GPU kernels of {len(done['steps'])} steps in {done['seconds']:.1f} s; "
           f"CuPy keeps them in {done['kernel_cache']}", file=sys.stderr)
@@ -365,10 +359,11 @@ def cmd_warmup(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    """What the Docker image runs by default."""
+    """What the Docker image runs by default: info, then ``gpuclf run --data sample`` into a folder of its own."""
     cmd_info(args)
     again = ["--force"] if args.force else ["--resume"] if args.resume else []
-    return main(["run", "--data", "sample", "--out", args.out, *again])
+    # The run's messages still speak of gpuclf demo: its advice is a demo command.
+    return cmd_run(build_parser().parse_args(["run", "--data", "sample", "--out", args.out, *again]))
 
 
 def cmd_compare(args) -> int:
@@ -387,8 +382,13 @@ COMMANDS = {"run": cmd_run, "compare": cmd_compare, "bench": cmd_bench, "info": 
 def main(argv=None) -> int:
     """Entry point of the ``gpuclf`` console script; returns the exit code."""
     try:
-        args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:  # a bare gpuclf: what it can do
+            parser.print_help()
+            return 0
+        with command_line(f"gpuclf {args.command}"):
+            return COMMANDS[args.command](args)
     except GpuclfError as exc:
         message = " ".join(str(exc).splitlines())  # one line, whatever a name or a library's text held
         print(f"gpuclf: error: {message}", file=sys.stderr)

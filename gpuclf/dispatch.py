@@ -9,11 +9,13 @@ receives them by reference. Results come back in unit order, so what is
 built from them is what the in-process loop builds.
 
 A task whose worker dies is re-run by Dask on another worker (``RETRIES``
-more times on errors); a cluster that cannot finish a step raises one
-:class:`~gpuclf.errors.GpuclfError` line, and the run's finished steps stay
-saved for ``--resume``.
+more times on errors); a cluster that cannot finish the work, or goes away,
+raises one :class:`ClusterError` line (:func:`cluster_failure`), and the
+runner adds how to continue the run from its saved steps.
 """
 from __future__ import annotations
+
+import os
 
 from .errors import GpuclfError
 
@@ -77,36 +79,89 @@ class Dispatcher:
             return [fn(u, *shared) for u in units]
         with cluster_errors():
             futures = [self.client.submit(fn, u, *shared, pure=False, retries=RETRIES) for u in units]
-            return self.client.gather(futures)
+            return [on_this_device(r) for r in self.client.gather(futures)]
 
     def forget(self) -> None:
         """Release the scattered arrays (workers free them once no task needs them)."""
         self._scattered.clear()
 
 
-class cluster_errors:
-    """The one boundary where Dask's failures become a one-line :class:`GpuclfError`.
+def on_this_device(value):
+    """``value`` with its CuPy arrays on this thread's current device (copied there when elsewhere).
 
-    ``KilledWorker`` (a task killed every worker it ran on), lost connections
-    and timeouts mean the cluster could not finish the step; anything raised
-    by gpuclf's own code inside a task passes through unchanged.
+    Dask rebuilds gathered results in its communication thread, and CUDA's
+    current device is per thread: there it is device 0, whatever
+    ``--device N`` made current in the thread that runs the steps. Left
+    alone, the step would compute with arrays on device 0 (through peer
+    access where there is some, else CuPy refuses them).
+    """
+    if type(value) in (list, tuple):
+        return type(value)(on_this_device(v) for v in value)
+    if type(value).__module__.split(".")[0] == "cupy" and hasattr(value, "device"):
+        import cupy
+
+        if value.device.id != cupy.cuda.Device().id:
+            return cupy.asarray(value)
+    return value
+
+
+class ClusterError(GpuclfError):
+    """The Dask cluster went away, or could not finish the work: what happened, in one line."""
+
+
+#: Where Dask's own code lives: an exception raised there is the cluster's, whatever its type.
+_DASK_PACKAGES = ("distributed", "tornado")
+#: Dask's names for a cluster that could not finish: a task that killed every worker it ran on.
+_UNFINISHED = ("KilledWorker",)
+
+
+def cluster_failure(exc: BaseException) -> ClusterError | None:
+    """``exc`` as the one-line :class:`ClusterError` it means, or None when it is not the cluster's.
+
+    A failure is the cluster's when Dask raised it: its type is Dask's
+    (``CommClosedError``, ``KilledWorker``, ``FutureCancelledError``), or it
+    was raised inside Dask's code (a plain ``OSError("Timed out trying to
+    connect to tcp://...")`` when the scheduler has gone), or it is a lost
+    connection or timeout. A task's own exception, which Dask re-raises with
+    the task's traceback, is not.
+    """
+    if isinstance(exc, (GpuclfError, KeyboardInterrupt, SystemExit, GeneratorExit)):
+        return exc if isinstance(exc, ClusterError) else None
+    name = type(exc).__name__
+    ours = type(exc).__module__.split(".")[0] in _DASK_PACKAGES or _raised_in_dask(exc) or name in (
+        "CommClosedError", "CancelledError", "FutureCancelledError", *_UNFINISHED) or isinstance(
+        exc, (TimeoutError, ConnectionError))
+    if not ours:
+        return None
+    try:
+        text = " ".join(str(exc).split())  # Dask's messages may span lines
+    except Exception:  # some of Dask's exceptions cannot always print themselves
+        text = repr(exc.args)
+    if name in _UNFINISHED:
+        return ClusterError(f"the Dask cluster could not finish the work ({name}: {text})")
+    return ClusterError(f"the Dask cluster went away: its scheduler stopped answering ({name}: {text})")
+
+
+def _raised_in_dask(exc: BaseException) -> bool:
+    """Whether the innermost frame of ``exc``'s traceback is Dask's code (a task's own error ends in the task)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    path = tb.tb_frame.f_code.co_filename if tb is not None else ""
+    return any(f"{os.sep}{package}{os.sep}" in path for package in _DASK_PACKAGES)
+
+
+class cluster_errors:
+    """The one boundary where Dask's failures become a one-line :class:`ClusterError` (:func:`cluster_failure`).
+
+    Anything raised by gpuclf's own code inside a task passes through unchanged.
     """
 
     def __enter__(self):
         return self
 
     def __exit__(self, kind, exc, tb):
-        if exc is None or isinstance(exc, GpuclfError):
+        failure = cluster_failure(exc) if exc is not None else None
+        if failure is None or failure is exc:
             return False
-        name = type(exc).__name__
-        module = type(exc).__module__.split(".")[0]
-        if module in ("distributed", "tornado") or name in ("KilledWorker", "CommClosedError", "CancelledError",
-                                                             "FutureCancelledError") or isinstance(exc, (
-                                                                 TimeoutError, ConnectionError)):
-            try:
-                text = " ".join(str(exc).split())  # Dask's messages may span lines
-            except Exception:  # some of Dask's exceptions cannot always print themselves
-                text = repr(exc.args)
-            raise GpuclfError(f"the Dask cluster could not finish this step ({name}: {text}); finished steps are "
-                              "saved: run again with --resume (and a working --cluster)") from None
-        return False
+        raise failure from None

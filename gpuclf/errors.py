@@ -1,12 +1,21 @@
-"""The one exception type for user mistakes, and the boundary that maps file errors to it."""
+"""The one exception type for user mistakes, the boundary that maps file errors to it, and the caller's words.
+
+A message's advice names what the caller can change. The command line says
+``--resume``; Python code that called :func:`gpuclf.run_workflow` says
+``resume=True``. Messages name an option through :func:`option` (and a run's
+continuation through :func:`resume_command`), and :func:`command_line`
+says, for the length of a command, that the caller is the command line.
+"""
 from __future__ import annotations
 
 import errno
 import os
+import shlex
 import stat
 import zipfile
 import zlib
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 
 class GpuclfError(Exception):
@@ -31,6 +40,48 @@ class ParameterError(InputError, TypeError):
     Also a ``TypeError``, as scikit-learn's ``InvalidParameterError`` is, so
     code written against scikit-learn's parameter errors catches it either way.
     """
+
+
+#: The command the user typed (``gpuclf run``, ``gpuclf demo``) while the command line runs; None: Python.
+_COMMAND: ContextVar[str | None] = ContextVar("gpuclf_command", default=None)
+
+#: How Python code gives what an option gives on the command line (run_workflow's and RunConfig's
+#: parameters); an option not listed is spelt as on the command line.
+PYTHON_SPELLING = {
+    "--resume": "resume=True", "--force": "force=True", "--out": "out_dir",
+    "--steps": "RunConfig(steps=...)", "--positive-class": "RunConfig(positive_class=...)",
+    "--train-size": "data.subsample(train_size)", "--max-gpu-memory": "get_backend('gpu', max_gpu_memory=...)",
+    "--cluster": "backend.use_cluster(client)",
+}
+
+
+@contextmanager
+def command_line(command: str):
+    """Within the block, messages speak to a user of ``command`` (``gpuclf run``): in its options."""
+    token = _COMMAND.set(command)
+    try:
+        yield
+    finally:
+        _COMMAND.reset(token)
+
+
+def option(flag: str, value=None) -> str:
+    """An option as the caller gives it: ``--force`` on the command line, ``force=True`` from Python.
+
+    With ``value``: ``--out results`` on the command line, ``out_dir='results'`` from Python.
+    """
+    if _COMMAND.get() is not None:
+        return flag if value is None else f"{flag} {value}"
+    spelt = PYTHON_SPELLING.get(flag, flag)
+    return spelt if value is None else f"{spelt}={value!r}"
+
+
+def resume_command(out_dir: str) -> str:
+    """How the caller continues the run in ``out_dir``: the command it ran with ``--resume``, or run_workflow's."""
+    command = _COMMAND.get()
+    if command is None:
+        return f"run_workflow(backend, data, config, {out_dir!r}, resume=True)"
+    return f"{command} --resume --out {shlex.quote(out_dir)}"
 
 
 #: What reading or writing a file can raise besides our own errors: the OS,

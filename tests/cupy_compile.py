@@ -53,7 +53,8 @@ import numpy as np
 
 #: The CuPy release whose internals this module calls (the CI stage installs exactly this one).
 CUPY_PIN = "14.2.0"
-ARCHS = ("75", "80", "90", "100", "120")
+#: Turing (T4, Colab), Ampere, Ada (RTX 40xx, L4), Hopper (H100, H200), Blackwell, Blackwell (RTX 50xx).
+ARCHS = ("75", "80", "89", "90", "100", "120")
 DTYPES = ("float32", "float64")
 INDEX_WIDTHS = ("32", "mixed", "64")
 #: ``GPUCLF_REQUIRE=nvrtc`` (set by .ci/real-tools) turns "NVRTC is not installed here" from a skip into a failure.

@@ -41,6 +41,11 @@ class Statistics:
     total_count: int = 0
 
 
+def _RmmOutOfMemory(detail):
+    """RMM maps ``rmm::out_of_memory`` to ``MemoryError``."""
+    return MemoryError(f"std::bad_alloc: out_of_memory: CUDA error: out of memory ({detail})")
+
+
 class DeviceMemoryResource:
     def allocate(self, nbytes: int, stream=None) -> int:
         raise NotImplementedError
@@ -61,13 +66,13 @@ class CudaMemoryResource(DeviceMemoryResource):
     def allocate(self, nbytes, stream=None):
         CudaMemoryResource.calls += 1
         fake_cupy._sync()
-        if self.allocated + nbytes > fake_cupy.DEVICE_BYTES:
-            raise MemoryError("std::bad_alloc: out_of_memory: CUDA error: out of memory")
+        fake_cupy.cuda_malloc(nbytes, error=_RmmOutOfMemory)
         self.allocated += nbytes
         return 1
 
     def deallocate(self, ptr, nbytes, stream=None):
         CudaMemoryResource.calls += 1
+        fake_cupy.cuda_free(nbytes)
         self.allocated -= nbytes
 
 
@@ -98,7 +103,13 @@ class PoolMemoryResource(_Adaptor):
         self.initial_pool_size, self.maximum_pool_size = initial_pool_size, maximum_pool_size
         self.size = 0
         self.in_use = 0
-        self._grow(initial_pool_size if initial_pool_size is not None else fake_cupy.DEVICE_BYTES // 2)
+        self._grow(initial_pool_size if initial_pool_size is not None else fake_cupy.device_bytes() // 2)
+
+    def __del__(self):
+        # A pool gives its memory back to its upstream only when it is destroyed (not at interpreter exit).
+        if getattr(self, "size", 0) and getattr(fake_cupy, "cuda_free", None) is not None:
+            self.upstream_mr.deallocate(None, self.size)
+            self.size = 0
 
     def _grow(self, nbytes):
         if self.maximum_pool_size is not None and self.size + nbytes > self.maximum_pool_size:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,8 +63,10 @@ def _imports(module: str, path: Path) -> set[str]:
                 base = ".".join([*parts, base] if base else parts)
             found.update(f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in node.names)
         elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "lazy_exports":
-            targets = node.args[1].values if isinstance(node.args[1], ast.Dict) else []
-            found.update(package + t.value if t.value.startswith(".") else t.value for t in targets)
+            # The modules a package's names come from: every string of the mapping that names a module.
+            targets = [c.value for c in ast.walk(node.args[1]) if isinstance(c, ast.Constant)
+                       and isinstance(c.value, str) and c.value.startswith((".", "gpuclf"))]
+            found.update(package + t if t.startswith(".") else t for t in targets)
     return {m for m in map(_existing, found) if m and m.startswith("gpuclf") and m != module}
 
 
@@ -145,3 +149,10 @@ def test_kernels_are_declared_in_the_kernels_room():
                  and any(isinstance(n, ast.Call) and getattr(n.func, "id", None) == "define"
                          for n in ast.walk(ast.parse(p.read_text())))]
     assert not elsewhere, f"CUDA kernels defined outside gpuclf/kernels: {elsewhere}"
+
+
+def test_the_command_line_starts_without_numpy():
+    """``gpuclf --help`` answers at once, and a Ctrl-C while NumPy loads reaches the CLI's handler (gpuclf._lazy)."""
+    code = "import sys, gpuclf.cli; print(*sorted(m for m in ('numpy', 'sklearn', 'matplotlib') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent)
+    assert done.returncode == 0 and done.stdout.strip() == "", f"importing gpuclf.cli loads {done.stdout}{done.stderr}"

@@ -14,6 +14,7 @@ from .base import ROLES, Backend, Placement
 from .cpu import CpuBackend
 from .gpu import GpuBackend
 from .kernel import NumpyBackend
+from .probes import CPU_INSTEAD
 
 ENV_VAR = "GPUCLF_BACKEND"
 _REGISTRY: dict[str, type[Backend]] = {}
@@ -62,7 +63,8 @@ def resolve_backend_name(name: str | None = None) -> tuple[str, str]:
     return name, origin
 
 
-def get_backend(name: str | None = None, purpose: str | None = None, **options) -> Backend:
+def get_backend(name: str | None = None, purpose: str | None = None, instead: str | None = None,
+                **options) -> Backend:
     """Build the backend called ``name`` (see :func:`resolve_backend_name`).
 
     Parameters
@@ -71,6 +73,9 @@ def get_backend(name: str | None = None, purpose: str | None = None, **options) 
     purpose : str, optional
         What needs this backend when no option or variable chose it (``gpuclf warmup``),
         named in the message when it is not available.
+    instead : str, optional
+        With ``purpose``: what the user can do without this backend. Chosen by
+        an option or a variable, the advice is to choose another backend.
     **options
         Passed to the backend's constructor (``n_jobs`` for cpu,
         ``max_gpu_memory`` for gpu); options another backend takes are ignored.
@@ -86,9 +91,10 @@ def get_backend(name: str | None = None, purpose: str | None = None, **options) 
     if not ok:
         # Name what chose the backend: the option, the variable (set perhaps long ago), or the command.
         if purpose is not None:
-            raise GpuclfError(f"{purpose} needs the {name} backend, which is not available: {reason}")
+            raise GpuclfError(f"{purpose} needs the {name} backend, which is not available: {reason}"
+                              f"{f'; {instead}' if instead else ''}")
         given = f"${ENV_VAR}={name}" if origin == f"${ENV_VAR}" else f"--backend {name}"
-        raise GpuclfError(f"{given} is not available: {reason}")
+        raise GpuclfError(f"{given} is not available: {reason}; {CPU_INSTEAD}")
     import inspect
 
     accepted = inspect.signature(cls.__init__).parameters

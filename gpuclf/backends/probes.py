@@ -30,24 +30,46 @@ def extra_install(extra: str) -> str:
 CPU_INSTEAD = "use --backend cpu (scikit-learn) or --backend numpy instead"
 #: Where a user without a GPU picks a backend (``gpuclf info``, a full-size cpu run, the README).
 LAPTOP_ADVICE = ("without a GPU, --backend cpu (scikit-learn, the reference: exact) takes tens of minutes for the "
-                 "whole chapter on full MNIST on a laptop; --backend numpy (gpuclf's GPU kernels on NumPy, figures "
-                 "within the parity tolerances) takes about 2 minutes on 2 cores (115 to 127 s measured on two idle "
-                 "2-core machines, 2026-12)")
+                 "whole chapter on full MNIST on a laptop; --backend numpy (gpuclf's GPU kernels on NumPy) takes "
+                 "about 2 minutes on 2 quiet cores (measured: docs/timings.md)")
 #: CuPy's pip wheels; each has a ``[ctk]`` extra with NVRTC, the CUDA headers and cuBLAS.
 CUPY_WHEELS = ("cupy-cuda12x", "cupy-cuda13x")
 
 
-def cupy_wheel() -> str | None:
-    """Name of the installed CuPy wheel (``cupy-cuda12x`` ...), read without importing it."""
+def cupy_wheels() -> list[str]:
+    """Names of the installed CuPy wheels (``cupy-cuda12x`` ...), read without importing them."""
     from importlib import metadata
 
+    found = []
     for name in CUPY_WHEELS:
         try:
             metadata.version(name)
-            return name
+            found.append(name)
         except metadata.PackageNotFoundError:
             continue
-    return None
+    return found
+
+
+def cupy_wheel() -> str | None:
+    """Name of the installed CuPy wheel, the first of :func:`cupy_wheels`."""
+    return next(iter(cupy_wheels()), None)
+
+
+def two_cupys() -> str | None:
+    """Why CuPy cannot be trusted here when two of its wheels are installed side by side, else None.
+
+    ``cupy-cuda12x`` and ``cupy-cuda13x`` both unpack into one ``cupy/``
+    folder: whichever was installed last overwrote part of the other, so
+    CuPy's version, its compiled modules and the CUDA libraries they load
+    may disagree. It happens when RAPIDS's CUDA 12 wheels (which require
+    ``cupy-cuda12x``) are installed beside a CUDA 13 image's ``cupy-cuda13x``.
+    """
+    wheels = cupy_wheels()
+    if len(wheels) < 2:
+        return None
+    return (f"two CuPy packages are installed ({', '.join(wheels)}) and share one cupy/ folder; keep the one for "
+            f"your driver (pip uninstall {' '.join(wheels)}, then {GPU_INSTALL}); with RAPIDS, its wheels of the "
+            "same CUDA version")
 
 
 def ctk_hint() -> str:
@@ -82,11 +104,11 @@ def _driver_problem(cupy) -> str | None:
         needed = 0
     if found == 0:
         return f"no NVIDIA driver found (CuPy {cupy.__version__} needs one for CUDA " \
-               f"{_cuda_version(needed) if needed else '12 or 13'}); {CPU_INSTEAD}"
+               f"{_cuda_version(needed) if needed else '12 or 13'})"
     if needed and found // 1000 < needed // 1000:
         return (f"the NVIDIA driver supports CUDA {_cuda_version(found)} but CuPy {cupy.__version__} needs "
                 f"CUDA {_cuda_version(needed)}: update the driver, or install the CuPy for your driver "
-                f"({GPU_INSTALL}); {CPU_INSTEAD}")
+                f"({GPU_INSTALL})")
     return None
 
 
@@ -109,7 +131,7 @@ def _smoke_test(cupy) -> str | None:
         return (f"CuPy {cupy.__version__} sees a GPU but failed at {stage} ({_first_line(exc)}); "
                 f"CuPy 14 needs the CUDA toolkit libraries: {ctk_hint()}")
     if not ok:
-        return f"CuPy {cupy.__version__} ran {stage} on the GPU but got a wrong result; {CPU_INSTEAD}"
+        return f"CuPy {cupy.__version__} ran {stage} on the GPU but got a wrong result"
     return None
 
 
@@ -145,6 +167,9 @@ def cupy_status(device: int = 0) -> tuple[bool, str]:
 
 
 def _probe_cupy(device: int) -> tuple[bool, str]:
+    problem = two_cupys()
+    if problem:
+        return False, problem
     try:
         import cupy
     except ImportError:
@@ -153,9 +178,9 @@ def _probe_cupy(device: int) -> tuple[bool, str]:
         n = int(cupy.cuda.runtime.getDeviceCount())
     except Exception as exc:  # noqa: BLE001 - CUDARuntimeError, worded for the driver, if any
         return False, _driver_problem(cupy) or \
-            f"CuPy {cupy.__version__} cannot use CUDA ({_first_line(exc)}); {CPU_INSTEAD}"
+            f"CuPy {cupy.__version__} cannot use CUDA ({_first_line(exc)})"
     if n == 0:
-        return False, f"CuPy is installed but no CUDA device was found{visible_devices_note()}; {CPU_INSTEAD}"
+        return False, f"CuPy is installed but no CUDA device was found{visible_devices_note()}"
     if not 0 <= device < n:
         return False, f"--device {device} does not exist: CUDA shows {n} device(s), 0 to {n - 1}" \
                       f"{visible_devices_note()}"

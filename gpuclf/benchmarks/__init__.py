@@ -17,6 +17,7 @@ per job:
                out as Markdown and HTML
 ``charts``     the PNG charts
 ``run``        plans, runs the suite per size, writes the report
+``report``     the report's Markdown and charts from the JSON files alone
 ``machines``   machine against machine (``gpuclf bench --compare``)
 
 Files written into the output folder
@@ -34,55 +35,15 @@ Files written into the output folder
     The report (the page embeds the charts), the speedups per named size,
     and time against training rows for a sweep.
 """
-from __future__ import annotations
+from .._lazy import lazy_exports
 
-from .machines import compare_machines
-from .pages import markdown
-from .records import load
-from .registry import ENTRIES, LOAD_STEPS, STEP_ORDER, SWEEP_PREFIX, Entry
-from .run import (COMMAND_ENV_VAR, DEFAULT_BUDGET_MINUTES, DEFAULT_ROUNDS, bench_dir, check_bench_installed,
-                  run_benchmarks, write_report)
-from .sizes import SIZES, SWEEPS, BenchSize, bench_size, size_label
-from gpuclf.benchmarks.tables import document
-
-
-def render_markdown(json_paths) -> str:
-    """The bench report as Markdown, computed from JSON files only.
-
-    Parameters
-    ----------
-    json_paths : sequence of str
-        pytest-benchmark JSON written by the ``bench/`` suite and, optionally,
-        ``cuml-accel-*.json`` and ``bench-plan.json`` from :func:`run_benchmarks`.
-        Several sizes or backend lists merge; for a repeated (size, step,
-        backend) the newest file wins.
-
-    Returns
-    -------
-    str
-        The machine's limits; per size the median seconds per step and
-        backend with their spread, speedups over ``cpu`` with their range,
-        the GEMM-bound steps' % of peak, the result figures, memory and
-        estimators; the cost-vs-size sweep; the environment of each run.
-
-    See Also
-    --------
-    run_benchmarks : runs the suite and writes this (and the HTML) next to the JSON.
-    """
-    from ..errors import GpuclfError
-
-    results = load(json_paths)
-    if not results.rows and not results.notes:
-        raise GpuclfError("no gpuclf benchmark results in " + ", ".join(map(str, json_paths)))
-    return markdown(document(results))
-
-
-def render_charts(json_paths, out_dir: str) -> list:
-    """Draw the PNG charts of the JSON files into ``out_dir``; return their paths."""
-    from .charts import render_charts as draw
-
-    return draw(load(json_paths), out_dir)
-
+__getattr__ = lazy_exports(__name__, {
+    "compare_machines": ".machines", "markdown": ".pages", "load": ".records", "document": ".tables",
+    **dict.fromkeys(("ENTRIES", "LOAD_STEPS", "STEP_ORDER", "SWEEP_PREFIX", "Entry"), ".registry"),
+    **dict.fromkeys(("COMMAND_ENV_VAR", "DEFAULT_BUDGET_MINUTES", "DEFAULT_ROUNDS", "bench_dir",
+                     "check_bench_installed", "run_benchmarks", "write_report"), ".run"),
+    **dict.fromkeys(("SIZES", "SWEEPS", "BenchSize", "bench_size", "size_label"), ".sizes"),
+    **dict.fromkeys(("render_charts", "render_markdown"), ".report")})
 
 __all__ = ["COMMAND_ENV_VAR", "DEFAULT_BUDGET_MINUTES", "DEFAULT_ROUNDS", "ENTRIES", "LOAD_STEPS", "SIZES",
            "STEP_ORDER", "SWEEPS", "SWEEP_PREFIX", "BenchSize", "Entry", "bench_dir", "bench_size",

@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from gpuclf.data.classes import BOOK_POSITIVE
-from gpuclf.errors import GpuclfError
+from gpuclf.errors import GpuclfError, option
 
 #: scikit-learn's KNeighborsClassifier default, which the chapter uses.
 KNN_NEIGHBORS = 5
@@ -80,8 +80,9 @@ def fives_and_others(folds: bool):
     def check(data, config):
         if config.positive_class == BOOK_POSITIVE and data.n_classes <= BOOK_POSITIVE:  # not given: the default
             raise GpuclfError(f"{data.source} has no label {BOOK_POSITIVE} for the book's {BOOK_POSITIVE}-detector "
-                              f"(the default --positive-class): its labels are {data.labels_text()}; give "
-                              "--positive-class, or leave the binary steps out of --steps")
+                              f"(the default {option('--positive-class')}): its labels are {data.labels_text()}; "
+                              f"give {option('--positive-class')}, or leave the binary steps out of "
+                              f"{option('--steps')}")
         positive = data.label_of(config.positive_class)
         name = data.class_name(positive)
         n5 = int(np.count_nonzero(data.y_train == positive))
@@ -148,4 +149,5 @@ def check_needs(steps: dict, data, config) -> None:
             lack = check(data, config)
             if lack:
                 raise GpuclfError(f"step {name} cannot run on this data: it needs {lack}; use more rows "
-                                  "(--train-size), other data, or leave the step out of --steps")
+                                  f"({option('--train-size')}), other data, or leave the step out of "
+                                  f"{option('--steps')}")

@@ -61,33 +61,44 @@ def is_book_task(doc: dict) -> bool:
 
 
 def name_classes(data: MnistData, names: tuple) -> MnistData:
-    """``data`` with ``names`` (``--class-names``) as its classes' names, one per label in label order.
+    """``data`` with ``names`` (``--class-names``) as its classes' names, label 0 the first.
 
-    Names given to labels the source writes as numbers rename them, one name
-    per label. A source that writes its labels as names (``named_labels``)
-    keeps them: ``names`` must be those same names, and give their order
-    (label 0 the first); the labels are re-coded to it, so a class is never
-    renamed to another's name.
+    A class keeps the name its data gives it, never another's: the file's
+    names (``Sandal``), the names gpuclf knows for a set of codes
+    (OpenML's Fashion-MNIST), else the labels as written (``5``). So
+    ``names`` either are new names, given to the labels in label order
+    (Fashion-MNIST's codes 0-9 named ``T-shirt/top``, ...), or are the data's
+    own names in another order: then the labels are re-coded to that order
+    (label 0 the first name) and each image keeps its name. A source that
+    writes its labels as names (``named_labels``) takes only its own names.
 
     Raises
     ------
     GpuclfError
-        Another number of names than classes, or names that are not the source's own.
+        Another number of names than classes, names that are not a
+        labels-as-names file's own, or one of the data's own names given to
+        another class than the one it names.
     """
-    if data.named_labels:
-        own = data.class_names
-        if sorted(names) != sorted(own):
-            foreign = ", ".join(repr(n) for n in names if n not in own)
-            lacking = ", ".join(repr(n) for n in own if n not in names)
-            what = "; ".join([*([f"not among them: {foreign}"] if foreign else []),
-                              *([f"missing: {lacking}"] if lacking else [])])
-            raise GpuclfError(f"--class-names must be the class names {data.source} labels its images with "
-                              f"({', '.join(own)}), in the order of the labels 0, 1, … they should get; {what}")
+    n = int(max(data.y_train.max(initial=0), data.y_test.max(initial=0))) + 1
+    own = data.class_names or tuple(str(label) for label in range(n))
+    if data.named_labels and sorted(names) != sorted(own):
+        foreign = ", ".join(repr(n) for n in names if n not in own)
+        lacking = ", ".join(repr(n) for n in own if n not in names)
+        what = "; ".join([*([f"not among them: {foreign}"] if foreign else []),
+                          *([f"missing: {lacking}"] if lacking else [])])
+        raise GpuclfError(f"--class-names must be the class names {data.source} labels its images with "
+                          f"({', '.join(own)}), in the order of the labels 0, 1, … they should get; {what}")
+    if len(names) != len(own):
+        comma = " (a name holding a comma goes in double quotes: \"Shirt, long\")" if len(names) > len(own) else ""
+        raise GpuclfError(f"--class-names lists {len(names)} names, but {data.source} has {len(own)} classes (labels "
+                          f"0-{len(own) - 1}); give one name per label, in label order{comma}")
+    if sorted(names) == sorted(own):
         code = np.array([names.index(n) for n in own], dtype=np.uint8)  # old label -> new label
         return dataclasses.replace(data, y_train=code[data.y_train], y_test=code[data.y_test], class_names=names)
-    n = int(max(data.y_train.max(initial=0), data.y_test.max(initial=0))) + 1
-    if len(names) != n:
-        comma = " (a name holding a comma goes in double quotes: \"Shirt, long\")" if len(names) > n else ""
-        raise GpuclfError(f"--class-names lists {len(names)} names, but {data.source} has {n} classes (labels "
-                          f"0-{n - 1}); give one name per label, in label order{comma}")
+    moved = next(((i, name) for i, name in enumerate(names) if name in own and own.index(name) != i), None)
+    if moved is not None:
+        at, name = moved
+        raise GpuclfError(f"--class-names gives label {at} the name {name!r}, the name of label {own.index(name)} "
+                          f"in {data.source}; a class keeps its own name: list new names in label order, or all "
+                          f"of its names ({', '.join(own)}) in the order their labels should get")
     return dataclasses.replace(data, class_names=names)

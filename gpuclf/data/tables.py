@@ -139,26 +139,49 @@ def read_table(path: str, subject: str, *, label_column: str | None = None, read
                           f"y{'' if header else ': the file has no header'}), holds {y[0]} in every row; give "
                           f"the label column {'with --label-column' if header else 'first'}")
     if kind not in _LABEL_KINDS:
-        raise GpuclfError(f"{subject} has {_HOLDS.get(kind, 'lists or other objects')} in its label column "
-                          f"{label!r}; labels must be class numbers (0, 1, …) or class names")
+        raise GpuclfError(f"{subject} has {_describe(y, frame[keys[at]].dtype)} in its label column {label!r}; "
+                          "labels must be class numbers (0, 1, …) or class names")
     if not pixels:
         raise GpuclfError(f"{subject} has only the label column {label!r}; {TABLE_HINT}")
     X = frame[pixels]
-    from pandas.api.types import is_numeric_dtype
-
-    for key, dtype in zip(pixels, X.dtypes):
-        if not is_numeric_dtype(dtype) or str(dtype).startswith("complex"):
-            column = X[key].to_numpy() if reader == "pandas" else X[key].to_pandas().to_numpy()
-            name = columns[keys.index(key)]
-            raise GpuclfError(f"{subject} has {_HOLDS.get(_kind(column), 'lists or other objects')} in pixel "
-                              f"column {name!r}; pixel values must be numbers from 0 to 255")
-    return Table(X.to_numpy() if reader == "pandas" else X.to_cupy(), y, label if header else None)
+    as_numbers = [_pixel_dtype(dtype) for dtype in X.dtypes]
+    bad = next((key for key, dtype in zip(pixels, as_numbers) if dtype is None), None)  # np.dtype(None) == float64
+    if bad is not None:
+        key = bad
+        column = X[key].to_numpy() if reader == "pandas" else X[key].to_pandas().to_numpy()
+        raise GpuclfError(f"{subject} has {_describe(column, X[key].dtype)} in pixel column "
+                          f"{columns[keys.index(key)]!r}; pixel values must be numbers from 0 to 255")
+    if reader == "cudf":
+        return Table(X.to_cupy(), y, label if header else None)
+    # One NumPy type for all: a nullable column (Int64, from Parquet) would make the matrix one of objects.
+    return Table(X.to_numpy(dtype=np.result_type(*as_numbers)), y, label if header else None)
 
 
 def _row_numbers(column, reader: str) -> bool:
     """Whether a column holds more than 10 distinct integers: a row index; labels of at most 10 classes repeat."""
     values = column.to_numpy() if reader == "pandas" else column.to_pandas().to_numpy()
     return values.dtype.kind in "iu" and len(set(values.tolist())) == len(values) > 10
+
+
+def _pixel_dtype(dtype) -> np.dtype | None:
+    """The NumPy type of a column of pixel numbers (integers or reals, nullable or categorical); else None.
+
+    True/false values are not pixels, although pandas counts ``bool`` among
+    its numeric types; neither are complex numbers.
+    """
+    categories = getattr(dtype, "categories", None)
+    dtype = categories.dtype if categories is not None else dtype
+    try:
+        dtype = np.dtype(getattr(dtype, "numpy_dtype", dtype))  # Int64, Float64: their NumPy type
+    except TypeError:  # strings, dates with a time zone, and other types NumPy has no number for
+        return None
+    return dtype if dtype.kind in "iuf" else None
+
+
+def _describe(values, dtype) -> str:
+    """A bad column in words, with its type where that says more: ``true/false values (dtype bool)``."""
+    holds = _HOLDS.get(_kind(values), "lists or other objects")
+    return holds if str(dtype) in ("object", "str", "string") else f"{holds} (dtype {dtype})"
 
 
 def _kind(values) -> str:

@@ -3,22 +3,52 @@
 They follow :mod:`sklearn.multiclass` rule for rule, but keep the data in
 the namespace of the input: the GPU backend builds a multiclass SVC from
 binary cuML SVCs this way, so training never leaves the device. The base
-estimator is used only through ``fit(X, y)`` with ``y`` in {0, 1} (int32)
-and ``decision_function(X)``, positive meaning label 1.
+estimator is fitted with ``y`` in {0, 1} (int32); its confidence in label 1
+is ``decision_function(X)`` where it has one, else ``predict_proba(X)[:, 1]``
+(scikit-learn's ``_predict_binary``), so a KNN or a forest is a base too.
 """
 from __future__ import annotations
 
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import get_tags
+from sklearn.utils.metaestimators import available_if
 
 from ..xp import get_namespace
 from .base import ClassifierMixin
 from .validation import check_fitted, encode_labels, validate_X, validate_X_y
 
 
+def _has_decision_function(estimator) -> bool:
+    return callable(getattr(estimator, "decision_function", None))
+
+
 def _scores(estimator, X, xp):
-    """The binary estimator's decision values as a flat float64 array in ``xp``."""
-    return xp.reshape(xp.asarray(estimator.decision_function(X)), (-1,)).astype(xp.float64)
+    """The binary estimator's confidence in label 1 as a flat float64 array in ``xp``.
+
+    ``decision_function`` where the estimator has one, else the probability of
+    label 1, as scikit-learn's ``_predict_binary``.
+    """
+    if _has_decision_function(estimator):
+        scores = estimator.decision_function(X)
+    else:
+        scores = xp.asarray(estimator.predict_proba(X))[:, 1]
+    return xp.reshape(xp.asarray(scores), (-1,)).astype(xp.float64)
+
+
+def _binary_threshold(estimator) -> float:
+    """Where label 1 starts on :func:`_scores`' scale: 0 for decision values, 0.5 for probabilities."""
+    return 0.0 if _has_decision_function(estimator) else 0.5
+
+
+def _base_has(method: str):
+    """``available_if`` check: the base estimator (fitted or not) has ``method``, as scikit-learn's meta-estimators."""
+    def check(self) -> bool:
+        estimators = self.__dict__.get("estimators_")
+        base = estimators[0] if estimators else self.estimator
+        getattr(base, method)  # an AttributeError here hides the method, with the base's reason
+        return True
+
+    return check
 
 
 class _Multiclass(ClassifierMixin, BaseEstimator):
@@ -59,15 +89,23 @@ class _Multiclass(ClassifierMixin, BaseEstimator):
         """Each binary estimator's decision values, one column each (a hook: a subclass may batch them)."""
         return xp.stack([_scores(est, X, xp) for est in self.estimators_], axis=1)
 
-    def predict(self, X):
-        """The class with the highest decision value (the first one on ties).
+    def _combined(self, X):
+        """The multiclass scores :meth:`predict` takes the argmax of (a hook per reduction)."""
+        raise NotImplementedError
 
-        With two classes, ``classes_[1]`` where the decision is positive.
+    def predict(self, X):
+        """The class with the highest score (the first one on ties).
+
+        With two classes, ``classes_[1]`` where the binary estimator's
+        confidence passes its threshold: 0 for decision values, 0.5 for
+        probabilities (scikit-learn's ``_threshold_for_binary_predict``).
         """
-        scores = self.decision_function(X)
+        check_fitted(self)
+        scores = self._combined(X)
         xp = get_namespace(scores)
         if scores.ndim == 1:
-            return self.classes_[(scores > 0).astype(xp.int64)]
+            threshold = _binary_threshold(self.estimators_[0])
+            return self.classes_[(scores > threshold).astype(xp.int64)]
         return self.classes_[xp.argmax(scores, axis=1)]
 
     def __sklearn_tags__(self):
@@ -87,10 +125,16 @@ class OneVsOneClassifier(_Multiclass):
     is the argmax of ``decision_function``, as ``SVC(break_ties=True)``;
     SVC's default gives tied votes to the first class instead.
 
+    Each pair votes by its estimator's ``predict`` where the estimator has
+    no ``decision_function`` (scikit-learn's rule), and by the sign of its
+    decision value where it has one (the same vote for SVC, without a
+    second pass over the support vectors).
+
     Parameters
     ----------
     estimator : estimator
-        Binary classifier with ``fit`` and ``decision_function``.
+        Binary classifier with ``fit`` and ``predict``, and
+        ``decision_function`` or ``predict_proba``.
 
     Attributes
     ----------
@@ -124,18 +168,25 @@ class OneVsOneClassifier(_Multiclass):
         xp = get_namespace(X)
         n = len(self.classes_)
         conf = self._confidences(X, xp)
-        # Pair k = (i, j) adds -conf to class i and +conf to class j; a binary
-        # predict (decision >= 0 -> label 1, as SVC's) votes for j, else for i.
-        # One-hot pair matrices turn the per-pair loop into two products.
+        # Pair k = (i, j) adds -conf to class i and +conf to class j, and votes for j where its
+        # estimator predicts label 1, else for i. One-hot pair matrices turn the per-pair loop
+        # into two products.
         first, second = xp.triu_indices(n, k=1)
         classes = xp.arange(n)
         to_i = (first[:, None] == classes).astype(xp.float64)
         to_j = (second[:, None] == classes).astype(xp.float64)
-        for_j = (conf >= 0).astype(xp.float64)
+        if _has_decision_function(self.estimators_[0]):
+            for_j = (conf >= 0).astype(xp.float64)  # decision >= 0 -> label 1, as SVC's predict
+        else:
+            for_j = xp.stack([xp.reshape(xp.asarray(est.predict(X)), (-1,)) == 1 for est in self.estimators_],
+                             axis=1).astype(xp.float64)
         votes = for_j @ to_j + (1.0 - for_j) @ to_i
         summed = conf @ (to_j - to_i)
         scores = votes + summed / (3 * (xp.abs(summed) + 1))
         return scores[:, 1] if n == 2 else scores
+
+    def _combined(self, X):
+        return self.decision_function(X)
 
 
 class OneVsRestClassifier(_Multiclass):
@@ -144,11 +195,14 @@ class OneVsRestClassifier(_Multiclass):
     Reproduces :class:`sklearn.multiclass.OneVsRestClassifier` for
     multiclass (not multilabel) targets; with two classes a single
     estimator is trained for ``classes_[1]``, as scikit-learn does.
+    ``predict`` takes each estimator's decision value, or its probability of
+    label 1 where it has no ``decision_function``; ``decision_function`` and
+    ``predict_proba`` exist where the base estimator has them.
 
     Parameters
     ----------
     estimator : estimator
-        Binary classifier with ``fit`` and ``decision_function``.
+        Binary classifier with ``fit``, and ``decision_function`` or ``predict_proba``.
 
     Attributes
     ----------
@@ -164,6 +218,17 @@ class OneVsRestClassifier(_Multiclass):
         self.estimators_ = [self._fit_binary(base, X, codes == k) for k in targets]
         return self
 
+    def _confidence_columns(self, X):
+        X = self._validate_predict(X)
+        scores = self._confidences(X, get_namespace(X))
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def _combined(self, X):
+        # Through decision_function where there is one: a subclass may prepare X there (SVC's F order).
+        return self.decision_function(X) if _has_decision_function(self.estimators_[0]) \
+            else self._confidence_columns(X)
+
+    @available_if(_base_has("decision_function"))
     def decision_function(self, X):
         """Each estimator's decision value for its class.
 
@@ -171,7 +236,21 @@ class OneVsRestClassifier(_Multiclass):
         -------
         array of shape (n_samples, n_classes), or (n_samples,) for two classes
         """
+        return self._confidence_columns(X)
+
+    @available_if(_base_has("predict_proba"))
+    def predict_proba(self, X):
+        """Each estimator's probability of its class, normalised to sum to 1 per row (where the sum is not 0).
+
+        Returns
+        -------
+        array of shape (n_samples, n_classes)
+        """
         X = self._validate_predict(X)
         xp = get_namespace(X)
-        scores = self._confidences(X, xp)
-        return scores[:, 0] if scores.shape[1] == 1 else scores
+        Y = xp.stack([xp.asarray(est.predict_proba(X))[:, 1].astype(xp.float64) for est in self.estimators_],
+                     axis=1)
+        if Y.shape[1] == 1:
+            return xp.concatenate([1 - Y, Y], axis=1)
+        sums = Y.sum(axis=1, keepdims=True)
+        return Y / xp.where(sums == 0, 1.0, sums)  # scikit-learn leaves all-zero rows as they are

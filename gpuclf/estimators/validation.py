@@ -64,8 +64,11 @@ def _one_of(*options: str):
 
 
 def _binary_classifier():
-    return ((lambda v: callable(getattr(v, "fit", None)) and callable(getattr(v, "decision_function", None))),
-            "an estimator with fit and decision_function")
+    def ok(v):
+        has = lambda name: callable(getattr(v, name, None))  # noqa: E731
+        return has("fit") and (has("decision_function") or has("predict_proba"))
+
+    return ok, "an estimator with fit, and decision_function or predict_proba"
 
 
 #: What each hyper-parameter of gpuclf's estimators accepts, by name (a name
@@ -86,6 +89,9 @@ PARAMETERS = {
     "strategy": _one_of("prior", "most_frequent"),
     "tol": _finite_at_least_or_none(0),
     "weights": _one_of(*WEIGHTS),
+    "with_mean": (lambda v: isinstance(v, (bool, np.bool_)), "a bool"),
+    "with_std": (lambda v: isinstance(v, (bool, np.bool_)), "a bool"),
+    "copy": (lambda v: isinstance(v, (bool, np.bool_)), "a bool"),
 }
 
 

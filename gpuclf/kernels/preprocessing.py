@@ -21,6 +21,8 @@ def _float_dtype(X):
 def standard_scaler_fit(X):
     """Per-feature mean and scale with ``StandardScaler``'s definitions.
 
+    :func:`standard_scaler_stats` without the variance.
+
     Parameters
     ----------
     X : array of shape (n_samples, n_features)
@@ -37,6 +39,24 @@ def standard_scaler_fit(X):
     and GPU agree to the last bits; on the GPU this costs one float64
     temporary the size of ``X``.
     """
+    mean, _, scale = standard_scaler_stats(X)
+    return mean, scale
+
+
+def standard_scaler_stats(X):
+    """Per-feature mean, variance and scale with ``StandardScaler``'s definitions.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+
+    Returns
+    -------
+    mean, var, scale : arrays of shape (n_features,), float64
+        ``var`` is the population variance (``StandardScaler.var_``), ``scale``
+        its square root, 1 for features that are constant up to rounding
+        (scikit-learn's ``_is_constant_feature``).
+    """
     xp = get_namespace(X)
     if X.ndim != 2 or X.shape[0] == 0:
         raise GpuclfError(f"standard scaling needs a non-empty 2-D X, got shape {X.shape}")
@@ -49,7 +69,7 @@ def standard_scaler_fit(X):
     var = (xp.sum(centered * centered, axis=0) - correction * correction / n) / n
     eps = np.finfo(np.float64).eps
     constant = var <= n * eps * var + (n * mean * eps) ** 2
-    return mean, xp.where(constant, 1.0, xp.sqrt(xp.maximum(var, 0.0)))
+    return mean, var, xp.where(constant, 1.0, xp.sqrt(xp.maximum(var, 0.0)))
 
 
 def standard_scale(X, mean, scale):

@@ -13,15 +13,18 @@ import os
 
 from gpuclf.chapter import STEPS
 from gpuclf.chapter.published import (
+    BY_DESIGN,
     FIGURE_FAMILIES,
     UNCALIBRATED,
     applied_tolerance,
     difference,
     is_book_setup,
+    sgd_claim,
     verdict,
 )
 from gpuclf.errors import GpuclfError
 from gpuclf.report.document import load_results
+from gpuclf.report.headlines import sgd_library
 from gpuclf.report.html_page import esc, page, table
 from gpuclf.report.words import title as step_title
 from gpuclf.run.files import atomic_write, check_writable
@@ -72,16 +75,16 @@ def _short(v) -> str:
     return str(v)
 
 
-def _difference(a, b) -> str:
+def _difference(a, b, why: str = "not judged") -> str:
     """A verdict cell for a figure without a tolerance here: identical, or how far ``a`` lies from ``b``."""
     if a == b:
         return "identical"
     d = difference(a, b)
     if d is None:
-        return "not judged"
+        return why
     if isinstance(a, list) and a and isinstance(a[0], list):
-        return f"not judged: largest cell {100 * d:.2f} pp of samples apart"
-    return f"not judged: {d:+.4g}"
+        return f"{why}: largest cell {100 * d:.2f} pp of samples apart"
+    return f"{why}: {d:+.4g}"
 
 
 def _speedup(ref: float, other: float) -> str:
@@ -116,13 +119,15 @@ def comparison(docs: list[dict], names: list[str]) -> list[tuple[str, list, list
     sections.append(("Memory peaks per step (MiB, host / device)", ["Step", *names], rows))
     rows = []
     full_mnist = is_book_setup(docs[0])
+    same_sgd = len({sgd_library(d) for d in docs} - {None}) <= 1
     for s in common:
         names_in_step = dict.fromkeys(k for d in docs for k in d["steps"][s] if not k.startswith("placement_"))
         for name in names_in_step:
             values = [d["steps"][s].get(name) for d in docs]
-            tol = applied_tolerance(FIGURE_FAMILIES.get(f"{s}.{name}", "shown"), full_mnist)
-            if tol is UNCALIBRATED:
-                verdicts = [_difference(v, values[0]) for v in values[1:]]
+            tol = applied_tolerance(FIGURE_FAMILIES.get(f"{s}.{name}", "shown"), full_mnist, same_sgd)
+            if tol is UNCALIBRATED or tol.by_design:  # the difference, without a verdict
+                verdicts = [_difference(v, values[0], BY_DESIGN if tol.by_design else "not judged")
+                            for v in values[1:]]
             else:
                 verdicts = [verdict(v, values[0], tol) for v in values[1:]]
             rows.append([f"{s}: {name}", *(_short(v) for v in values), "–" if tol is UNCALIBRATED else tol.text,
@@ -138,17 +143,20 @@ def _summary(sections, docs: list[dict]) -> str:
     verdicts = [v for row in figures for v in row[-(n_runs - 1):]]
     counts = {k: verdicts.count(k) for k in ("identical", "within tolerance", "outside tolerance", "not compared")}
     unjudged = sum(v.startswith("not judged") for v in verdicts)
+    by_design = sum(v.startswith(BY_DESIGN) for v in verdicts)
     text = (f"{len(verdicts)} figure comparisons: {counts['identical']} identical, {counts['within tolerance']} "
-            f"within tolerance, {counts['outside tolerance']} outside tolerance, {counts['not compared']} "
-            "shown but not judged (scores in each model's own units, per-sample values, derived tables)")
+            f"within tolerance, {counts['outside tolerance']} outside tolerance, {by_design} that differ by design "
+            f"(precision and recall of two different SGDs), {counts['not compared']} shown but not judged (scores in "
+            "each model's own units, per-sample values, derived tables)")
+    sgd = f" {sgd_claim()}." if len({sgd_library(d) for d in docs} - {None}) > 1 else ""
     if is_book_setup(docs[0]):
         return (text + ". Tolerances: the parity table (gpuclf/chapter/published.py), set for full MNIST, which these "
-                "runs use; SGD decision thresholds and scores are in each SGD's own units and are not judged.")
+                f"runs use; SGD decision thresholds and scores are in each SGD's own units and are not judged.{sgd}")
     d = docs[0]
     return (text + f", {unjudged} shown with their difference but without a verdict. These runs use "
             f"{d.get('data_source')} ({d.get('n_train', 0):,} train, {d.get('n_test', 0):,} test), not full MNIST "
             "with the book's 5-detector: the parity tolerances are set for full MNIST, so on this data only the "
-            "figures that must be identical on any data are judged.")
+            f"figures that must be identical on any data are judged.{sgd}")
 
 
 def _markdown(sections, title: str, summary: str) -> str:
@@ -162,8 +170,9 @@ def _markdown(sections, title: str, summary: str) -> str:
 
 
 def _mark(cell: str) -> str:
-    css = {"outside tolerance": "bad", "within tolerance": "ok", "identical": "ok", "not compared": "note"}
-    kind = "not compared" if cell.startswith("not judged") else cell
+    css = {"outside tolerance": "bad", "within tolerance": "ok", "identical": "ok", "not compared": "note",
+           BY_DESIGN: "note"}
+    kind = "not compared" if cell.startswith("not judged") else BY_DESIGN if cell.startswith(BY_DESIGN) else cell
     return f"<span class={css[kind]}>{esc(cell)}</span>" if kind in css else esc(cell)
 
 

@@ -141,6 +141,10 @@ def connect(spec: str | None, backend_name: str = "cpu", *, n_workers: int | Non
         from gpuclf.run.worker_warnings import WarningCollector
 
         client.register_plugin(WarningCollector(os.getpid()))
+        # The client logs its failed reconnection to a scheduler that went away; the one-line error says so.
+        quiet = logging.getLogger("distributed.client")
+        quiet.addFilter(_no_reconnect_log)
+        stack.callback(quiet.removeFilter, _no_reconnect_log)
         try:
             with cluster_errors():
                 yield client
@@ -149,6 +153,10 @@ def connect(spec: str | None, backend_name: str = "cpu", *, n_workers: int | Non
             # cancelled); the one-line error already says what happened.
             logging.disable(logging.CRITICAL)
             raise
+
+
+def _no_reconnect_log(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("Failed to reconnect to scheduler")
 
 
 def _local_cluster(distributed, backend_name: str, n_workers, processes: bool, memory_limit):

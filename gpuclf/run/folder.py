@@ -1,16 +1,16 @@
 """The output folder: one writer at a time (:func:`lock_output`), and what a new run may write into.
 
-A new run refuses a folder holding an earlier run unless told to
-``--resume`` it or ``--force`` (replace) it, so two runs' files never mix
-(:func:`check_output`).
+A new run refuses a folder another run is writing (naming its process), and
+a folder holding an earlier run unless told to ``--resume`` it or ``--force``
+(replace) it, so two runs' files never mix (:func:`check_output`). The advice
+names the caller's options (:func:`gpuclf.errors.option`).
 """
 from __future__ import annotations
 
 import os
-import shlex
 from contextlib import contextmanager
 
-from gpuclf.errors import GpuclfError, file_errors
+from gpuclf.errors import GpuclfError, file_errors, option, resume_command
 from gpuclf.run.files import check_writable
 from gpuclf.run.record import RESULTS, read_record
 
@@ -46,7 +46,7 @@ def lock_output(out_dir: str):
         yield
         return
     check_writable(out_dir)
-    with file_errors(f"the lock file in --out {out_dir!r}", "choose a folder you can write to"):
+    with file_errors(f"the lock file in {option('--out')} {out_dir!r}", "choose a folder you can write to"):
         fd = os.open(os.path.join(out_dir, LOCK), os.O_RDWR | os.O_CREAT, 0o666)
     try:
         locked = _try_flock(fd)
@@ -54,9 +54,7 @@ def lock_output(out_dir: str):
             yield
             return
         if not locked:
-            pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip()  # the holder wrote its pid
-            raise GpuclfError(f"another gpuclf run{f' (process {pid})' if pid.isdigit() else ''} is writing "
-                              f"to --out {out_dir}; wait for it to finish, or choose another --out")
+            raise _busy(out_dir, os.pread(fd, 32, 0))
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         _HELD[key] = fd
@@ -66,6 +64,35 @@ def lock_output(out_dir: str):
             del _HELD[key]
     finally:
         os.close(fd)
+
+
+def _busy(out_dir: str, pid: bytes) -> GpuclfError:
+    """The error for a folder another run is writing; ``pid``: what the holder wrote in the lock file."""
+    pid = pid.decode("ascii", "replace").strip()
+    return GpuclfError(f"another gpuclf run{f' (process {pid})' if pid.isdigit() else ''} is writing to "
+                       f"{option('--out', out_dir)}; wait for it to finish, or choose another {option('--out')}")
+
+
+def check_not_busy(out_dir: str) -> None:
+    """Refuse ``out_dir`` while another process holds its lock (a run is writing there), naming that process.
+
+    Raises
+    ------
+    GpuclfError
+        Naming the process that writes there.
+    """
+    path = os.path.join(out_dir, LOCK)
+    if fcntl is None or os.path.realpath(out_dir) in _HELD or not os.path.isfile(path):
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # unreadable: lock_output says why when it opens it
+        return
+    try:
+        if _try_flock(fd) is False:
+            raise _busy(out_dir, os.pread(fd, 32, 0))
+    finally:
+        os.close(fd)  # and with it the lock, if this took it
 
 
 def _try_flock(fd: int) -> bool | None:
@@ -102,8 +129,10 @@ def check_output(out_dir: str, resume: bool = False, force: bool = False) -> boo
     Raises
     ------
     GpuclfError
-        Naming what is in the way and what to do.
+        Naming what is in the way and what to do: first, another run
+        writing there (its process).
     """
+    check_not_busy(out_dir)
     if force:
         return False
     present = present_outputs(out_dir)
@@ -111,19 +140,21 @@ def check_output(out_dir: str, resume: bool = False, force: bool = False) -> boo
         path = os.path.join(out_dir, name)
         if os.path.isdir(path) != OUTPUTS[name]:
             found, wanted = ("a folder", "a file") if os.path.isdir(path) else ("not a folder", "a folder")
-            raise GpuclfError(f"--out {out_dir}: {name!r} is {found}, but gpuclf writes {wanted} of that "
-                              "name there; move it away, use --force to replace it, or choose another --out")
+            raise GpuclfError(f"{option('--out', out_dir)}: {name!r} is {found}, but gpuclf writes {wanted} of that "
+                              f"name there; move it away, use {option('--force')} to replace it, or choose another "
+                              f"{option('--out')}")
     if resume:
         read_record(out_dir)
         return False
     if RESULTS in present:
         steps = list(read_record(out_dir)["steps"])  # a damaged one is refused, saying so
-        raise GpuclfError(f"--out {out_dir} already holds a run ({len(steps)} finished step(s): "
-                          f"{', '.join(steps) or 'none'}); continue it with: gpuclf run --resume --out "
-                          f"{shlex.quote(out_dir)}, replace it with --force, or choose another --out")
+        raise GpuclfError(f"{option('--out', out_dir)} already holds a run ({len(steps)} finished step(s): "
+                          f"{', '.join(steps) or 'none'}); continue it with: {resume_command(out_dir)}, replace it "
+                          f"with {option('--force')}, or choose another {option('--out')}")
     if present and (present != [ARRAYS_DIR] or not _unsaved_arrays_only(out_dir)):
-        raise GpuclfError(f"--out {out_dir} holds {', '.join(present)} but no {RESULTS}: no run to "
-                          "continue; move them away, use --force to replace them, or choose another --out")
+        raise GpuclfError(f"{option('--out', out_dir)} holds {', '.join(present)} but no {RESULTS}: no run to "
+                          f"continue; move them away, use {option('--force')} to replace them, or choose another "
+                          f"{option('--out')}")
     return bool(present)
 
 

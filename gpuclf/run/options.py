@@ -1,4 +1,4 @@
-"""Every command-line option's type and range, checked in one place before any work.
+"""Every command-line option's type and range, checked in one place before any work, and the parser.
 
 Each option of ``gpuclf run | bench | demo`` is declared with a checker
 (:class:`Int`, :class:`Floats`, :class:`Names`, :class:`Size`, :class:`Text`).
@@ -20,11 +20,76 @@ import argparse
 import csv
 import math
 import re
+import sys
 
 from gpuclf.errors import GpuclfError
 
 #: scikit-learn's bound on ``random_state`` (NumPy's legacy seed is 32-bit).
 MAX_SEED = 2**32 - 1
+
+
+class UsageError(GpuclfError):
+    """A bad option or argument, found by the parser before any work."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad option is one ``gpuclf: error:`` line like every other mistake, with a "did you mean".
+
+    A mistyped choice (``gpuclf rn``) gets argparse's own suggestion,
+    ``suggest_on_error`` (Python 3.14+; the same words from :meth:`_check_value`
+    before); an unknown option (``--backed``) gets the closest option of its
+    command, which argparse suggests in no version.
+    """
+
+    # argparse takes any word starting with "-" for an option unless it looks like one negative
+    # number, so ``--thresholds -5,0`` failed; a comma list of numbers is a value too. (The
+    # pattern is argparse's own hook, an attribute of every parser and subparser.)
+    NEGATIVE_NUMBERS = re.compile(r"^-\d*\.?\d+(e[-+]?\d+)?(\s*,\s*-?\d*\.?\d+(e[-+]?\d+)?)*$", re.IGNORECASE)
+
+    def __init__(self, *args, **kwargs):
+        if sys.version_info >= (3, 14):
+            kwargs.setdefault("suggest_on_error", True)
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = self.NEGATIVE_NUMBERS
+        self.commands = {}  # name -> subparser, filled by build_parser
+
+    def error(self, message):
+        raise UsageError(message)
+
+    if sys.version_info < (3, 14):
+        def _check_value(self, action, value):
+            """Python 3.14's ``suggest_on_error`` for the versions without it, in its words."""
+            try:
+                super()._check_value(action, value)
+            except argparse.ArgumentError as exc:
+                close = _closest(value, action.choices) if isinstance(value, str) else None
+                if close is None:
+                    raise
+                said = f"invalid choice: {value!r}"
+                raise argparse.ArgumentError(action, exc.message.replace(
+                    said, f"{said}, maybe you meant {close!r}?", 1)) from None
+
+    def parse_args(self, args=None, namespace=None):
+        """argparse's, but an unknown option is named with the closest option of its command."""
+        parsed, extras = self.parse_known_args(sys.argv[1:] if args is None else args, namespace)
+        if extras:
+            command = self.commands.get(getattr(parsed, "command", None), self)
+            known = [s for a in command._actions for s in a.option_strings if s.startswith("--")]
+            hints = [(e, c) for e in extras if e.startswith("-") for c in [_closest(e.partition("=")[0], known)] if c]
+            meant = hints[0][1] if len(hints) == 1 else ", ".join(f"{c} for {e}" for e, c in hints)
+            self.error(f"unrecognized arguments: {' '.join(extras)}" + (f"; maybe you meant {meant}?" if hints else ""))
+        return parsed
+
+
+def _closest(word: str, choices) -> str | None:
+    """The choice ``word`` was most likely meant to be, as Python 3.14's argparse finds it (difflib)."""
+    import difflib
+
+    choices = list(choices or ())
+    if not all(isinstance(c, str) for c in choices):
+        return None
+    found = difflib.get_close_matches(word, choices, 1)
+    return found[0] if found else None
 
 
 class Int:
@@ -307,7 +372,8 @@ def config_kwargs(args, recorded: dict | None = None, data=None) -> dict:
 
 def contradiction(flag: str, given, kept, out: str) -> GpuclfError:
     """The error for an option given with ``--resume`` that the recorded run had otherwise."""
-    return GpuclfError(f"{flag} {_shown(given)} contradicts the run recorded in {out} ({flag} {_shown(kept)}); "
+    recorded = f"{flag} {_shown(kept)}" if kept is not None else f"without {flag}"
+    return GpuclfError(f"{flag} {_shown(given)} contradicts the run recorded in {out} ({recorded}); "
                        "leave it out to continue that run, or use another --out")
 
 

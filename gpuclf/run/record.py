@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 
-from gpuclf.errors import GpuclfError, file_errors
+from gpuclf.errors import GpuclfError, file_errors, option
 
 RESULTS = "results.json"
 #: Per-step records next to "steps", and the JSON type of each step's entry.
@@ -29,9 +29,9 @@ def read_record(out_dir: str) -> dict:
     """
     path = os.path.join(out_dir, RESULTS)
     if not os.path.lexists(path):
-        raise GpuclfError(f"--resume: {out_dir} holds no finished step to continue ({path} does not exist); "
-                          "run without --resume")
-    with file_errors(path, "delete it, or run with --force to start afresh", reads=path):
+        raise GpuclfError(f"{option('--resume')}: {out_dir} holds no finished step to continue ({path} does not "
+                          f"exist); run without {option('--resume')}")
+    with file_errors(path, f"delete it, or run with {option('--force')} to start afresh", reads=path):
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
     return check_record(doc, path)
@@ -58,8 +58,8 @@ def check_record(doc, path: str) -> dict:
         Naming the first key out of shape, e.g. ``'steps' is null, expected an object``.
     """
     def refuse(what):
-        raise GpuclfError(f"{path} is not a gpuclf results file: {what}; delete it, or run with --force "
-                          "to start afresh")
+        raise GpuclfError(f"{path} is not a gpuclf results file: {what}; delete it, or run with "
+                          f"{option('--force')} to start afresh")
 
     if not isinstance(doc, dict):
         refuse(f"it holds {_json_type(doc)}, expected an object")

@@ -8,7 +8,8 @@ from gpuclf.backends import Backend
 from gpuclf.chapter import STEP_ROLES, STEPS, Context, RunConfig, check_preconditions, select_steps
 from gpuclf.chapter.preconditions import skip_reason
 from gpuclf.data import MnistData
-from gpuclf.errors import GpuclfError
+from gpuclf.dispatch import ClusterError, cluster_failure
+from gpuclf.errors import GpuclfError, option, resume_command
 from gpuclf.run.environment import library_versions
 from gpuclf.run.folder import lock_output
 from gpuclf.run.memory import peak_rss_bytes, reset_peak_rss
@@ -117,7 +118,11 @@ def _run_steps(backend: Backend, data: MnistData, config: RunConfig, steps: list
             bar.fail("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
             if backend.out_of_memory(exc):  # CuPy's pool and RMM report it differently
                 raise GpuclfError(f"step {step} ran out of GPU memory ({str(exc).splitlines()[0]}); lower "
-                                  "--max-gpu-memory so kernels work in smaller chunks, or use --train-size") from None
+                                  f"{option('--max-gpu-memory')} so kernels work in smaller chunks, or use "
+                                  f"{option('--train-size')}") from None
+            lost = cluster_failure(exc) if backend.dispatcher.client is not None else None
+            if lost is not None:  # Dispatcher's tasks, or scikit-learn's through joblib's Dask backend
+                raise GpuclfError(f"step {step}: {lost}; {_saved(store)}") from None
             raise
         seconds = time.perf_counter() - t0
         bar.finish(seconds, skipped)
@@ -127,9 +132,21 @@ def _run_steps(backend: Backend, data: MnistData, config: RunConfig, steps: list
         if backend.dispatcher.client is not None:  # and those raised in the Dask workers' processes
             from gpuclf.run.worker_warnings import worker_warnings
 
-            notes.update(worker_warnings(backend.dispatcher.client))
+            try:
+                notes.update(worker_warnings(backend.dispatcher.client))
+            except ClusterError:  # gone with the cluster; the step's figures stand, the next step says it is gone
+                pass
         notes = sorted(notes)
         store.save_step(step, figures, seconds, memory, placement, ctx.arrays, notes)
         ctx.results[step] = store.finished[step]
     bar.close()
     return store
+
+
+def _saved(store: ResultsStore) -> str:
+    """What is kept of a run that stopped, and how the caller continues it."""
+    done = list(store.finished)
+    if not done:
+        return "no step had finished: run again on a cluster that works, or without one"
+    return (f"the {len(done)} finished step(s) are saved in {store.out_dir}: continue with "
+            f"{resume_command(store.out_dir)} (on a cluster that works, or without one)")

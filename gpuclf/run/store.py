@@ -17,7 +17,7 @@ import shutil
 
 import numpy as np
 
-from gpuclf.errors import GpuclfError, file_errors
+from gpuclf.errors import GpuclfError, file_errors, option, resume_command
 from gpuclf.run.files import atomic_write, to_jsonable
 from gpuclf.run.folder import ARRAYS_DIR, OUTPUTS, check_output, present_outputs
 from gpuclf.run.record import PARTS, RESULTS, read_record
@@ -64,7 +64,7 @@ class ResultsStore:
     def _remove_outputs(self) -> None:
         for name in present_outputs(self.out_dir):
             path = os.path.join(self.out_dir, name)
-            with file_errors(f"--force: {path}", "remove it yourself"):
+            with file_errors(f"{option('--force')}: {path}", "remove it yourself"):
                 if os.path.isdir(path) and not os.path.islink(path):
                     shutil.rmtree(path)
                 else:
@@ -84,8 +84,9 @@ class ResultsStore:
             if key == "config":  # steps may differ: a resumed run may add steps
                 mine, theirs = ({k: v for k, v in c.items() if k != "steps"} for c in (mine, theirs))
             if mine != theirs:
-                raise GpuclfError(f"--resume: {self.out_dir} holds a run with {_difference(key, theirs, mine)}; "
-                                  "use another --out, or --force to replace that run")
+                raise GpuclfError(f"{option('--resume')}: {self.out_dir} holds a run with "
+                                  f"{_difference(key, theirs, mine)}; use another {option('--out')}, or "
+                                  f"{option('--force')} to replace that run")
         self.doc["config"]["steps"] = _union_of_steps(old["config"].get("steps"), self.doc["config"].get("steps"))
         for part in PARTS:
             self.doc[part] = old[part]
@@ -123,7 +124,8 @@ class ResultsStore:
                 self.doc[part].pop(step, None)
             if before:
                 raise GpuclfError(f"{exc}; step {step} was not saved, the steps finished before it "
-                                  f"({', '.join(before)}) are kept: fix that, then run again with --resume") from None
+                                  f"({', '.join(before)}) are kept: fix that, then continue with "
+                                  f"{resume_command(self.out_dir)}") from None
             raise GpuclfError(f"{exc}; step {step} was not saved, no step had finished: fix that, then run "
                               "again") from None
 

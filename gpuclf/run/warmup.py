@@ -7,7 +7,9 @@ warm-up that cost lands inside whichever step first uses the kernel, so
 step times measure the compiler. :func:`warm_up` runs the selected steps on
 the run's first few thousand digits first: kernels are compiled for dtypes,
 ranks and, for reductions, the class of the length reduced (see
-:func:`warmup_rows`), so the real steps then find them compiled, and
+:func:`warmup_rows`); for the index width, the one thing that still grows
+with the data, no chunk ever needs 64-bit indices
+(:data:`gpuclf.kernels.chunking.MAX_CHUNK_BYTES`). So the real steps then find them compiled, and
 ``results.json`` records the warm-up apart (``warmup``). A second run on
 the same machine (or a container whose cache folder is a volume) loads
 the kernels from the disk cache and its warm-up is short.

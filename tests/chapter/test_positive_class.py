@@ -61,7 +61,8 @@ def test_report_names_the_3_detector_and_skips_the_book(run_3):
     assert title("binary_cv", doc) == "Cross-validated accuracy of the 3-detector"
     assert "SGD 3-detector" in step_html("binary_cv", doc["steps"]["binary_cv"], doc)
     assert "Always &#x27;not 3&#x27;" in step_html("binary_cv", doc["steps"]["binary_cv"], doc)  # escaped once
-    assert any("the 3-detector (--positive-class 3)" in d for d in deviations(doc))
+    assert any("the 3-detector (label 3, chosen with --positive-class)" in d for d in deviations(doc))
+    assert any("the 3-detector (--positive-class 3: label 3)" in d for d in deviations(doc, "3"))  # on the console
 
 
 def test_class_names_reach_the_report_and_its_figures(sample_mnist, tmp_path, capsys):

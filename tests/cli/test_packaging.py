@@ -17,7 +17,9 @@ yaml = pytest.importorskip("yaml")
 CONDA_NAME = {"numpy": "numpy", "scipy": "scipy", "sklearn": "scikit-learn", "matplotlib": "matplotlib",
               "mlxtend": "mlxtend", "cupy": "cupy", "cuml": "cuml", "cudf": "cudf", "pandas": "pandas", "rmm": "rmm",
               "rich": "rich", "distributed": "distributed", "dask_cuda": "dask-cuda", "joblib": "joblib",
-              "threadpoolctl": "threadpoolctl", "pytest_benchmark": "pytest-benchmark"}
+              "threadpoolctl": "threadpoolctl", "pytest_benchmark": "pytest-benchmark",
+              # gpuclf.accel: executing notebooks, and the pytest plugin for scikit-learn's own tests
+              "nbclient": "nbclient", "nbformat": "nbformat", "pytest": "pytest", "yaml": "pyyaml"}
 # Module -> pip distribution names that may provide it (CUDA-specific wheels for the GPU stack).
 PIP_NAMES = {"numpy": {"numpy"}, "scipy": {"scipy"}, "sklearn": {"scikit-learn"},
              "matplotlib": {"matplotlib"}, "mlxtend": {"mlxtend"}, "pandas": {"pandas"}, "rich": {"rich"},
@@ -26,7 +28,8 @@ PIP_NAMES = {"numpy": {"numpy"}, "scipy": {"scipy"}, "sklearn": {"scikit-learn"}
              "joblib": {"joblib", "scikit-learn"},  # scikit-learn's own dependency
              "distributed": {"dask"}, "dask_cuda": {"dask-cuda"},
              "threadpoolctl": {"threadpoolctl", "scikit-learn"},  # scikit-learn's own dependency too
-             "pytest_benchmark": {"pytest-benchmark"}}
+             "pytest_benchmark": {"pytest-benchmark"}, "nbclient": {"nbclient"}, "nbformat": {"nbformat"},
+             "pytest": {"pytest"}, "yaml": {"pyyaml"}}
 
 
 def third_party_imports() -> set[str]:
@@ -115,7 +118,8 @@ def test_extras_resolve_to_real_package_names():
     for module, dists in PIP_NAMES.items():
         # The GPU stack, Dask and the bench tools come in extras, imported only where used.
         if module in third_party_imports() and module not in ("cupy", "cuml", "rmm", "cudf", "distributed",
-                                                               "dask_cuda", "pytest_benchmark"):
+                                                               "dask_cuda", "pytest_benchmark", "nbclient",
+                                                               "nbformat", "pytest", "yaml"):
             assert dists & {requirement_name(r) for r in project["dependencies"]}, module
     assert project["scripts"]["gpuclf"] == "gpuclf.cli:main"
 

@@ -168,8 +168,10 @@ PARAM_CASES = [  # (estimator factory, parameter, refused values, accepted value
     (_SGD, "max_iter", [0, None], [1], "an integer >= 1"),
     (_SGD, "loss", ["log_loss", None], ["hinge"], "one of 'hinge'"),
     (DummyClassifier, "strategy", ["uniform", None], ["prior", "most_frequent"], "one of 'prior', 'most_frequent'"),
-    (lambda **p: OneVsRestClassifier(**p), "estimator", [_FitOnly(), None], [SGDClassifier(max_iter=2)],
-     "an estimator with fit and decision_function"),
+    (lambda **p: OneVsRestClassifier(**p), "estimator", [_FitOnly(), None],
+     [SGDClassifier(max_iter=2), KNeighborsClassifier()], "an estimator with fit, and decision_function or predict_proba"),
+    (StandardScaler, "with_mean", [None, "yes", 1], [True, False], "a bool"),
+    (StandardScaler, "with_std", [None, "no", 0], [True, False], "a bool"),
 ]
 
 
@@ -196,3 +198,25 @@ def test_sgd_score_of_exactly_zero_is_the_first_class():
     twin.coef_, twin.intercept_ = np.zeros_like(twin.coef_), np.zeros_like(twin.intercept_)
     np.testing.assert_array_equal(ours.predict(X), twin.predict(X))
     np.testing.assert_array_equal(ours.predict(X), np.zeros(len(X)))
+
+
+@pytest.mark.parametrize("with_mean", [True, False])
+@pytest.mark.parametrize("with_std", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint8])
+def test_scaler_options_as_sklearn(with_mean, with_std, dtype):
+    """with_mean / with_std: the same attributes (values and types) and the same transforms as scikit-learn's."""
+    rng = np.random.default_rng(0)
+    Xs = (rng.random((40, 5)) * 200).astype(dtype)
+    Xs[:, 2] = 7  # a constant feature: scale 1
+    ours = StandardScaler(with_mean=with_mean, with_std=with_std).fit(Xs)
+    ref = SkScaler(with_mean=with_mean, with_std=with_std).fit(Xs)
+    for name in ("mean_", "var_", "scale_", "n_samples_seen_"):
+        mine, theirs = getattr(ours, name), getattr(ref, name)
+        assert type(mine) is type(theirs), name
+        if theirs is not None:
+            np.testing.assert_allclose(mine, theirs, rtol=1e-12, err_msg=name)
+    out, expected = ours.transform(Xs), ref.transform(Xs)
+    assert out.dtype == expected.dtype
+    np.testing.assert_allclose(out, expected, rtol=1e-6 if dtype == np.float32 else 1e-12)
+    np.testing.assert_allclose(ours.inverse_transform(out), ref.inverse_transform(expected), rtol=1e-5)
+    assert out is not Xs and not np.shares_memory(out, Xs)

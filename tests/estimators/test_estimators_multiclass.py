@@ -121,3 +121,32 @@ def test_ovo_reproduces_svc_on_mnist(mnist_2000):
 @pytest.mark.parametrize("cls", [OneVsOneClassifier, OneVsRestClassifier])
 def test_same_as_sklearn_on_mnist(cls, mnist_2000):
     check_same_as_sklearn(cls, *mnist_2000)
+
+
+@pytest.mark.parametrize("cls", [OneVsOneClassifier, OneVsRestClassifier])
+@pytest.mark.parametrize("classes", [[3, 8], None])
+def test_probability_base_as_sklearn(cls, classes, digits):
+    """A base without decision_function (KNN): its probability of label 1 is the confidence, as scikit-learn's.
+
+    Votes (one-vs-one), ties between probabilities (one-vs-rest: the first class, as scikit-learn's reversed
+    loop gives) and the 0.5 threshold of two classes give scikit-learn's predictions and decisions exactly.
+    """
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y, X_test, _ = digits
+    if classes is not None:
+        keep = np.isin(y, classes)
+        X, y = X[keep], y[keep]
+    ref = getattr(skm, cls.__name__)(KNeighborsClassifier(n_neighbors=3)).fit(X, y)
+    ours = cls(KNeighborsClassifier(n_neighbors=3)).fit(X, y)
+    np.testing.assert_array_equal(ours.predict(X_test), ref.predict(X_test))
+    if cls is OneVsOneClassifier:
+        np.testing.assert_allclose(ours.decision_function(X_test), ref.decision_function(X_test), rtol=1e-12)
+    else:
+        assert not hasattr(ours, "decision_function") and not hasattr(ref, "decision_function")
+        np.testing.assert_allclose(ours.predict_proba(X_test), ref.predict_proba(X_test), rtol=1e-12)
+
+
+def test_ovr_predict_proba_only_where_the_base_has_it():
+    assert not hasattr(OneVsRestClassifier(SVC()), "predict_proba")
+    assert hasattr(OneVsRestClassifier(SVC(probability=True)), "predict_proba")

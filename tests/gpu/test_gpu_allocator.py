@@ -307,7 +307,7 @@ def test_warm_up_compiles_every_kernel_before_the_timed_steps(cupy, sample_mnist
     assert doc["warmup"]["steps"] == chapter.select_steps(None) and doc["warmup"]["seconds"] >= 0
     assert not doc["warmup"]["skipped"]
     assert all(not new for new in seen.values()), {k: v for k, v in seen.items() if v}
-    assert any(variant.startswith("cub-block-512") for *_, variant in fake_cupy.stats["kernels"])
+    assert any(variant.startswith("cub-block-512") for *_, variant, _ in fake_cupy.stats["kernels"])
     assert "warmup" not in run_workflow(get_backend("numpy"), sample_mnist.subsample(1000, 200),
                                         RunConfig(steps=["binary_sgd"]), str(tmp_path / "np"), progress=False).doc
 

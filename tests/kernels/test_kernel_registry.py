@@ -41,7 +41,7 @@ def test_registered_kernels_are_called_with_arrays_of_their_declared_ranks(sampl
                      RunConfig(steps=["binary_sgd", "multilabel"], cv=2, grid_cv=2), str(tmp_path), progress=False)
         calls = [k for k in fake_cupy.stats["kernels"] if k[0] in kernels]
     assert {name for name, *_ in calls} == set(kernels)
-    for name, dtypes, ranks, _ in calls:
+    for name, dtypes, ranks, _, _ in calls:
         kernel = kernels[name]
         n_in, n_out = (len(p.split(",")) for p in (kernel.in_params, kernel.out_params))
         assert "scalar" not in dtypes and len(dtypes) in (n_in, n_in + n_out), (name, dtypes)

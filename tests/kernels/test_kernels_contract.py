@@ -29,6 +29,8 @@ from gpuclf.kernels.scoring import fold_accuracy
     (10, 100, 0, 1),
     (10, 100, 1000, 10),
     (2**20, None, None, DEFAULT_BUDGET_BYTES // 2**20),  # None: the default budget
+    (4 * 300_000, 40 * 2**30, 10_000, 1789),  # an 80 GB device's budget: capped at 2**31 bytes (32-bit indexing)
+    (4, 2**40, None, 2**29),
 ])
 def test_rows_per_chunk(bytes_per_row, budget, n_rows, expected):
     got = rows_per_chunk(bytes_per_row, budget, n_rows)

@@ -10,7 +10,7 @@ import pytest
 import gpuclf
 from gpuclf.cli import main
 from gpuclf.report.compare import COMPARE_HTML, COMPARE_MD, compare_runs
-from gpuclf.chapter.published import TOLERANCES, verdict
+from gpuclf.chapter.published import TOLERANCES, sgd_claim, verdict
 
 from conftest import run_steps
 
@@ -78,6 +78,12 @@ def test_on_full_mnist_every_figure_is_judged_by_its_tolerance(runs, tmp_path):
     want = verdict(numpy["steps"]["binary_cv"]["sgd_cv_accuracy"], cpu["steps"]["binary_cv"]["sgd_cv_accuracy"], tol)
     assert re.search(rf"\| binary_cv: sgd_cv_accuracy \|.*\| {re.escape(tol.text)} \| {want} \|", md)
     assert "| not judged: " not in md and "set for full MNIST, which these runs use" in md
+    # scikit-learn's SGD against gpuclf's: precision and recall differ by design, shown with their difference.
+    d = numpy["steps"]["binary_metrics"]["precision"] - cpu["steps"]["binary_metrics"]["precision"]
+    assert f"| none: the two SGDs differ by design | differs by design: {d:+.4g} |" in md
+    n = md.count("| differs by design: ")
+    assert n >= 3 and f", {n} that differ by design (precision and recall of two different SGDs)," in md
+    assert f"{sgd_claim()}." in md
 
 
 def test_verdicts_follow_the_tolerance_table():

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from gpuclf.run import record, store
-from gpuclf.errors import GpuclfError
+from gpuclf.errors import GpuclfError, command_line
 from gpuclf.chapter import select_steps
 from gpuclf.run.files import atomic_write, check_writable
 from gpuclf.run.folder import lock_output
@@ -27,7 +27,8 @@ HEADER = {"gpuclf_results": 1, "backend": "numpy", "data_fingerprint": "blake2b:
 
 
 def message(call, *args, **kwargs) -> str:
-    with pytest.raises(GpuclfError) as info:
+    """The message a user of ``gpuclf run`` reads (Python callers read it in their own terms)."""
+    with pytest.raises(GpuclfError) as info, command_line("gpuclf run"):
         call(*args, **kwargs)
     return str(info.value)
 
@@ -204,7 +205,7 @@ def test_a_step_that_cannot_be_saved_says_what_was_kept(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(OSError(28, "No space left on device")))
     text = message(store.save_step, "binary_cv", {"n": 2}, 1.0, {}, {}, {})
     assert text.endswith("step binary_cv was not saved, the steps finished before it (data) are kept: fix that, "
-                         "then run again with --resume")
+                         f"then continue with gpuclf run --resume --out {tmp_path}")
     assert "binary_cv" not in store.doc["seconds"]
     fresh = ResultsStore(str(tmp_path / "empty"), HEADER)
     text = message(fresh.save_step, "data", {}, 1.0, {}, {}, {})

@@ -49,7 +49,7 @@ def test_bad_run_option_is_one_line_before_any_work(tmp_path, capsys, option, va
     (["demo", "--out", ""], "argument --out: must not be empty"),
     (["run", "--resume", "--force"], "argument --force: not allowed with argument --resume"),
     (["run", "--seeds", "3"], "unrecognized arguments: --seeds 3"),
-    (["frobnicate"], "argument command: invalid choice: 'frobnicate'"),
+    (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate'"),
 ])
 def test_bad_bench_demo_and_usage_are_one_line(tmp_path, capsys, monkeypatch, args, expected):
     monkeypatch.chdir(tmp_path)

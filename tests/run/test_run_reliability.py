@@ -45,7 +45,8 @@ def test_out_of_memory_names_step_and_option(sample_mnist, tmp_path, monkeypatch
         raise OutOfMemoryError("out of memory allocating 1,073,741,824 bytes")
 
     monkeypatch.setitem(__import__("gpuclf.chapter").chapter.STEPS, "denoise", exhausted)
-    with pytest.raises(GpuclfError, match="step denoise ran out of GPU memory.*--max-gpu-memory"):
+    # From Python, the advice names get_backend's parameter (the command line says --max-gpu-memory).
+    with pytest.raises(GpuclfError, match=r"step denoise ran out of GPU memory.*get_backend\('gpu', max_gpu_memory="):
         run_workflow(get_backend("numpy"), sample_mnist.subsample(500, 100), RunConfig(steps=["denoise"]),
                      str(tmp_path), progress=False)
 

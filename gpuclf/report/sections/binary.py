@@ -137,16 +137,21 @@ def _target_points(steps):
     return [(r["target"], r["threshold"], r["precision"], r["recall"]) for r in rows if r.get("reached")]
 
 
+#: The precision targets' vertical lines (80, 90, 95%): each its own pattern and colour, told apart in
+#: grey print as in colour; none blue or green, the curves' colours.
+TARGET_LINES = ((":", "tab:orange"), ("-.", "black"), ("--", "tab:purple"))
+
+
 def plot_precision_recall_vs_threshold(arrays, steps, doc) -> Figure:
     fig = Figure(figsize=(10, 5), layout="constrained")
     ax = fig.add_subplot()
     t, p, r = arrays["thresholds"], arrays["precisions"][:-1], arrays["recalls"][:-1]
     ax.plot(t, p, "b--", lw=2, label="Precision")
     ax.plot(t, r, "g-", lw=2, label="Recall")
-    for (target, thr, prec, rec), style in zip(_target_points(steps), (":", "-.", (0, (1, 4)))):
-        ax.axvline(thr, color="k", ls=style, lw=1.2,
+    for (target, thr, prec, rec), (style, color) in zip(_target_points(steps), TARGET_LINES):
+        ax.axvline(thr, color=color, ls=style, lw=1.6,
                    label=f"{target:.0%} precision: threshold {thr:,.0f}, recall {rec:.1%}")
-        ax.plot([thr, thr], [prec, rec], "ko", ms=5)
+        ax.plot([thr, thr], [prec, rec], "o", color=color, ms=5)
     ax.xaxis.set_major_formatter(FuncFormatter(plain))
     ax.set(xlabel="Decision threshold (SGD score, in this backend's units)", ylabel="Precision or recall",
            ylim=(0, 1.02), title=f"{detector(doc)}: precision and recall against the decision threshold")
@@ -160,7 +165,8 @@ def alt_precision_recall_vs_threshold(arrays, steps, doc) -> str:
     points = "; ".join(f"{target:.0%} precision at threshold {thr:,.0f} with recall {rec:.1%}"
                        for target, thr, _, rec in _target_points(steps)) or "no precision target is reached"
     return (f"Line chart: precision (dashed) rises and recall (solid) falls as the threshold goes from "
-            f"{t.min():,.0f} to {t.max():,.0f}; dotted lines mark {points}.")
+            f"{t.min():,.0f} to {t.max():,.0f}; vertical lines (dotted orange, dash-dot black, dashed purple) mark "
+            f"{points}.")
 
 
 def plot_precision_vs_recall(arrays, steps, doc) -> Figure:
