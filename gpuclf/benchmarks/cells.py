@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .records import Results, sizes
-from .stats import Spread, speedup
+from .stats import MIN_ROUNDS, Spread, rounds_text, speedup
 
 REFERENCE = "cpu"
 #: The cost-vs-size chart of a sweep.
@@ -41,9 +41,21 @@ def spread_cell(s: Spread) -> str:
     return f"{seconds(s.min)}–{seconds(s.max)} (IQR {seconds(s.iqr)})"
 
 
-def speedup_cell(ref: Spread, other: Spread) -> str:
+def speedup_cell(ref: Spread, other: Spread, same: str = "") -> str:
+    """``ref`` over ``other``: the ratio of medians and its range over the rounds.
+
+    Where both ran the same estimator (``same``, see :func:`~.records.shared_estimator`)
+    the cell ranks nothing and says so; below :data:`~.stats.MIN_ROUNDS` rounds it gives
+    the ratio and says that it is no verdict.
+    """
+    if same:
+        return f"not ranked: both ran {same}"
     r, lo, hi = speedup(ref, other)
-    return ratio(r) if ref.rounds < 2 and other.rounds < 2 else f"{ratio(r)} ({ratio(lo)}–{ratio(hi)})"
+    fewest = min(ref.rounds, other.rounds)
+    spread = f"{ratio(lo)}–{ratio(hi)}, " if fewest > 1 else ""
+    if fewest < MIN_ROUNDS:
+        return f"{ratio(r)} ({spread}{rounds_text(fewest)}: no verdict)"
+    return f"{ratio(r)} ({ratio(lo)}–{ratio(hi)})"
 
 
 def percent(x: float) -> str:

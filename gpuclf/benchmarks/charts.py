@@ -15,10 +15,10 @@ import os
 import numpy as np
 
 from .cells import COST_CHART, REFERENCE, chart_names, ratio
-from .records import Results, backends, order
+from .records import Results, backends, order, shared_estimator
 from .registry import STEP_ORDER
 from .stats import fit_power_law, speedup
-from .sweep import curve_crossover, curves
+from .sweep import curves, step_crossover
 
 #: One colour per backend, the same in every chart.
 COLOURS = {"cpu": "C0", "numpy": "C1", "gpu": "C2", "cuml.accel": "C3"}
@@ -72,6 +72,9 @@ def render_charts(results: Results, out_dir: str) -> list:
 
 def speedup_chart(rows: list, size: str, path: str) -> None:
     at = {(r["step"], r["backend"]): r["spread"] for r in rows}
+    # Two backends that ran the same estimator are not ranked: no bar (see records.shared_estimator).
+    same = {(r["step"], r["backend"]) for r in rows for ref in rows
+            if (ref["step"], ref["backend"]) == (r["step"], REFERENCE) and shared_estimator(ref, r)}
     steps = [s for s in order({r["step"] for r in rows}, STEP_ORDER) if (s, REFERENCE) in at]
     compared = [b for b in backends(rows) if b != REFERENCE]
     fig = _canvas(8.5, max(3.0, 1.3 + 0.4 * len(steps) * max(1, len(compared)) ** 0.5))
@@ -80,14 +83,16 @@ def speedup_chart(rows: list, size: str, path: str) -> None:
     y = np.arange(len(steps))
     seen = [1.0]
     for i, b in enumerate(compared):
-        ratios = [speedup(at[s, REFERENCE], at[s, b]) if (s, b) in at else (np.nan,) * 3 for s in steps]
+        ratios = [speedup(at[s, REFERENCE], at[s, b]) if (s, b) in at and (s, b) not in same else (np.nan,) * 3
+                  for s in steps]
         mid = np.array([r[0] for r in ratios])
         err = np.array([[r[0] - r[1] for r in ratios], [r[2] - r[0] for r in ratios]])
         seen += [v for r in ratios for v in r if v == v]
         pos = y - 0.4 + height * (i + 0.5)
         bars = ax.barh(pos, mid, height=height * 0.92, label=b, color=_colour(b, i), xerr=err,
                        error_kw={"ecolor": "0.25", "capsize": 2, "lw": 1})
-        ax.bar_label(bars, labels=["" if v != v else ratio(v) for v in mid], padding=3, fontsize=9,
+        ax.bar_label(bars, labels=["same estimator" if (s, b) in same else "" if v != v else ratio(v)
+                                   for s, v in zip(steps, mid)], padding=3, fontsize=9,
                      bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
     ax.set_xscale("log")
     lo, hi = min(seen) / 2, max(seen) * 3
@@ -118,7 +123,6 @@ def cost_chart(rows: list, path: str) -> None:
     for ax in axes[len(steps):]:
         ax.set_visible(False)
     for ax, step in zip(axes, steps):
-        ref = lines.get((step, REFERENCE))
         secs = []
         for i, b in enumerate(names):
             pts = lines.get((step, b))
@@ -136,7 +140,7 @@ def cost_chart(rows: list, path: str) -> None:
                 label = f"{b} ∝ rows^{e:.2f}"
             ax.errorbar(n, med, yerr=err, color=_colour(b, i), marker="o", ms=4, lw=1.2, capsize=2, ls="-",
                         label=label)
-            c = curve_crossover(pts, ref) if ref and b != REFERENCE else None
+            c = step_crossover(rows, step, b)
             if c is not None and c.rows is not None:  # a crossing within the measured sizes
                 ax.axvline(c.rows, color=_colour(b, i), ls=":", lw=1.2)
         ax.set_xscale("log")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .stats import fit_power_law
+from .stats import fit_power_law, rounds_text
 
 #: Growth exponent assumed where only one size is measured, and the floor of a fitted one.
 DEFAULT_EXPONENT, MIN_EXPONENT = 2.0, 1.0
@@ -71,9 +71,9 @@ def decide(size: str, backend: str, estimate: float | None, rounds: int, budget_
     if stopped:
         return Decision(size, backend, 0, "stopped at this size or a smaller one")
     if estimate is None:
-        return Decision(size, backend, rounds, f"{rounds} rounds as asked: no earlier timing to estimate from")
+        return Decision(size, backend, rounds, f"{rounds_text(rounds)} as asked: no earlier timing to estimate from")
     if estimate * rounds <= budget_s:
-        return Decision(size, backend, rounds, f"{rounds} rounds, estimated at {minutes(estimate * rounds)} "
+        return Decision(size, backend, rounds, f"{rounds_text(rounds)}, estimated at {minutes(estimate * rounds)} "
                                                f"(budget {minutes(budget_s)})")
     fit = int(budget_s // estimate)
     if fit >= 1:

@@ -173,6 +173,25 @@ def load(paths) -> Results:
     return out
 
 
+def shared_estimator(a: dict, b: dict) -> str:
+    """The estimator two rows both ran, in words (``scikit-learn SVC``), or ``""`` where they differ.
+
+    Two backends that run the same library's same class with the same
+    parameters for every role of a step (the cpu and numpy backends both hand
+    the SVC to scikit-learn, see ``Backend.placement``) time one computation
+    twice: their difference is noise, never a ranking. A step with no
+    estimator (the CSV reader) is not such a pair.
+    """
+    def ran(row):
+        return {role: (info.get("device"), info.get("library"), info.get("class"), info.get("params"))
+                for role, info in (row.get("estimators") or {}).items()}
+
+    mine = ran(a)
+    if not mine or mine != ran(b):
+        return ""
+    return ", ".join(dict.fromkeys(f"{library} {cls}" for _, library, cls, _ in mine.values()))
+
+
 def _natural(text: str) -> list:
     """Sort key reading the numbers in a label as numbers (``sgd_sweep:...:500`` before ``...:1000``)."""
     return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", text)]

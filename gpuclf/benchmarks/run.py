@@ -1,10 +1,11 @@
 """``gpuclf bench``: plan the rounds, run the ``bench/`` suite per size, write the report.
 
 The timing itself is the pytest-benchmark suite in the source checkout's
-``bench/`` folder, run in a subprocess per size; this module decides each
-backend's rounds there (:mod:`.plan`), launches the suite, keeps its JSON,
-and turns every JSON in the output folder into ``benchmarks.md``,
-``benchmarks.html`` and the PNG charts.
+``bench/`` folder, run in a child process per size (:func:`gpuclf.run.children.run_child`:
+it never outlives gpuclf); this module decides each backend's rounds there
+(:mod:`.plan`), launches the suite with its output in a log file, keeps its
+JSON, turns every JSON in the output folder into ``benchmarks.md``,
+``benchmarks.html`` and the PNG charts, and prints a short digest (:mod:`.digest`).
 """
 from __future__ import annotations
 
@@ -23,12 +24,15 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import GpuclfError
+from ..run.children import run_child
 from gpuclf.benchmarks.options import DEFAULT_BENCH_BUDGET as DEFAULT_BUDGET_MINUTES
 from gpuclf.benchmarks.options import DEFAULT_BENCH_ROUNDS as DEFAULT_ROUNDS
 from . import plan as planning
+from .digest import digest, log_path, log_tail, pytest_summary
 from .records import ACCEL_GLOB, PLAN_FILE, RUN_GLOB, load
 from .registry import suite_args, timed_at
 from .sizes import bench_size, is_sweep_point, size_label
+from .stats import rounds_text
 
 COMMAND_ENV_VAR = "GPUCLF_BENCH_COMMAND"  # read by bench/conftest.py
 ACCEL_SCRIPT = "sklearn_book.py"
@@ -187,7 +191,11 @@ def run_benchmarks(backends=None, size: str | None = None, data: str | None = No
             _run_suite(suite, point, timed, data, cluster, out, env, added)
     if cuml_accel and size:
         _run_cuml_accel(suite, full_data, size, rounds, out / f"cuml-accel-{size}.json", user_command, env)
-    return write_report(str(out))
+    md = write_report(str(out))
+    for line in digest(load(_report_files(out)), points):
+        print(line, file=sys.stderr)
+    print(f"gpuclf: the whole report: {_shown(Path(md))} (and benchmarks.html)", file=sys.stderr, flush=True)
+    return md
 
 
 def _plan(point: str, backends: list, data, out: Path, rounds: int, budget_s: float, stopped: dict,
@@ -223,11 +231,40 @@ def _run_suite(suite: Path, point: str, decisions: list, data, cluster, out: Pat
            "--bench-rounds", ",".join(f"{d.backend}={d.rounds}" for d in decisions),
            *(["--bench-data", data] if data else []), "--benchmark-json", str(run_json),
            "--benchmark-columns", "median,min,max,rounds", "--benchmark-sort", "name"]
-    print(f"gpuclf: {shlex.join(cmd)}", file=sys.stderr, flush=True)
-    code = _run_child(cmd, cwd=suite.parent, env=env, stdout=_stderr_fd())
+    log = log_path(out, point)
+    print(f"gpuclf: timing {point}: {', '.join(f'{d.backend} {rounds_text(d.rounds)}' for d in decisions)}; the "
+          f"suite's output goes to {_shown(log)}", file=sys.stderr, flush=True)
+    code = _logged_child(cmd, log, cwd=suite.parent, env=env)
     if code != 0 or not run_json.is_file():
-        raise GpuclfError(f"the benchmark suite failed (pytest exit code {code}); its output is above")
+        raise GpuclfError(f"the benchmark suite failed (pytest exit code {code}); its output is in {_shown(log)}, "
+                          "whose end is above")
+    print(f"gpuclf: {point}: {pytest_summary(log) or 'done'}", file=sys.stderr, flush=True)
     shutil.copyfile(run_json, out / "benchmark.json")
+
+
+def _shown(path: Path) -> str:
+    """``path`` as the user can type it: relative to the working folder where it lies below it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _logged_child(cmd: list, log: Path, **kwargs) -> int:
+    """Run ``cmd`` with its output in ``log`` (the command first); on failure, print the log's end."""
+    with open(log, "w") as f:
+        f.write(f"$ {shlex.join(cmd)}\n")
+        f.flush()
+        code = run_child(cmd, stdout=f, stderr=subprocess.STDOUT, **kwargs)
+    if code != 0:
+        print(log_tail(log), file=sys.stderr, flush=True)
+    return code
+
+
+def _report_files(out: Path) -> list:
+    """The bench JSON in ``out`` that the report reads: the runs, the cuml.accel columns and the plan."""
+    return [*sorted(glob.glob(str(out / RUN_GLOB))), *sorted(glob.glob(str(out / ACCEL_GLOB))),
+            *([str(out / PLAN_FILE)] if (out / PLAN_FILE).is_file() else [])]
 
 
 def write_report(out_dir: str) -> str:
@@ -237,43 +274,13 @@ def write_report(out_dir: str) -> str:
     from gpuclf.benchmarks.tables import document
 
     out = Path(out_dir)
-    paths = [*sorted(glob.glob(str(out / RUN_GLOB))), *sorted(glob.glob(str(out / ACCEL_GLOB))),
-             *([str(out / PLAN_FILE)] if (out / PLAN_FILE).is_file() else [])]
-    results = load(paths)
+    results = load(_report_files(out))
     render_charts(results, str(out))
     blocks = document(results)
     (out / "benchmarks.html").write_bytes(html_page("gpuclf benchmarks", blocks, str(out)))
     md = out / "benchmarks.md"
     md.write_text(markdown(blocks))
     return str(md)
-
-
-def _run_child(cmd, **kwargs) -> int:
-    """Run ``cmd`` and return its exit code; Ctrl-C stops it quietly.
-
-    The child runs in its own session, so a Ctrl-C at the terminal reaches
-    only gpuclf, which ends the child (no second traceback from pytest) and
-    lets the CLI print its one line.
-    """
-    child = subprocess.Popen(cmd, start_new_session=True, **kwargs)
-    try:
-        return child.wait()
-    except KeyboardInterrupt:
-        child.terminate()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-        raise
-
-
-def _stderr_fd():
-    """pytest's report goes to stderr: stdout carries only the returned path."""
-    try:
-        return sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        return None
 
 
 def _run_cuml_accel(suite: Path, data, size: str, rounds: int, path: Path, command: str, env: dict) -> None:
@@ -301,10 +308,13 @@ def _run_cuml_accel(suite: Path, data, size: str, rounds: int, path: Path, comma
             options = ["--rounds", str(rounds), "--n-estimators", str(bench.config.n_estimators),
                        "--grid-train-size", str(bench.config.grid_train_size), "--sgd-max-iter", str(sgd_max_iter)]
             cmd = [sys.executable, "-m", "cuml.accel", str(suite / ACCEL_SCRIPT), npz, "--out", result, *options]
-            print(f"gpuclf: {shlex.join(cmd)}", file=sys.stderr, flush=True)
-            code = _run_child(cmd, env=env, stdout=_stderr_fd())
+            log = path.with_suffix(".log")
+            print(f"gpuclf: timing the book's code under cuml.accel at {size}; its output goes to {_shown(log)}",
+                  file=sys.stderr, flush=True)
+            code = _logged_child(cmd, log, env=env)
             if code != 0:
-                raise GpuclfError(f"the cuml.accel benchmark failed (exit code {code}); its output is above")
+                raise GpuclfError(f"the cuml.accel benchmark failed (exit code {code}); its output is in "
+                                  f"{_shown(log)}, whose end is above")
             with open(result) as f:
                 doc.update(json.load(f), data_source=part.source,
                            accel_command=shlex.join(["python", "-m", "cuml.accel", f"bench/{ACCEL_SCRIPT}",

@@ -156,6 +156,15 @@ def fit_power_law(rows, seconds) -> tuple[float, float]:
     return float(exponent), float(np.exp(log_c))
 
 
+#: Fewer rounds than this leave no spread to judge a difference by: they give no verdict.
+MIN_ROUNDS = 3
+
+
+def rounds_text(n: int) -> str:
+    """``1 round``, ``3 rounds``."""
+    return f"{n} round" if n == 1 else f"{n} rounds"
+
+
 @dataclass(frozen=True)
 class Crossover:
     """Where a backend overtakes the reference within the measured sizes.
@@ -164,16 +173,26 @@ class Crossover:
     axes between the last size where it is slower and the next), ``"from"``
     (``rows`` is the first size of the clearly faster run, the rounds overlap
     at the size below), ``"always"`` (clearly faster at every size), ``"never"``
-    (clearly slower at the largest size) or ``"unclear"`` (the rounds overlap
-    at the largest size: no verdict).
+    (clearly slower at the largest size), ``"unclear"`` (the rounds overlap
+    at the largest size), ``"few_rounds"`` (fewer than :data:`MIN_ROUNDS`
+    rounds at every size) or ``"same"`` (both ran the same estimator,
+    ``estimator``): the last three are no verdict. ``lo`` and ``hi`` are the
+    sizes judged; ``unjudged`` the sizes left out for too few rounds, with
+    the fewer of the two backends' rounds there.
     """
 
     kind: str
     rows: float | None
     lo: int
     hi: int
+    unjudged: tuple = ()
+    estimator: str = ""
 
     def text(self) -> str:
+        return self._verdict_text() + (f"; not judged at {_sizes_and_rounds(self.unjudged)}"
+                                       if self.unjudged and self.kind not in ("few_rounds", "same") else "")
+
+    def _verdict_text(self) -> str:
         if self.kind == "at":
             return f"≈ {_round_rows(self.rows):,} rows"
         if self.kind == "from":
@@ -182,18 +201,25 @@ class Crossover:
             return f"faster at every size ({self.lo:,}–{self.hi:,})"
         if self.kind == "unclear":
             return f"no clear difference at {self.hi:,} (the rounds overlap)"
+        if self.kind == "few_rounds":
+            counts = {k for _, k in self.unjudged}
+            how = rounds_text(counts.pop()) if len(counts) == 1 else f"fewer than {MIN_ROUNDS} rounds"
+            return f"no verdict: {how} at every size (a verdict needs {MIN_ROUNDS} or more)"
+        if self.kind == "same":
+            return f"not ranked: both ran the same estimator ({self.estimator})"
         return f"never in range ({self.lo:,}–{self.hi:,})"
+
+
+def _sizes_and_rounds(unjudged) -> str:
+    """``60,000 (2 rounds)``, ``30,000 (1 round) and 60,000 (2 rounds)``."""
+    parts = [f"{n:,} ({rounds_text(k)})" for n, k in unjudged]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" and {parts[-1]}"
 
 
 def _round_rows(x: float) -> int:
     """Two significant digits: an interpolated crossing is not known closer."""
     digits = max(int(math.floor(math.log10(x))) - 1, 0)
     return int(round(x, -digits))
-
-
-def _spread(x) -> Spread:
-    """A :class:`Spread` as is; a plain number as one round."""
-    return x if isinstance(x, Spread) else Spread(float(x), float(x), float(x), float(x), float(x), 1)
 
 
 def _verdict(reference: Spread, other: Spread) -> int:
@@ -212,13 +238,16 @@ def _verdict(reference: Spread, other: Spread) -> int:
 def crossover(rows, reference, other) -> Crossover:
     """The size from which ``other`` is clearly faster than ``reference`` at every larger measured size.
 
+    Only sizes where both have :data:`MIN_ROUNDS` rounds or more are judged:
+    below that the rounds' spread says nothing about noise, so a difference
+    there is no result. The others are listed in ``unjudged``.
+
     Parameters
     ----------
     rows : sequence of int
         Sizes measured for both, ascending.
-    reference, other : sequence of Spread or float
-        Seconds at each size: a :class:`Spread` over the rounds, or a median
-        taken as a single round.
+    reference, other : sequence of Spread
+        Seconds at each size over the rounds.
 
     Returns
     -------
@@ -226,19 +255,23 @@ def crossover(rows, reference, other) -> Crossover:
     """
     if len(rows) == 0 or not len(rows) == len(reference) == len(other):
         raise ValueError("crossover needs the two backends' times at the same sizes")
+    few = [min(r.rounds, o.rounds) < MIN_ROUNDS for r, o in zip(reference, other)]
+    unjudged = tuple((int(n), min(r.rounds, o.rounds)) for n, r, o, f in zip(rows, reference, other, few) if f)
+    rows, ref, mine = ([x for x, f in zip(seq, few) if not f] for seq in (rows, reference, other))
+    if not rows:
+        return Crossover("few_rounds", None, int(unjudged[0][0]), int(unjudged[-1][0]), unjudged)
     lo, hi = int(rows[0]), int(rows[-1])
-    ref, mine = [_spread(r) for r in reference], [_spread(o) for o in other]
     verdicts = [_verdict(r, o) for r, o in zip(ref, mine)]
     if verdicts[-1] > 0:
-        return Crossover("never", None, lo, hi)
+        return Crossover("never", None, lo, hi, unjudged)
     if verdicts[-1] == 0:
-        return Crossover("unclear", None, lo, hi)
+        return Crossover("unclear", None, lo, hi, unjudged)
     behind = [i for i, v in enumerate(verdicts) if v >= 0]
     if not behind:
-        return Crossover("always", None, lo, hi)
+        return Crossover("always", None, lo, hi, unjudged)
     j = behind[-1]
     a, b = (math.log(mine[i].median / ref[i].median) for i in (j, j + 1))  # < 0: other is faster
     if a < 0:  # a tie whose median is already faster: the crossing lies below, unmeasured
-        return Crossover("from", rows[j + 1], lo, hi)
+        return Crossover("from", rows[j + 1], lo, hi, unjudged)
     x0, x1 = math.log(rows[j]), math.log(rows[j + 1])
-    return Crossover("at", math.exp(x0 + a / (a - b) * (x1 - x0)), lo, hi)
+    return Crossover("at", math.exp(x0 + a / (a - b) * (x1 - x0)), lo, hi, unjudged)

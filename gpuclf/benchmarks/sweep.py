@@ -3,18 +3,18 @@
 A sweep (``gpuclf bench --sizes``) times the steps at several training
 sizes with the same options; :func:`curves` gathers each (step, backend)'s
 medians, :func:`exponent` fits ``seconds = c * rows ** exponent``, and
-:func:`curve_crossover` finds from what size a backend is faster than
-scikit-learn (:func:`crossover_text` says it). :func:`sweep_section` is
-the report's section on it.
+:func:`step_crossover` finds from what size a backend is faster than
+scikit-learn, where the rounds allow a verdict and the two backends ran
+different estimators. :func:`sweep_section` is the report's section on it.
 """
 from __future__ import annotations
 
 from .cells import COST_CHART, REFERENCE, chart_names, percent, seconds
 from .pages import Heading, Image, Table, Text
-from .records import ACCEL, Results, backends, order
+from .records import ACCEL, Results, backends, order, shared_estimator
 from .registry import STEP_ORDER
 from .sizes import TEST_PER_TRAIN, is_sweep_point
-from .stats import Crossover, crossover, fit_power_law
+from .stats import MIN_ROUNDS, Crossover, crossover, fit_power_law
 
 
 def curves(rows: list) -> dict:
@@ -32,19 +32,24 @@ def exponent(points) -> float | None:
     return fit_power_law([n for n, _ in points], [s.median for _, s in points])[0]
 
 
-def curve_crossover(points, reference) -> Crossover | None:
-    """Where a curve overtakes the reference's, over the sizes both measured; None below two such sizes."""
-    ref = dict(reference)
-    common = [(n, s) for n, s in points if n in ref]
+def step_crossover(rows: list, step: str, backend: str) -> Crossover | None:
+    """Where ``backend`` overtakes the reference on ``step`` over the sweep ``rows``.
+
+    None for the reference itself and below two sizes both measured. Where
+    both ran the same estimator at every such size (:func:`~.records.shared_estimator`),
+    the result is ``kind="same"``: not ranked, whatever the times.
+    """
+    if backend == REFERENCE:
+        return None
+    mine, ref = ({r["n_train"]: r for r in rows if (r["step"], r["backend"]) == (step, b)}
+                 for b in (backend, REFERENCE))
+    common = sorted(set(mine) & set(ref))
     if len(common) < 2:
         return None
-    return crossover([n for n, _ in common], [ref[n] for n, _ in common], [s for _, s in common])
-
-
-def crossover_text(points, reference) -> str:
-    """:func:`curve_crossover` in words, ``–`` where there is none."""
-    c = curve_crossover(points, reference)
-    return "–" if c is None else c.text()
+    shared = {shared_estimator(mine[n], ref[n]) for n in common}
+    if len(shared) == 1 and "" not in shared:
+        return Crossover("same", None, common[0], common[-1], estimator=shared.pop())
+    return crossover(common, [ref[n]["spread"] for n in common], [mine[n]["spread"] for n in common])
 
 
 def _plan_table(plan: dict, names: list, points: list) -> list:
@@ -85,8 +90,8 @@ def sweep_section(results: Results, plan: dict) -> list:
                                 else "–" for n in points)]
             e = exponent(pts)
             cells.append("–" if e is None else f"{e:.2f}")
-            ref = lines.get((step, REFERENCE))
-            cells.append(crossover_text(pts, ref) if ref and b != REFERENCE else "–")
+            c = step_crossover(rows, step, b)
+            cells.append("–" if c is None else c.text())
             body.append(cells)
             effs = [results.efficiency(at[step, b, n]) if (step, b, n) in at else None for n in points]
             if any(effs):
@@ -100,9 +105,11 @@ def sweep_section(results: Results, plan: dict) -> list:
                 f"their square); 'overtakes {REFERENCE}' is the size from which the backend is faster than "
                 "scikit-learn at every larger size measured, interpolated on log-log axes between the two sizes "
                 "around it, where faster means its slowest round beat scikit-learn's fastest: where the rounds "
-                "overlap it gives no verdict. The SVC steps fit the book's fixed slices (2,000 rows for OvO, "
-                "1,000 for OvR) at every size: only their predictions on the growing test rows grow, so their "
-                "curves are flatter."),
+                f"overlap it gives no verdict, nor at a size with fewer than {MIN_ROUNDS} rounds (too few to tell "
+                "noise from a difference), nor where both backends ran the same estimator (the numpy backend "
+                "hands the SVCs to scikit-learn, as cpu does). The SVC steps fit the book's fixed slices (2,000 "
+                "rows for OvO, 1,000 for OvR) at every size: only their predictions on the growing test rows "
+                "grow, so their curves are flatter."),
            *_plan_table(plan, names, points),
            Heading("Median seconds", 3), Table(header, body, 2)]
     if eff_body:

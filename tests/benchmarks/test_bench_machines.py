@@ -184,6 +184,70 @@ def test_sweep_report_with_exponents_crossovers_plan_and_chart(tmp_path):
     assert "data:image/png;base64," in page and "≈ 10,000 rows" in page
 
 
+SVC = {"svc": {"device": "cpu", "library": "scikit-learn", "note": "", "class": "SVC", "params": {}}}
+
+
+def _sweep(folder, rounds, cpu_svc=SVC, numpy_svc=SVC):
+    """A --sizes quick sweep of multiclass:svc where numpy's median is a hair below cpu's at every size."""
+    for n in (500, 1_000, 2_000, 4_000):
+        _run(folder, str(n), n, threads=2, speed=1.0)
+        path = folder / f"benchmark-{n}-cpu-numpy.json"
+        doc = json.loads(path.read_text())
+        for b in doc["benchmarks"]:
+            info = b["extra_info"]
+            if info.get("step") == "binary_roc":  # renamed: the SVC step, as the suite records it
+                t = 0.2 * n / 1_000 * (1.0 if info["backend"] == "cpu" else 0.995)
+                b["stats"].update(median=t, min=t, max=t, q1=t, q3=t, rounds=rounds)
+                info.update(step="multiclass:svc", estimators=cpu_svc if info["backend"] == "cpu" else numpy_svc)
+        path.write_text(json.dumps(doc))
+    return open(write_report(str(folder))).read()
+
+
+def test_one_round_sweep_gives_no_verdict_and_says_so(tmp_path):
+    """Issue 34: `--sizes quick --rounds 1` said "faster at every size (500–4,000)" for 0.815 s against 0.819 s."""
+    ours = {"svc": {**SVC["svc"], "library": "gpuclf"}}  # a different estimator: only the rounds hold it back
+    md = _sweep(tmp_path / "one", 1, numpy_svc=ours)
+    assert _row(md, "multiclass:svc", "numpy")[-1] == "no verdict: 1 round at every size (a verdict needs 3 or more)"
+    assert "fewer than 3 rounds" in md  # the method says why
+    md = _sweep(tmp_path / "three", 3, numpy_svc=ours)
+    assert _row(md, "multiclass:svc", "numpy")[-1] == "faster at every size (500–4,000)"
+
+
+def test_two_runs_of_the_same_estimator_are_never_ranked(tmp_path):
+    """cpu and numpy both hand the SVC to scikit-learn: however many rounds, their difference is noise."""
+    md = _sweep(tmp_path / "sweep", 3)
+    assert _row(md, "multiclass:svc", "numpy")[-1] == "not ranked: both ran the same estimator (scikit-learn SVC)"
+    # At a named size, the speedup cell says so too; a step whose estimators differ keeps its ratio.
+    folder = tmp_path / "small"
+    _run(folder, "small", 6000, threads=2, speed=1.0)
+    path = folder / "benchmark-small-cpu-numpy.json"
+    doc = json.loads(path.read_text())
+    sgd = {"sgd": {"device": "cpu", "library": "gpuclf", "class": "SGDClassifier", "params": {}}}
+    for b in doc["benchmarks"]:
+        info = b.get("extra_info", {})
+        if info.get("step") == "binary_roc":
+            info.update(step="multiclass:svc", estimators=SVC)
+        elif info.get("step") == "denoise":
+            info["estimators"] = sgd if info["backend"] == "numpy" else {"sgd": {**sgd["sgd"],
+                                                                                  "library": "scikit-learn"}}
+    path.write_text(json.dumps(doc))
+    md = open(write_report(str(folder))).read()
+    assert _row(md, "multiclass:svc", "3")[-1] == "not ranked: both ran scikit-learn SVC"
+    assert _row(md, "denoise", "2")[-1] == "4.00× (3.00×–5.33×)"
+    # The chart draws no bar for the pair, and writes why in its place.
+    assert (folder / "speedup-small.png").is_file()
+
+
+def test_speedup_of_fewer_than_three_rounds_is_no_verdict():
+    from gpuclf.benchmarks.cells import speedup_cell
+    from gpuclf.benchmarks.stats import Spread
+
+    one, two = Spread(2.0, 2.0, 2.0, 2.0, 2.0, 1), Spread(1.0, 0.8, 1.25, 0.9, 1.1, 2)
+    assert speedup_cell(one, Spread(1.0, 1.0, 1.0, 1.0, 1.0, 1)) == "2.00× (1 round: no verdict)"
+    assert speedup_cell(Spread(2.0, 1.8, 2.2, 1.9, 2.1, 3), two) == "2.00× (1.44×–2.75×, 2 rounds: no verdict)"
+    assert speedup_cell(one, two, same="scikit-learn SVC") == "not ranked: both ran scikit-learn SVC"
+
+
 def test_cuda_versions_read_as_people_write_them():
     from gpuclf.backends.probes import cuda_version
     from gpuclf.benchmarks import machine

@@ -8,8 +8,13 @@ import numpy as np
 import pytest
 
 from gpuclf.benchmarks import plan
-from gpuclf.benchmarks.stats import (Spread, check_same_figures, crossover, fit_power_law, merge_rounds, round_id,
-                                     speedup)
+from gpuclf.benchmarks.stats import (MIN_ROUNDS, Spread, check_same_figures, crossover, fit_power_law, merge_rounds,
+                                     round_id, speedup)
+
+
+def _exact(seconds, rounds=3):
+    """Seconds that every one of ``rounds`` rounds measured alike (no spread)."""
+    return [Spread(t, t, t, t, t, rounds) for t in seconds]
 
 
 def _round(step, backend, r, seconds, sequence, rss):
@@ -103,24 +108,24 @@ def test_crossover_of_two_power_laws_is_where_they_meet():
     rows = [1_000, 3_000, 30_000, 60_000]
     cpu = [1e-4 * n for n in rows]
     gpu = [0.01 * math.sqrt(n) for n in rows]
-    c = crossover(rows, cpu, gpu)
+    c = crossover(rows, _exact(cpu), _exact(gpu))
     assert c.kind == "at" and c.rows == pytest.approx(10_000)
     assert c.text() == "≈ 10,000 rows"
 
 
 def test_crossover_always_never_and_overtaken_again():
     rows = [1_000, 10_000, 60_000]
-    assert crossover(rows, [2, 20, 120], [1, 10, 60]).text() == "faster at every size (1,000–60,000)"
-    assert crossover(rows, [1, 10, 60], [2, 20, 120]).text() == "never in range (1,000–60,000)"
+    assert crossover(rows, _exact([2, 20, 120]), _exact([1, 10, 60])).text() == "faster at every size (1,000–60,000)"
+    assert crossover(rows, _exact([1, 10, 60]), _exact([2, 20, 120])).text() == "never in range (1,000–60,000)"
     # Faster in the middle only: not faster at the largest size, so it never overtakes for good.
-    assert crossover(rows, [1, 10, 60], [2, 5, 61]).kind == "never"
+    assert crossover(rows, _exact([1, 10, 60]), _exact([2, 5, 61])).kind == "never"
     # 1.5x slower at 1,000, 2x faster at 10,000: the log of the ratio falls from log 1.5 to log 0.5,
     # crossing 0 at that share of the decade.
-    c = crossover(rows, [1, 10, 60], [1.5, 5, 30])
+    c = crossover(rows, _exact([1, 10, 60]), _exact([1.5, 5, 30]))
     assert c.kind == "at" and c.rows == pytest.approx(1_000 * 10 ** (math.log(1.5) / math.log(3)))
     assert c.text() == "≈ 2,300 rows"  # two significant digits of 2,338
     # A tie is not faster: equal at 1,000 and faster beyond crosses at 1,000.
-    assert crossover(rows, [1, 10, 60], [1, 5, 30]).rows == pytest.approx(1_000)
+    assert crossover(rows, _exact([1, 10, 60]), _exact([1, 5, 30])).rows == pytest.approx(1_000)
 
 
 def test_crossover_ranks_only_differences_beyond_the_rounds_spread():
@@ -130,7 +135,7 @@ def test_crossover_ranks_only_differences_beyond_the_rounds_spread():
     # The same library on both backends, medians a little apart but the rounds overlapping: no verdict,
     # though the medians alone would say "faster at every size".
     noisy = [Spread(s.median * 0.95, s.min * 0.97, s.max * 0.97, s.q1, s.q3, 3) for s in same]
-    assert crossover(rows, [s.median for s in same], [s.median for s in noisy]).kind == "always"
+    assert crossover(rows, _exact(s.median for s in same), _exact(s.median for s in noisy)).kind == "always"
     c = crossover(rows, same, noisy)
     assert c.kind == "unclear" and c.text() == "no clear difference at 60,000 (the rounds overlap)"
     # Clearly slower at the largest size stays "never"; clearly faster everywhere stays "always".
@@ -147,6 +152,29 @@ def test_crossover_ranks_only_differences_beyond_the_rounds_spread():
     behind = [Spread(1.05, 1.0, 1.2, 1.0, 1.1, 3), fast[1], fast[2]]
     c = crossover(rows, same, behind)
     assert c.kind == "at" and 1_000 < c.rows < 10_000
+
+
+def test_fewer_than_three_rounds_give_no_verdict_and_say_so():
+    """Issue 34: one round each, 0.815 s against 0.819 s, was reported as "faster at every size"."""
+    rows = [500, 1_000, 2_000, 4_000]
+    cpu, numpy = [0.1, 0.2, 0.41, 0.819], [0.099, 0.199, 0.4, 0.815]
+    for rounds in range(1, MIN_ROUNDS):
+        c = crossover(rows, _exact(cpu, rounds), _exact(numpy, rounds))
+        assert (c.kind, c.rows) == ("few_rounds", None)
+        assert c.text() == (f"no verdict: {rounds} round{'s' * (rounds > 1)} at every size (a verdict needs 3 or "
+                            "more)")
+    # Three rounds that agree as closely do rank: the spread is then known to be this small.
+    assert crossover(rows, _exact(cpu), _exact(numpy)).kind == "always"
+    # Rounds that differ by size: the sizes with too few are left out of the verdict, and named.
+    mixed = _exact(cpu[:2]) + _exact(cpu[2:3], 2) + _exact(cpu[3:], 1)
+    c = crossover(rows, mixed, _exact(numpy))
+    assert (c.kind, c.lo, c.hi) == ("always", 500, 1_000)
+    assert c.text() == "faster at every size (500–1,000); not judged at 2,000 (2 rounds) and 4,000 (1 round)"
+    c = crossover(rows, _exact(cpu, 1)[:3] + _exact(cpu[3:], 2), _exact(numpy))
+    assert c.text() == "no verdict: fewer than 3 rounds at every size (a verdict needs 3 or more)"
+    # The judged sizes alone decide: slower where judged is "never", whatever the unjudged largest size says.
+    c = crossover(rows, _exact(numpy[:3]) + _exact(numpy[3:], 1), _exact(cpu))
+    assert c.kind == "never" and c.text() == "never in range (500–2,000); not judged at 4,000 (1 round)"
 
 
 def _measured(backend, points):
@@ -171,6 +199,9 @@ def test_rounds_fit_shrink_or_stop_within_the_budget():
     assert (d.rounds, d.why) == (0, "stopped: one round was estimated at 11.7 min, over the budget of 10.0 min")
     assert plan.decide("60000", "cpu", None, 3, 600).rounds == 3  # nothing to estimate from: as asked
     assert plan.decide("60000", "cpu", 1.0, 3, 600, stopped=True).rounds == 0  # a stopped backend stays stopped
+    # One round reads as one (issue 34: "1 rounds as asked").
+    assert plan.decide("500", "cpu", None, 1, 600).why == "1 round as asked: no earlier timing to estimate from"
+    assert plan.decide("500", "cpu", 1.0, 1, 600).why == "1 round, estimated at 1 s (budget 10.0 min)"
 
 
 def test_a_sweep_point_is_estimated_from_the_steps_it_times():

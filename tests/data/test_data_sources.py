@@ -259,3 +259,34 @@ def test_run_on_csv_records_reader_and_names_and_resumes(tmp_path, rows, capsys)
     assert code == 0, err
     doc = json.loads((out / "results.json").read_text())
     assert {"data", "binary_sgd", "binary_cv"} <= set(doc["steps"]) and doc["class_names"] == list(FASHION_NAMES)
+
+
+def test_what_counts_as_an_unknown_openml_dataset():
+    from sklearn.datasets._openml import OpenMLError
+
+    from gpuclf.data.openml import _is_missing_dataset
+
+    # scikit-learn's own error (OpenML's HTTP 412), whatever its words, and its two messages as plain ValueErrors.
+    assert _is_missing_dataset(OpenMLError("deactivated"))
+    assert _is_missing_dataset(ValueError("No active dataset nope found."))
+    assert _is_missing_dataset(ValueError("Dataset with data_id 5 not found."))
+    # Any other ValueError, or those words in another error type, is not "no such dataset".
+    assert not _is_missing_dataset(ValueError("could not convert string to float"))
+    assert not _is_missing_dataset(OSError("cache file not found"))
+    assert not _is_missing_dataset(KeyError("No active dataset"))
+
+
+def test_an_openml_set_without_details_is_titled_by_the_name_given(monkeypatch, rows):
+    X, y = rows
+    big_X, big_y = np.concatenate([X] * 100)[:70_000], np.concatenate([y] * 100)[:70_000]
+    monkeypatch.setattr("sklearn.datasets.fetch_openml", lambda *a, **k: Bunch(data=big_X, target=big_y))
+    data = load_mnist("openml:Kuzushiji-MNIST")
+    assert data.source == "openml:Kuzushiji-MNIST" and data.class_names is None
+
+
+def test_labels_text_names_each_label_or_gives_the_range(sample_mnist):
+    assert sample_mnist.labels_text() == "0-9"
+    assert sample_mnist.subsample(40, 10).labels_text() == "0-9"
+    named = load_mnist("sample")
+    named.class_names = tuple("abcdefghij")
+    assert named.labels_text() == ", ".join(f"{i} ({c})" for i, c in enumerate("abcdefghij"))
