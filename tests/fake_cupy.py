@@ -240,6 +240,11 @@ def cuda_free(nbytes: int) -> None:
     _device_taken[0] -= nbytes
 
 
+def device_bytes_taken() -> int:
+    """Bytes taken from the emulated device (pools' blocks, RMM's upstream, direct allocations), live or cached."""
+    return _device_taken[0]
+
+
 def _free_device_bytes() -> int:
     return device_bytes() - _machine["context_bytes"] - _device_taken[0]
 
