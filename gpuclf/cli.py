@@ -12,9 +12,12 @@ import sys
 from .errors import GpuclfError, command_line, resume_command
 from gpuclf.benchmarks.options import (BENCH_BUDGET, BENCH_OPTIONAL_STEPS, BENCH_ROUNDS, BENCH_SIZES,
                                        DEFAULT_BENCH_BUDGET, DEFAULT_BENCH_ROUNDS)
-from gpuclf.run.options import (BACKEND, BACKEND_LIST, CLASS_NAMES, CLUSTER, DEVICE, Floats, JOBS, POSITIVE_CLASS, ROWS,
-                                SEED, STEP_LIST, Parser, Size, Text, cluster_option)
+from gpuclf.run.options import (BACKEND, BACKEND_LIST, CLASS_NAMES, CLUSTER, DEVICE, KNN_SEARCH, KNN_SEARCH_LIST,
+                                Floats, JOBS, POSITIVE_CLASS, ROWS, SEED, STEP_LIST, Parser, Size, Text,
+                                cluster_option)
 
+KNN_SEARCH_HELP = ("numpy and gpu backends: how KNN finds the neighbours: pruned (default: a PCA filter, then exact "
+                   "distances for the few rows it keeps), brute, or auto; the neighbours and every figure are the same")
 CLUSTER_HELP = ("run on Dask: local (this machine's cores; one worker per GPU with the gpu backend) or a scheduler "
                 "address tcp://host:8786 (default: $GPUCLF_CLUSTER, else no cluster)")
 
@@ -68,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="GPU backend: cap on device memory, e.g. 4GB (kernels chunk to fit)")
     run.add_argument("--device", type=DEVICE, default=0,
                      help="GPU backend: CUDA device number (default 0, within $CUDA_VISIBLE_DEVICES)")
+    run.add_argument("--knn-search", type=KNN_SEARCH, default=None, help=KNN_SEARCH_HELP)
     run.add_argument("--cluster", type=CLUSTER, default=None, help=CLUSTER_HELP)
     run.add_argument("--no-report", action="store_true", help="write results.json only")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -94,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--data", type=Text(), default=None, help="as for run (default $GPUCLF_MNIST, else sample)")
     bench.add_argument("--out", type=Text(), default="bench-results", help="output folder")
     bench.add_argument("--cuml-accel", action="store_true", help="add a column for python -m cuml.accel")
+    bench.add_argument("--knn-search", type=KNN_SEARCH_LIST, default=None,
+                       help="time the KNN steps under each of these searches side by side, e.g. pruned,brute "
+                            "(numpy and gpu backends; their figures must be identical), instead of the whole suite")
     bench.add_argument("--cluster", type=CLUSTER, default=None,
                        help="time the backends on this Dask cluster too: a column per backend, "
                             "e.g. cpu@dask:2 (local, or tcp://host:8786)")
@@ -140,7 +147,7 @@ def cmd_run(args) -> int:
     record = read_record(args.out) if args.resume else None
     cluster = cluster_option(args.cluster)  # changes no figure: free on --resume
     backend = get_backend(_backend_name(args, record), n_jobs=args.jobs, max_gpu_memory=args.max_gpu_memory,
-                          device=args.device)
+                          device=args.device, knn_search=args.knn_search)
     data = _load_data(args, record, backend.name)
     # After the data: --positive-class is the label it denotes there.
     config = RunConfig(**config_kwargs(args, record and record["config"], data))
@@ -291,6 +298,12 @@ def cmd_bench(args) -> int:
         html_path, md_path = compare_machines(args.compare, args.out)
         print(f"gpuclf: comparison written to {html_path}", file=sys.stderr)
         print(md_path)
+        return 0
+    if args.knn_search:
+        from .benchmarks.knn_search import compare_searches
+
+        print(compare_searches(args.knn_search, backends=args.backends, size=args.size or "small", data=args.data,
+                               out_dir=args.out, rounds=args.rounds))
         return 0
     from .benchmarks import run_benchmarks
     from gpuclf.run.cluster import check_reachable

@@ -71,6 +71,7 @@ class GpuBackend(KernelBackend):
             "cuml": self._cuml[1] if self._cuml else cuml_summary(),
             "allocator": self.allocator.name,
             "max_gpu_memory": self.max_gpu_memory,
+            "knn_search": self.knn_search,
         }
 
     def uses_cuml(self) -> bool:

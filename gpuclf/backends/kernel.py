@@ -316,4 +316,5 @@ class NumpyBackend(KernelBackend):
         return True, "gpuclf's GPU kernels on NumPy: the fast path without a GPU, and the GPU code path's test bed"
 
     def describe(self) -> dict:
-        return {"backend": self.name, "device": f"CPU: {platform.machine()} (NumPy, gpuclf kernels)"}
+        return {"backend": self.name, "device": f"CPU: {platform.machine()} (NumPy, gpuclf kernels)",
+                "knn_search": self.knn_search}

@@ -312,8 +312,17 @@ JOBS = Int(1, also={-1: "all cores"})
 DEVICE = Int(0)
 THRESHOLDS = Floats()
 STEP_LIST = Names(_step_names, "step")
+def _knn_searches():
+    from ..kernels.knn_cost import ALGORITHMS
+
+    return ALGORITHMS
+
+
 BACKEND = Choice(lambda: ["auto", *_backend_names()], "backend")
 BACKEND_LIST = Names(_backend_names, "backend")
+#: ``--knn-search``: how gpuclf's own KNN finds the neighbours (the same ones whichever; only the work differs).
+KNN_SEARCH = Choice(_knn_searches, "KNN search")
+KNN_SEARCH_LIST = Names(_knn_searches, "KNN search")
 POSITIVE_CLASS = Label()
 CLUSTER = Cluster()
 CLASS_NAMES = NameList()
