@@ -710,7 +710,12 @@ def _virtual_call(name, numpy_function, args, kwargs):
             return _view(a, lambda g: np.lib.stride_tricks.as_strided(
                 g, shape, _contiguous_strides(shape, a.dtype.itemsize)))
         return _result(shape, a.dtype)
-    if name in ("transpose", "swapaxes", "squeeze", "expand_dims", "broadcast_to"):
+    if name == "flatnonzero":
+        # The count a virtual mask selects is unknown. The searches' masks select candidate pairs, a few
+        # per query, gathered into arrays far below the virtual size whatever their count: no memory peak
+        # or index width depends on it, so the emulation takes none (the searches return zeros anyway).
+        return ndarray(np.zeros(0, np.intp))
+    if name in ("transpose", "swapaxes", "squeeze", "expand_dims", "broadcast_to", "moveaxis"):
         return _view(a, lambda g: getattr(np, name)(g, *args[1:], **kwargs))
     if name == "take_along_axis":
         idx, axis = args[1], kwargs.get("axis", args[2] if len(args) > 2 else None)
