@@ -45,6 +45,9 @@ included) that is 13% to 15% of brute force's arithmetic
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 import numpy as np
 
 from gpuclf.kernels import topk
@@ -63,6 +66,40 @@ FALLBACK_FRACTION = 1 / 16
 #: ... unless it has fewer candidates than this (small searches are never worth the switch).
 FALLBACK_FLOOR = 1 << 16
 _U64 = 2.0 ** -53
+#: Set by :func:`every_branch`: each chunk also takes the branches its data did not choose.
+_EVERY_BRANCH = contextvars.ContextVar("gpuclf_knn_every_branch", default=False)
+
+
+#: Lengths of one whole-mask count in each of CuPy's reduction classes: its own kernel below 128
+#: elements, then CUB block kernels of 32, 64, 128, 256 and 512 threads (``clp2(ceil(n / 4))``).
+_REDUCED_LENGTHS = (64, 128, 256, 512, 1024, 2048)
+
+
+def count_every_length_class(xp) -> None:
+    """Count a candidate mask of each length class once, so that each class's kernel is compiled.
+
+    How many queries of a chunk get a mask (and so the length of its count) is the data's choice, one
+    of up to six kernels on CuPy; a warm-up on other data would not meet the same ones.
+    """
+    for n in _REDUCED_LENGTHS:
+        xp.count_nonzero(xp.zeros((2, n // 2), dtype=bool))
+
+
+@contextlib.contextmanager
+def every_branch():
+    """Within the block, every chunk of every search runs each of its branches (the refine, the early
+    return of brute force, the exhaustive fallback, and the brute filter after a pruned one), keeping
+    the result of the branch its data chose.
+
+    The warm-up (``gpuclf warmup``, a run's first seconds on a GPU) runs the steps on a few thousand
+    rows, where the searches' data choose other branches than at full size (fewer rows, more candidates
+    a pair); so that a timed step compiles no kernel, it compiles them all. The results are unchanged.
+    """
+    token = _EVERY_BRANCH.set(True)
+    try:
+        yield
+    finally:
+        _EVERY_BRANCH.reset(token)
 
 
 class NeighborIndex:
@@ -194,6 +231,9 @@ class NeighborIndex:
             evaluator = PairEvaluator(self.X, x_sq, Q[start:stop], q_sq[start:stop], plan, max(1, budget // 4),
                                       compact)
             got = self._chunk(filt, evaluator, Q[start:stop], start, k, exclude_self, c_error, stats)
+            if _EVERY_BRANCH.get() and filt.name == "pruned" and got is not None:
+                self._chunk(self.filter("brute"), evaluator, Q[start:stop], start, k, exclude_self, c_error,
+                            SearchStats(chosen, m, n, f, k, filt.d))
             if got is None:  # too many candidates to refine: this chunk and the rest with the brute filter
                 filt = self.filter("brute")
                 stats.switched_queries += m - start
@@ -227,11 +267,17 @@ class NeighborIndex:
         c_seeds = evaluator.pairs(xp.repeat(xp.arange(mc, dtype=xp.int64), s), seeds.ravel()).reshape(mc, s)
         tau = xp.max(c_seeds, axis=1) if s == k else xp.partition(c_seeds, k - 1, axis=1)[:, k - 1]
         T = filt.threshold(tau, Fq, rho_q, c_error)
+        every = _EVERY_BRANCH.get()
+        if every:
+            self._exhaustive(evaluator, start, k, exclude_self, SearchStats(filt.name, mc, n, 1, k, filt.d))
         if filt.name == "brute":
             # Scores that are distances but for a rounding: after its k seeds a query's next score almost
             # always clears T. One min pass finds the queries where it does not; only those get a mask.
             open_rows = xp.flatnonzero(xp.min(g, axis=1) <= T)
-            if open_rows.shape[0] == 0:
+            if every:  # the early return's kernels, then the mask's on every query: the same neighbours
+                topk.sort_rows(c_seeds, seeds)
+                open_rows = own
+            elif open_rows.shape[0] == 0:
                 return (*topk.sort_rows(c_seeds, seeds), xp.full(mc, s, dtype=xp.int64))
             mask = g[open_rows] <= T[open_rows, None]
         else:
@@ -248,9 +294,10 @@ class NeighborIndex:
         # One count of the whole mask decides (a per-row sum is a pass over it as slow as the mask itself);
         # the per-query counts come from the candidates' list.
         n_pairs = int(xp.count_nonzero(mask))
-        if filt.name == "pruned" and n_pairs * REFINE_PAIRS_PER_CANDIDATE > mc * n * (1 - filt.d / self.n_features):
+        if (filt.name == "pruned" and not every
+                and n_pairs * REFINE_PAIRS_PER_CANDIDATE > mc * n * (1 - filt.d / self.n_features)):
             return None
-        if n_pairs > max(FALLBACK_FLOOR, FALLBACK_FRACTION * mc * n):
+        if n_pairs > max(FALLBACK_FLOOR, FALLBACK_FRACTION * mc * n) and not every:
             del mask
             return self._exhaustive(evaluator, start, k, exclude_self, stats)
         flat = xp.flatnonzero(mask)
@@ -300,5 +347,5 @@ def sqrt_distances(sq, dtype):
     return xp.sqrt(sq).astype(dtype, copy=False)
 
 
-__all__ = ["ALGORITHMS", "FALLBACK_FRACTION", "NeighborIndex", "Projection", "SearchStats", "check_algorithm",
+__all__ = ["ALGORITHMS", "FALLBACK_FRACTION", "NeighborIndex", "count_every_length_class", "every_branch", "Projection", "SearchStats", "check_algorithm",
            "choose", "default_components", "fit_projection", "recording", "sqrt_distances"]

@@ -77,16 +77,21 @@ def warm_up(backend, steps, config, data=None) -> dict | None:
     small = dataclasses.replace(config, steps=list(steps), n_estimators=2,
                                 **{k: min(getattr(config, k), n_train)
                                    for k in ("svc_train_size", "ovr_train_size", "grid_train_size")})
+    from gpuclf.kernels.pruned_neighbors import count_every_length_class, every_branch
+
     ctx = Context(backend, data, small)
     t0 = time.perf_counter()
     warmed, skipped = [], {}
     for step in steps:
         ctx.arrays = {}
         try:
-            ctx.results[step] = STEPS[step](ctx)
+            # A few thousand rows take other branches of the KNN search than the full data: compile them all.
+            with every_branch():
+                ctx.results[step] = STEPS[step](ctx)
             warmed.append(step)
         except Exception as exc:  # noqa: BLE001 - such a step only misses its warm-up: recorded, and said
             skipped[step] = f"{type(exc).__name__}: {exc}"
+    count_every_length_class(backend.xp)  # the KNN searches' mask counts, whose lengths the data choose
     backend.synchronize()
     return {"seconds": round(time.perf_counter() - t0, 3), "steps": warmed, "skipped": skipped,
             "rows": n_train, "kernel_cache": kernel_cache_dir()}
