@@ -292,3 +292,35 @@ def test_values_near_float32s_limit_are_searched_exhaustively():
     sk_d, sk_i = NearestNeighbors(n_neighbors=3, algorithm="brute").fit(X.astype(np.float64)).kneighbors(Q)
     assert_array_equal(i, sk_i)
     np.testing.assert_allclose(d, sk_d, rtol=1e-6)
+
+
+@pytest.mark.parametrize("algorithm", ["brute", "pruned"])
+def test_every_branch_runs_each_branch_and_changes_no_result(algorithm, monkeypatch):
+    """The warm-up's mode: each chunk also takes the branches its data did not choose, same neighbours."""
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 256, (3_000, 100)).astype(np.float32)
+    Q = rng.integers(0, 256, (300, 100)).astype(np.float32)
+    want = nb.kneighbors(X, Q, 5, algorithm=algorithm)
+    calls = []
+    for name in ("_exhaustive", "_chunk"):
+        real = getattr(pn.NeighborIndex, name)
+        monkeypatch.setattr(pn.NeighborIndex, name, lambda self, *a, _real=real, _name=name, **kw: (
+            calls.append((_name, a[0].name if _name == "_chunk" else None)), _real(self, *a, **kw))[1])
+    with pn.every_branch():
+        got = nb.kneighbors(X, Q, 5, algorithm=algorithm)
+    for a, b in zip(got, want):
+        assert_array_equal(a, b)
+    assert ("_exhaustive", None) in calls and ("_chunk", "brute") in calls
+    calls.clear()
+    nb.kneighbors(X, Q, 5, algorithm=algorithm)  # outside the block: the data's branch only
+    assert ("_exhaustive", None) not in calls
+
+
+def test_a_mask_count_of_every_length_class_is_compiled():
+    import fake_cupy
+
+    with fake_cupy.installed() as cp:
+        before = set(fake_cupy.stats["kernels"])
+        pn.count_every_length_class(cp)
+        variants = {k[3] for k in set(fake_cupy.stats["kernels"]) - before if k[0] == "count_nonzero"}
+    assert {"simple", *(f"cub-block-{t}-2pass" for t in (32, 64, 128, 256, 512))} <= variants, variants
