@@ -372,7 +372,7 @@ def test_a_full_size_cpu_run_gives_the_advice_at_its_start(tmp_path, capsys, mon
 def test_ci_runs_the_readmes_two_commands():
     readme = (ROOT / "README.md").read_text()
     assert commands(readme) == ["pip install -e . && gpuclf run --backend cpu --data sample --out results",
-                                "pip install -e '.[test]' && python -m pytest"]
+                                "pip install -e '.[test]' && python -m pytest -n 2"]
     ci = (ROOT / ".ci" / "run").read_text()
     assert "python3 -m venv" in ci and "readme_commands.py README.md" in ci
 
