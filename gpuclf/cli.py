@@ -16,8 +16,9 @@ from gpuclf.run.options import (BACKEND, BACKEND_LIST, CLASS_NAMES, CLUSTER, DEV
                                 Floats, JOBS, POSITIVE_CLASS, ROWS, SEED, STEP_LIST, Parser, Size, Text,
                                 cluster_option)
 
-KNN_SEARCH_HELP = ("numpy and gpu backends: how KNN finds the neighbours: pruned (default: a PCA filter, then exact "
-                   "distances for the few rows it keeps), brute, or auto; the neighbours and every figure are the same")
+KNN_SEARCH_HELP = ("numpy and gpu backends: how KNN finds the neighbours: auto (default: pruned where the cost model "
+                   "says it pays, as on full MNIST), pruned (a PCA filter, then exact distances for the few rows it "
+                   "keeps) or brute; the neighbours and every figure are the same")
 CLUSTER_HELP = ("run on Dask: local (this machine's cores; one worker per GPU with the gpu backend) or a scheduler "
                 "address tcp://host:8786 (default: $GPUCLF_CLUSTER, else no cluster)")
 

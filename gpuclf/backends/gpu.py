@@ -29,7 +29,7 @@ class GpuBackend(KernelBackend):
         CUDA device to run on, numbered within ``CUDA_VISIBLE_DEVICES``.
     n_jobs : int, default=-1
         CPU cores for the scikit-learn fallback of the forest and SVC.
-    knn_search : {"brute", "pruned", "auto"}, default="brute"
+    knn_search : {"auto", "pruned", "brute"}, default="auto"
         As :class:`~gpuclf.backends.kernel.KernelBackend`.
     """
 
@@ -38,7 +38,7 @@ class GpuBackend(KernelBackend):
     compiles_kernels = True
 
     def __init__(self, max_gpu_memory: int | None = None, device: int = 0, n_jobs: int | None = -1,
-                 knn_search: str = "brute"):
+                 knn_search: str = "auto"):
         ok, reason = cupy_status(device)
         if not ok:
             raise GpuclfError(reason)

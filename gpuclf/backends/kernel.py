@@ -38,17 +38,19 @@ class KernelBackend(Backend):
     n_jobs : int, default=-1
         Cores of the scikit-learn forest that stands in where cuML is
         missing (trees in parallel; the same trees as with one core).
-    knn_search : {"brute", "pruned", "auto"}, default="brute"
+    knn_search : {"auto", "pruned", "brute"}, default="auto"
         How every KNN search finds its neighbours
         (:mod:`gpuclf.kernels.pruned_neighbors`): the estimators' ``algorithm``,
         the batched cross-validation and the grid search. The neighbours are
-        the same whichever is used; only the work differs.
+        the same whichever is used; only the work differs. ``"auto"`` prunes
+        each search the cost model says pruning pays for (full MNIST's), and
+        searches small ones by brute force.
     """
 
     xp = np
     feature_dtype = np.float32
 
-    def __init__(self, budget_bytes: int | None = None, n_jobs: int | None = -1, knn_search: str = "brute"):
+    def __init__(self, budget_bytes: int | None = None, n_jobs: int | None = -1, knn_search: str = "auto"):
         from ..kernels.pruned_neighbors import check_algorithm
 
         self.budget_bytes = budget_bytes
@@ -173,7 +175,7 @@ class KernelBackend(Backend):
         # One unit per fold, on the cluster's workers when there is one; assembled here in fold order.
         # An estimator that spreads its own work over the cluster (sharded KNN) runs its folds from here.
         d = self.dispatcher if getattr(estimator, "scheduler", None) is None else Dispatcher()
-        estimator = self._shared_projection(estimator, X)
+        estimator = self._shared_projection(estimator, X, cv)
         parts = d.map(_fit_predict_fold, range(cv), estimator, method, d.share(X), d.share(y), d.share(folds))
         xp = self.xp
         out = xp.empty((len(y),) + parts[0].shape[1:], dtype=parts[0].dtype)
@@ -181,13 +183,19 @@ class KernelBackend(Backend):
             out[xp.flatnonzero(folds == k)] = part
         return out
 
-    def _shared_projection(self, estimator, X):
-        """A pruned KNN's folds filter with one PCA of all of ``X`` (any map keeps the search exact)."""
+    def _shared_projection(self, estimator, X, cv: int):
+        """A pruned KNN's folds filter with one PCA of all of ``X`` (any map keeps the search exact);
+        ``"auto"`` gets one only where its folds' searches would prune."""
         from ..estimators.neighbors import KNeighborsClassifier
+        from ..kernels.knn_cost import choose
         from ..kernels.pruned_neighbors import fit_projection
 
         if (not isinstance(estimator, KNeighborsClassifier) or estimator.algorithm == "brute"
                 or estimator.projection is not None):
+            return estimator
+        n, f = X.shape
+        if estimator.algorithm == "auto" and choose("auto", n // cv, n - n // cv, f, estimator.n_neighbors,
+                                                    built=True) == "brute":
             return estimator
         from sklearn.base import clone
 
@@ -213,7 +221,7 @@ class KernelBackend(Backend):
         folds = self.test_folds(y, cv)
         if isinstance(estimator, KNeighborsClassifier) and set(param_grid) <= {"n_neighbors", "weights"}:
             # One PCA of X for every fold, and for the best estimator's fits after (on any data: any map bounds).
-            estimator = self._shared_projection(estimator, X)
+            estimator = self._shared_projection(estimator, X, cv)
             scores = self._knn_grid_scores(estimator, candidates, X, y, folds, cv)
         else:
             scores = np.array([[float(s) for s in

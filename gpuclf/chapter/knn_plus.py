@@ -128,7 +128,7 @@ class _Search:
         self.backend = backend
         self.budget = backend.memory_budget()
         self.sklearn = backend.placement("knn").library == "scikit-learn"
-        self.algorithm = getattr(backend, "knn_search", "brute")
+        self.algorithm = getattr(backend, "knn_search", "auto")
         self.cost = {"pairs": 0, "flops": 0, "bytes": 0}
 
     def _count(self, query, n_rows: int, k: int) -> None:

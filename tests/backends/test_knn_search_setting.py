@@ -39,7 +39,7 @@ def projections(monkeypatch):
 
 
 def test_the_setting_reaches_the_estimators():
-    assert get_backend("numpy").estimator("knn").algorithm == "brute"
+    assert get_backend("numpy").estimator("knn").algorithm == "auto"  # pruned where it pays
     assert get_backend("numpy", knn_search="pruned").estimator("knn").algorithm == "pruned"
     assert get_backend("numpy", knn_search="auto").estimator("knn", n_neighbors=3).get_params()["n_neighbors"] == 3
     with pytest.raises(GpuclfError, match="algorithm must be one of"):
@@ -73,3 +73,11 @@ def test_grid_search_shares_one_projection_and_changes_nothing(digits, projectio
     assert best.algorithm == "pruned" and isinstance(best.projection, pn.Projection)
     best.fit(X, y).predict(X[:300])  # the final fit on more rows reuses the grid's PCA
     assert projections == [X.shape[0]]
+
+
+def test_the_default_auto_fits_no_projection_for_folds_it_searches_by_brute_force(digits, projections):
+    X, y = digits
+    b = get_backend("numpy")  # knn_search="auto": 300 x 600 folds are searched by brute force
+    predicted = b.cross_val_predict(b.estimator("knn"), X, y, cv=3)
+    assert projections == []
+    assert_array_equal(predicted, cross_val_predict(SkKNN(), X.astype(np.int64), y, cv=3))
