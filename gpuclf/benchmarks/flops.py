@@ -1,13 +1,29 @@
 """Useful GEMM FLOPs of the GEMM-bound steps, counted from rows, folds and epochs.
 
 A product of an (m, k) by a (k, n) matrix is ``2 m k n`` FLOPs. Only the
-matrix products count: the distance GEMM of a KNN search (``-2 Q X^T``; the
-norms, clamping and top-k are a few operations per pair, not per feature),
-and the two GEMMs of every mini-batch of the batched SGD (``Xb @ W`` and
-``Xb.T @ R``, so each epoch is ``4 n d models`` FLOPs whatever the batch
-size), plus its scoring (``X @ coef``). The counts are what gpuclf's
-kernels multiply (``tests/benchmarks/test_bench_flops.py`` checks them against the
-products emulated CuPy sees, and against hand counts).
+matrix products count: the distance GEMM of a KNN search (``Q X^T``, the
+brute filter of :mod:`gpuclf.kernels.pruned_neighbors`; the norms, clamping
+and top-k are a few operations per pair, not per feature), and the two GEMMs
+of every mini-batch of the batched SGD (``Xb @ W`` and ``Xb.T @ R``, so each
+epoch is ``4 n d models`` FLOPs whatever the batch size), plus its scoring
+(``X @ coef``). The counts are what gpuclf's kernels multiply
+(``tests/benchmarks/test_bench_flops.py`` checks them against the products
+emulated CuPy sees, and against hand counts), with one exception.
+
+The exception: after its filter GEMM, gpuclf's exact search computes the
+exact distances of a few rows per query (its ``k`` seeds, and the rare
+candidates a rounding lets through) by small digit GEMMs, a block of 16 rows
+a query times 2 base-64 digits on MNIST (:mod:`gpuclf.kernels.exact_distances`).
+They are not counted: how many there are depends on the data, not on the
+rows, folds and epochs; scikit-learn does none of them; and the report's
+"GFLOP per round" is one figure per step that every backend's rate and % of
+peak divide, so it is the work every backend does, the distance GEMM. What
+they cost is time, like the top-k: it lowers the step's share of peak (against
+60,000 rows they are under a 1,000th of the filter's FLOPs; against 300, a
+tenth). Each search records them (:class:`gpuclf.kernels.knn_cost.SearchStats`
+``flops["refine"]``), and the test takes those off what the device multiplied.
+The bench suite's backends search by brute force, their default; ``gpuclf
+bench --knn-search`` reports each search's own FLOPs, the pruned filter's too.
 
 They are the step's *useful* work on every backend that does the same
 products: scikit-learn's brute-force KNN computes the same distances (its

@@ -132,7 +132,8 @@ def efficiency_section(results: Results, rows: list) -> list:
             Text("The GEMM-bound steps (KNN distances, batched SGD): the FLOPs of their matrix products in one round "
                  "(`gpuclf/benchmarks/flops.py`) over the median time, against the same run's GEMM peak in the "
                  "backend's dtype. scikit-learn's per-sample SGD is not a GEMM and has no figure. Whatever a step "
-                 "does besides its products (top-k, votes, the SGD's element-wise updates) lowers its share."),
+                 "does besides these products (top-k, votes, gpuclf's exact distances of a few rows per query, the "
+                 "SGD's element-wise updates) lowers its share."),
             Table(header, body), Items(sentences)]
 
 

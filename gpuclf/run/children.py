@@ -19,6 +19,11 @@ child at every instant. Issue 34 found the instant it did not: a Ctrl-C between 
 - **A signal that cannot be caught** (SIGKILL), or one whose default action ends gpuclf at once:
   on Linux the child asks the kernel to kill it when gpuclf dies (``PR_SET_PDEATHSIG``).
 
+A child does not inherit the variables that would make its pytest part of another run (:data:`PYTEST_OWN`):
+gpuclf run from a pytest-xdist worker (its tests, ``pytest -n 2``) would otherwise hand ``PYTEST_XDIST_WORKER``
+to the timing suite, whose pytest-benchmark then believes it is a worker too, disables timing and writes
+no JSON, and still passes.
+
 gpuclf's other children, the workers of ``--cluster local`` (:mod:`gpuclf.run.cluster`), are
 started by Dask, whose ``AsyncProcess`` ends each one when the pipe from its parent closes.
 """
@@ -40,6 +45,15 @@ POLL_S = 0.05
 #: Seconds a child may take to end after SIGTERM before it gets SIGKILL.
 STOP_GRACE_S = 10.0
 _PR_SET_PDEATHSIG = 1
+#: Variables that would make a child's pytest run as another's part: pytest-xdist's worker id, worker
+#: count and run id, and ``PYTEST_ADDOPTS`` (``-n 2`` there makes the child distribute its tests; gpuclf's
+#: pytest commands leave out the ini file's options by ``-o addopts=`` for the same reason).
+PYTEST_OWN = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID", "PYTEST_ADDOPTS")
+
+
+def child_env(env=None) -> dict:
+    """``env`` (default: this process's environment) without the variables of :data:`PYTEST_OWN`."""
+    return {k: v for k, v in (os.environ if env is None else env).items() if k not in PYTEST_OWN}
 
 
 class _NotedSignals:
@@ -167,7 +181,8 @@ def run_child(cmd, **popen_kwargs) -> int:
     cmd : list of str
         The command line.
     **popen_kwargs
-        Passed to :class:`subprocess.Popen` (``cwd``, ``env``, ``stdout``, ...).
+        Passed to :class:`subprocess.Popen` (``cwd``, ``env``, ``stdout``, ...); ``env`` (default:
+        this process's) less :data:`PYTEST_OWN`.
 
     Returns
     -------
@@ -180,6 +195,9 @@ def run_child(cmd, **popen_kwargs) -> int:
         On Ctrl-C (SIGINT at its default handler), after the child and its process group are gone;
         any other ending signal acts as its handler says, also after they are gone.
     """
+    env = popen_kwargs.get("env")
+    if any(k in (os.environ if env is None else env) for k in PYTEST_OWN):  # else inherited as it is
+        popen_kwargs["env"] = child_env(env)
     with _NotedSignals() as signals:
         child = subprocess.Popen(cmd, start_new_session=True, preexec_fn=_die_with_parent(), **popen_kwargs)
         stop = True

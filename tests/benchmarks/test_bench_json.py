@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from gpuclf.benchmarks import render_markdown
+from gpuclf.run.children import child_env
 
 REPO = Path(__file__).resolve().parents[2]
 ROUNDS = 3
@@ -35,7 +36,8 @@ RUN_INFO = {"size": str, "command": str, "pytest_command": str, "backends": dict
 @pytest.fixture(scope="module")
 def bench_json(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "benchmark-small-cpu-numpy.json"
-    env = {k: v for k, v in os.environ.items() if k != "GPUCLF_MNIST"}  # the offline sample
+    # Started as gpuclf bench starts it: not as an xdist worker, should this test run in one.
+    env = {k: v for k, v in child_env().items() if k != "GPUCLF_MNIST"}  # the offline sample
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "bench/test_bench_peak.py", "bench/test_bench_binary.py",

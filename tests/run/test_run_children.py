@@ -119,8 +119,9 @@ for run in runs:
 @pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
 def test_a_signal_at_every_instant_of_the_start_leaves_no_child(signame):
     tag = uuid.uuid4().hex
+    # Without xdist's variables (under -n): with them run_child would pass Popen an env= to convert, traced.
     proc = subprocess.run([sys.executable, "-c", DRIVER, signame, tag, "5", os.path.dirname(__file__)],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, env=children.child_env())
     assert proc.returncode == 0, proc.stderr[-3000:]
     runs = [json.loads(line) for line in proc.stdout.splitlines()]
     # Every instant from the call through Popen into the wait was tried (Popen alone traces ~100 lines).
@@ -138,6 +139,21 @@ def test_the_child_ends_on_its_own_and_its_code_comes_back(tmp_path):
     assert code == 3 and out.read_text() == "hello\n"
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_the_child_is_not_taken_for_a_pytest_worker(tmp_path, monkeypatch):
+    """gpuclf run by an xdist worker: its child (the bench suite) must not think it is one (it would not time)."""
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-n 2")
+    monkeypatch.setenv("GPUCLF_KEPT", "yes")
+    script = "import json, os; print(json.dumps({k: v for k, v in os.environ.items() if k.startswith(('PYTEST', 'GPUCLF'))}))"
+    for env in (None, {**os.environ, "GPUCLF_GIVEN": "1"}):
+        out = tmp_path / "env.json"
+        with open(out, "w") as f:
+            assert children.run_child([sys.executable, "-c", script], stdout=f, env=env) == 0
+        seen = json.loads(out.read_text())
+        assert not set(seen) & set(children.PYTEST_OWN) and seen["GPUCLF_KEPT"] == "yes"
+        assert ("GPUCLF_GIVEN" in seen) == (env is not None)
 
 
 def test_what_the_child_leaves_in_its_group_is_ended_too():

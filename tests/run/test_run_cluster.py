@@ -23,6 +23,7 @@ from sklearn.neighbors import KNeighborsClassifier as SkKNN  # noqa: E402
 
 from cli_errors import assert_one_line_error, run_main  # noqa: E402
 from gpuclf.backends import get_backend  # noqa: E402
+from gpuclf.run.children import child_env  # noqa: E402
 from gpuclf.run.cluster import joblib_on  # noqa: E402
 from gpuclf.dispatch import Dispatcher, cluster_errors  # noqa: E402
 from gpuclf.errors import GpuclfError  # noqa: E402
@@ -262,7 +263,7 @@ def test_bench_on_a_cluster_writes_its_own_column(tmp_path):
     """``gpuclf bench --cluster local`` (the suite with $GPUCLF_CLUSTER) labels its rows cpu@dask:<workers>."""
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     out = tmp_path / "benchmark-small-cpu-dask.json"
-    env = {k: v for k, v in os.environ.items() if k != "GPUCLF_MNIST"}
+    env = {k: v for k, v in child_env().items() if k != "GPUCLF_MNIST"}  # not an xdist worker: timing on
     env.update(GPUCLF_CLUSTER="local", PYTHONPATH=repo)
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "bench/test_bench_binary.py", "-k", "test_binary_sgd", "-p", "no:cacheprovider",
