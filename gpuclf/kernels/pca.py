@@ -16,7 +16,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from gpuclf.errors import GpuclfError
-from gpuclf.kernels.chunking import rows_per_chunk
+from gpuclf.kernels.chunking import DEFAULT_BUDGET_BYTES, rows_per_chunk
 from gpuclf.xp import get_namespace, to_host, to_namespace
 
 
@@ -29,7 +29,7 @@ def pca_fit(X, n_components: int, budget_bytes: int | None = None):
     n_components : int
         ``1 <= n_components <= n_features``.
     budget_bytes : int, optional
-        Memory for one chunk of centred rows.
+        Working memory of the fit: a chunk of centred rows, the covariance and a chunk's product.
 
     Returns
     -------
@@ -49,11 +49,18 @@ def pca_fit(X, n_components: int, budget_bytes: int | None = None):
         raise GpuclfError(f"n_components must be between 1 and the {d} features, got {n_components}")
     dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
     mean = xp.sum(X, axis=0, dtype=xp.float64) / n
+    shift = mean.astype(dtype)
     cov = xp.zeros((d, d), dtype=dtype)
-    rows = rows_per_chunk(d * dtype.itemsize, budget_bytes, n)
+    # A chunk holds its centred rows (one temporary: rows already in ``dtype`` are not copied first),
+    # beside two d x d arrays, the covariance and the chunk's product. Below three of those the
+    # budget cannot hold the fit at all; chunks of d rows then keep it near.
+    budget = DEFAULT_BUDGET_BYTES if budget_bytes is None else int(budget_bytes)
+    square = d * d * dtype.itemsize
+    rows = rows_per_chunk(d * dtype.itemsize, max(budget - 2 * square - 16 * d, square), n)
     for start in range(0, n, rows):
-        centred = X[start:start + rows].astype(dtype) - mean.astype(dtype)
+        centred = X[start:start + rows].astype(dtype, copy=False) - shift
         cov += centred.T @ centred
+        del centred
     with threadpool_limits(limits=1, user_api="blas"):
         values, vectors = np.linalg.eigh(to_host(cov).astype(np.float64) / (n - 1))
     top = np.argsort(values, kind="stable")[::-1][:int(n_components)]

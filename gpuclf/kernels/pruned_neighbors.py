@@ -109,7 +109,11 @@ class NeighborIndex:
     ----------
     X : float array of shape (n, n_features)
     budget_bytes : int, optional
-        Working memory of one chunk of any step.
+        Memory a search may add to the training rows and the queries (a device's share, e.g.
+        half its free memory): what the index keeps (norms, filters, the compact copy), the
+        search's outputs, and its working memory (the PCA, one chunk of queries, the exact
+        distances' batches), which gets what the rest leaves (:meth:`held_bytes`). None:
+        chunks of the default size, nothing else counted (the host's memory, not a device's).
 
     Notes
     -----
@@ -127,10 +131,12 @@ class NeighborIndex:
         self._filters = {}
         self.build_flops = {"projection": 0, "pca": 0}
 
-    def _prepared(self):
-        """``(squared norms, integer bound)`` of the rows, computed at the first search."""
+    def _prepared(self, budget_bytes: int | None = None):
+        """``(squared norms, integer bound)`` of the rows, computed at the first search (its passes within
+        ``budget_bytes``, default the index's)."""
         if self._norms is None:
-            self._norms = (sq_norms(self.X, self.budget_bytes), integer_bound(self.X, self.budget_bytes))
+            budget_bytes = self.budget_bytes if budget_bytes is None else budget_bytes
+            self._norms = (sq_norms(self.X, budget_bytes), integer_bound(self.X, budget_bytes))
         return self._norms
 
     def _compact(self):
@@ -152,8 +158,10 @@ class NeighborIndex:
     def has_filter(self, algorithm: str) -> bool:
         return algorithm == "brute" or "pruned" in self._filters
 
-    def filter(self, algorithm: str, projection: Projection | None = None):
-        """The brute or pruned filter of this training set (built once)."""
+    def filter(self, algorithm: str, projection: Projection | None = None, budget_bytes: int | None = None):
+        """The brute or pruned filter of this training set (built once; its PCA and projection within
+        ``budget_bytes``, default the index's)."""
+        budget_bytes = self.budget_bytes if budget_bytes is None else budget_bytes
         if algorithm == "brute":
             if "brute" not in self._filters:
                 self._filters["brute"] = IdentityFilter(self.X, self._prepared()[0])
@@ -164,11 +172,37 @@ class NeighborIndex:
         n, f = self.X.shape
         if projection is None:
             d = default_components(f)
-            projection = Projection.fit(self.X, d, self.budget_bytes, max_rows=PCA_ROWS)
+            projection = Projection.fit(self.X, d, budget_bytes, max_rows=PCA_ROWS)
             self.build_flops["pca"] += 2 * min(n, PCA_ROWS) * f * f
-        self._filters["pruned"] = ProjectionFilter(self.X, projection, self.budget_bytes)
+        self._filters["pruned"] = ProjectionFilter(self.X, projection, budget_bytes)
         self.build_flops["projection"] += 2 * n * f * projection.n_components
         return self._filters["pruned"]
+
+    def held_bytes(self, algorithm: str, m: int, k: int, projection: Projection | None = None) -> int:
+        """Bytes a search of ``m`` queries holds besides its working memory (a bound, not a measurement).
+
+        What the index keeps: the rows' float64 norms and the brute filter's (a pruned search may switch
+        to it); for the pruned search, or once built, its features ``[f(x), w]`` and their norms, the
+        arrays its build holds at once (the features before that form, their error bounds and norms),
+        and the compact copy (:meth:`_compact`). What the search holds: the queries' norms and candidate
+        counts, and the outputs (float64 and int64, ``k`` a query).
+        """
+        n, f = self.X.shape
+        itemsize = self.X.dtype.itemsize
+        held = n * (8 + itemsize) + m * (16 + 16 * k)
+        cached = self._filters.get("pruned")
+        if algorithm == "pruned" or cached is not None:
+            rebuilt = algorithm == "pruned" and (cached is None or (projection is not None
+                                                                    and cached.projection is not projection))
+            d = (projection.n_components if projection is not None and rebuilt
+                 else cached.d if cached is not None else default_components(f))
+            held += n * (d + 2) * itemsize + (n * (d * itemsize + 40) if rebuilt else 0)
+            if self._compact_rows is not None:
+                held += 0 if self._compact_rows[0] is None else int(self._compact_rows[0].nbytes)
+            else:
+                bound = self._prepared()[1]
+                held += 0 if bound is None or bound > 65535 else n * f * (1 if bound <= 255 else 2)
+        return held
 
     def search(self, Q, k: int, *, exclude_self: bool = False, algorithm: str = "brute",
                projection: Projection | None = None):
@@ -196,14 +230,23 @@ class NeighborIndex:
         xp = get_namespace(self.X)
         m, (n, f) = Q.shape[0], self.X.shape
         chosen = choose(algorithm, m, n, f, k, built=self.has_filter("pruned") or projection is not None)
+        # A given budget holds the index's arrays and the outputs too: the working memory (the rows' first
+        # passes, the PCA, the chunks, the exact distances' batches) gets what they leave, and at least a
+        # quarter of it. None: the default chunks, and the builds' own defaults.
+        given = None if self.budget_bytes is None else int(self.budget_bytes)
+        if given is not None:  # the norms' passes come before any filter's arrays
+            self._prepared(max(given - self.held_bytes("brute", m, k), given // 4))
         if chosen == "pruned" and not self._projectable():
             chosen = "brute"
+        budget, work = DEFAULT_BUDGET_BYTES, None
+        if given is not None:
+            budget = work = max(given - self.held_bytes(chosen, m, k, projection), given // 4)
         before = dict(self.build_flops)
-        filt = self.filter(chosen, projection)
+        filt = self.filter(chosen, projection, work)
         x_sq, bound = self._prepared()
         compact = self._compact() if chosen == "pruned" else None
-        plan = digit_plan(f, bound, integer_bound(Q, self.budget_bytes), gemm_input_bits(xp))
-        q_sq = sq_norms(Q, self.budget_bytes)
+        plan = digit_plan(f, bound, integer_bound(Q, work), gemm_input_bits(xp))
+        q_sq = sq_norms(Q, work)
         c_error = 0.0 if plan is not None else gamma(f + 2, _U64)
         stats = SearchStats(chosen, m, n, f, k, filt.d, exact=plan is not None)
         stats.flops["pca"] = self.build_flops["pca"] - before["pca"]
@@ -213,15 +256,15 @@ class NeighborIndex:
         sq = xp.empty((m, k), dtype=xp.float64)
         idx = xp.empty((m, k), dtype=xp.int64)
         itemsize = filt.dtype.itemsize
-        # A quarter of the budget for the exact distances' batches, the rest for the chunk itself: per
-        # pair its score, the candidate mask and list (4 bytes), the seeds' selection; per query its
+        # A quarter of the working memory for the exact distances' batches, the rest for the chunk itself:
+        # per pair its score, the candidate mask and list (4 bytes), the seeds' selection; per query its
         # digits and features, and its seeds' columns, scores and distances.
-        budget = DEFAULT_BUDGET_BYTES if self.budget_bytes is None else int(self.budget_bytes)
         # (A pruned search may hand its chunks to the brute filter: room for either's seeds.)
         blocks = (filt.seed_blocks_per_k, IdentityFilter.seed_blocks_per_k)
         per_pair = itemsize + 4 + max(topk.seed_bytes_per_pair(n, k, itemsize, b) for b in blocks)
         per_query = f * (16 + itemsize) + 32 * max(1, *blocks) * k
         rows = rows_per_chunk(n * per_pair + per_query, budget - budget // 4, m)
+        chunk_budget = None if work is None else budget - budget // 4  # the exhaustive path's
         # A pruned search starts with a small chunk: if the filter bounds too little (it hands the search
         # to the brute filter), that probe is all it wasted.
         first = min(rows, PROBE_QUERIES) if filt.name == "pruned" else rows
@@ -230,14 +273,15 @@ class NeighborIndex:
             # One evaluator per chunk: the queries' digits exist for one chunk at a time.
             evaluator = PairEvaluator(self.X, x_sq, Q[start:stop], q_sq[start:stop], plan, max(1, budget // 4),
                                       compact)
-            got = self._chunk(filt, evaluator, Q[start:stop], start, k, exclude_self, c_error, stats)
+            got = self._chunk(filt, evaluator, Q[start:stop], start, k, exclude_self, c_error, stats, chunk_budget)
             if _EVERY_BRANCH.get() and filt.name == "pruned" and got is not None:
                 self._chunk(self.filter("brute"), evaluator, Q[start:stop], start, k, exclude_self, c_error,
-                            SearchStats(chosen, m, n, f, k, filt.d))
+                            SearchStats(chosen, m, n, f, k, filt.d), chunk_budget)
             if got is None:  # too many candidates to refine: this chunk and the rest with the brute filter
                 filt = self.filter("brute")
                 stats.switched_queries += m - start
-                got = self._chunk(filt, evaluator, Q[start:stop], start, k, exclude_self, c_error, stats)
+                got = self._chunk(filt, evaluator, Q[start:stop], start, k, exclude_self, c_error, stats,
+                                  chunk_budget)
             sq[start:stop], idx[start:stop], counts = got
             stats.flops["refine"] += evaluator.flops
             counts_host.append(to_host(counts).astype(np.int64))
@@ -246,8 +290,9 @@ class NeighborIndex:
         return sq, idx
 
     def _chunk(self, filt, evaluator, Qc, start: int, k: int, exclude_self: bool, c_error: float,
-               stats: SearchStats):
-        """One chunk of queries, rows ``start:`` of the search's: filter, seeds, candidates, refine."""
+               stats: SearchStats, budget_bytes: int | None = None):
+        """One chunk of queries, rows ``start:`` of the search's: filter, seeds, candidates, refine
+        (``budget_bytes``: the chunk's working memory, for the exhaustive path)."""
         xp = get_namespace(self.X)
         n = self.X.shape[0]
         mc = Qc.shape[0]
@@ -255,7 +300,7 @@ class NeighborIndex:
         if filt.name == "pruned":
             stats.flops["projection"] += 2 * mc * self.n_features * filt.d
         if not filt.finite_scores(Fq):  # values near the dtype's limit: no bound to trust
-            return self._exhaustive(evaluator, start, k, exclude_self, stats)
+            return self._exhaustive(evaluator, start, k, exclude_self, stats, budget_bytes)
         g = filt.scores(Fq)
         stats.flops["filter"] += 2 * mc * n * filt.d
         own = xp.arange(mc)
@@ -269,7 +314,8 @@ class NeighborIndex:
         T = filt.threshold(tau, Fq, rho_q, c_error)
         every = _EVERY_BRANCH.get()
         if every:
-            self._exhaustive(evaluator, start, k, exclude_self, SearchStats(filt.name, mc, n, 1, k, filt.d))
+            self._exhaustive(evaluator, start, k, exclude_self, SearchStats(filt.name, mc, n, 1, k, filt.d),
+                             budget_bytes)
         if filt.name == "brute":
             # Scores that are distances but for a rounding: after its k seeds a query's next score almost
             # always clears T. One min pass finds the queries where it does not; only those get a mask.
@@ -299,7 +345,7 @@ class NeighborIndex:
             return None
         if n_pairs > max(FALLBACK_FLOOR, FALLBACK_FRACTION * mc * n) and not every:
             del mask
-            return self._exhaustive(evaluator, start, k, exclude_self, stats)
+            return self._exhaustive(evaluator, start, k, exclude_self, stats, budget_bytes)
         flat = xp.flatnonzero(mask)
         del mask
         queries, rows = flat // n, flat % n
@@ -314,13 +360,14 @@ class NeighborIndex:
         sq, idx = topk.segment_smallest_k(queries, rows, c, xp.bincount(queries, minlength=mc), k)
         return sq, idx, evaluated
 
-    def _exhaustive(self, evaluator, start: int, k: int, exclude_self: bool, stats: SearchStats):
+    def _exhaustive(self, evaluator, start: int, k: int, exclude_self: bool, stats: SearchStats,
+                    budget_bytes: int | None = None):
         """``c`` of every pair of the chunk, then its ``k`` smallest: the fallback, same values."""
         xp = get_namespace(self.X)
         n, mc = self.X.shape[0], evaluator.Q.shape[0]
         digits = evaluator.plan.count if evaluator.plan is not None else 1
         per_pair = 8 * 3 + 4 * digits + topk.bytes_per_pair(k, 8)
-        rows = rows_per_chunk(n * per_pair, self.budget_bytes, mc)
+        rows = rows_per_chunk(n * per_pair, self.budget_bytes if budget_bytes is None else budget_bytes, mc)
         sq = xp.empty((mc, k), dtype=xp.float64)
         idx = xp.empty((mc, k), dtype=xp.int64)
         for s in range(0, mc, rows):

@@ -140,6 +140,37 @@ def test_capped_memory_pool_gives_identical_knn(cupy, sample_mnist, monkeypatch)
     np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("data, algorithm, budget_mib", [
+    ("pixels", "brute", 4), ("pixels", "brute", 16), ("pixels", "pruned", 16), ("pixels", "pruned", 26),
+    ("noisy", "pruned", 16), ("noisy", "pruned", 26)])
+def test_knn_search_keeps_within_its_budget(cupy, sample_mnist, data, algorithm, budget_mib):
+    """All a search adds to the device beyond the training rows and queries fits the budget it is given: the
+    index's arrays (norms, the filters, the compact copy), the PCA, the outputs, the chunks and the exact
+    distances' batches, and after a switch to the brute filter (``noisy``: the book's denoising) its arrays too.
+    A capped pool relies on it (the test above): the backend's budget is half of what the cap leaves."""
+    if not emulated(cupy):
+        pytest.skip("CuPy's pool rounds and bins its blocks: its total bounds the peak, it is not the peak")
+    from gpuclf.kernels import neighbors as nb
+    from gpuclf.kernels import pruned_neighbors as pn
+
+    pool = cupy.get_default_memory_pool()
+    X, Q = sample_mnist.X_train.astype(np.float32), sample_mnist.X_test.astype(np.float32)
+    if data == "noisy":
+        rng = np.random.default_rng(0)
+        X, Q = X + rng.integers(0, 100, X.shape), Q + rng.integers(0, 100, Q.shape)
+    X, Q = cupy.asarray(X, dtype=np.float32), cupy.asarray(Q, dtype=np.float32)
+    budget = budget_mib * 2**20
+    pool.free_all_blocks()  # from here the pool's size is its high-water mark
+    start = pool.used_bytes()
+    with pn.recording() as log:
+        got = nb.kneighbors(X, Q, 4, budget_bytes=budget, algorithm=algorithm)
+    assert pool.total_bytes() - start <= budget, f"{(pool.total_bytes() - start) / budget:.2f} x the budget"
+    assert log[0].switched_queries == (len(Q) if data == "noisy" and algorithm == "pruned" else 0)
+    want = nb.kneighbors(cupy.asnumpy(X), cupy.asnumpy(Q), 4)
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(cupy.asnumpy(a), b)
+
+
 def test_kernels_match_numpy_on_device(cupy, sample_mnist):
     from gpuclf.kernels import folds, metrics
 

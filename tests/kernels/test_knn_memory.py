@@ -82,11 +82,14 @@ def test_chunks_respect_and_use_the_budget(chunks, k):
     assert all(nbytes <= budget for _, _, nbytes in chunks)
     # Not one query at a time either: all chunks but the last are the same, largest size that fits.
     assert len(set(rows[:-1])) <= 1 and rows[-1] <= rows[0]
-    # Three quarters of the budget (a quarter is the exact distances'): per pair the score, the candidate
+    # The budget holds what the search keeps besides its working memory: the rows' float64 norms and the brute
+    # filter's (8 + 8 bytes a row), the queries' norms and candidate counts and the outputs (16 + 16 k a query).
+    work = budget - (N_TRAIN * (8 + 8) + N_QUERY * (16 + 16 * k))
+    # Three quarters of the working memory (a quarter is the exact distances'): per pair the score, the candidate
     # mask and list (4 bytes), and for k = 20 argpartition's indices and tie repair (3 x 8 + 24 bytes; k = 3
     # takes argmin passes); per query its digits and features, and its k seeds (32 bytes each).
     per_pair = 8 + 4 + (0 if k == 3 else 48)
-    assert rows[0] == (budget - budget // 4) // (N_TRAIN * per_pair + N_FEATURES * (16 + 8) + 32 * k)
+    assert rows[0] == (work - work // 4) // (N_TRAIN * per_pair + N_FEATURES * (16 + 8) + 32 * k)
     assert len(rows) == math.ceil(N_QUERY / rows[0])
 
 
