@@ -301,10 +301,10 @@ def cmd_bench(args) -> int:
         print(md_path)
         return 0
     if args.knn_search:
-        from .benchmarks.knn_search import compare_searches
+        from .benchmarks.knn_search import KNN_STEPS, compare_searches
 
         print(compare_searches(args.knn_search, backends=args.backends, size=args.size or "small", data=args.data,
-                               out_dir=args.out, rounds=args.rounds))
+                               out_dir=args.out, rounds=args.rounds, steps=KNN_STEPS + tuple(args.add_steps)))
         return 0
     from .benchmarks import run_benchmarks
     from gpuclf.run.cluster import check_reachable

@@ -74,6 +74,18 @@ def _searches_summary(stats: list) -> dict:
     }
 
 
+def _untimed(value):
+    """A step's result less what a clock measured (``seconds``, ``cv_seconds``...): the rest must not differ."""
+    if isinstance(value, dict):
+        return {k: _untimed(v) for k, v in value.items() if not str(k).endswith("seconds")}
+    return value
+
+
+def _headline(result: dict) -> dict:
+    """A step's scalar figures (accuracies, F1, RMSE...): what the table prints under each step."""
+    return {k: v for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
 class _Runner:
     """One backend per search, each with a Context whose data is already on its device."""
 
@@ -110,7 +122,7 @@ class _Runner:
                 seconds = time.perf_counter() - start
             ctx.results[step] = result
             arrays = {k: np.asarray(ctx.host(v)) for k, v in ctx.arrays.items()}
-            out[step] = (seconds, json.dumps(result, sort_keys=True, default=_plain), arrays, list(log))
+            out[step] = (seconds, json.dumps(_untimed(result), sort_keys=True, default=_plain), arrays, list(log))
         return out
 
 
@@ -188,7 +200,9 @@ def compare_searches(searches, backends=None, size: str = "small", data: str | N
                 print(f"gpuclf:   round {r + 1} {search}: "
                       + ", ".join(f"{st} {done[st][0]:.2f} s" for st in steps), file=sys.stderr, flush=True)
         peak = max(peaks)
-        doc["backends"][backend_name] = {"peak_gflops": peak / 1e9, "describe": backend.describe(), "steps": {
+        doc["backends"][backend_name] = {"peak_gflops": peak / 1e9, "describe": backend.describe(),
+                                         "figures": {step: _headline(json.loads(first[step][1])) for step in steps},
+                                         "steps": {
             step: {search: {"seconds": times[search][step],
                             "median_seconds": float(np.median(times[search][step])),
                             **_searches_summary(logs[(search, step)])} for search in searches}
@@ -228,6 +242,9 @@ def render(doc: dict) -> str:
                              f"{ratio:.3f} | {rate:,.0f} | {100 * rate / b['peak_gflops']:.0f}% | "
                              f"{s['candidates_median']:g} / {s['candidates_p90']:g} / {s['candidates_max']:,} | "
                              f"{s['fallback_chunks']} | {s['switched_queries']:,} |")
+        lines += ["", "Figures (the same under every search): " + "; ".join(
+            f"{step}: " + ", ".join(f"{k} {v:.10g}" for k, v in figures.items())
+            for step, figures in b.get("figures", {}).items() if figures) + "."]
         reference = "brute" if "brute" in totals else searches[0]
         base = totals[reference]
         lines += ["", f"| search | the steps' total, s | vs {reference} |", "| --- | --: | --: |"]

@@ -40,7 +40,7 @@ def check_bench_options(args) -> None:
     Raises
     ------
     GpuclfError
-        ``--compare`` with timing options, ``--knn-search`` with a sweep, accel, a cluster or added steps, or
+        ``--compare`` with timing options, ``--knn-search`` with a sweep, accel or a cluster, or
         ``--cuml-accel`` / ``--add-steps`` without a named ``--size``.
     """
     if args.compare:
@@ -51,11 +51,11 @@ def check_bench_options(args) -> None:
         if given:
             raise GpuclfError(f"--compare reads results already timed; it takes no {', '.join(given)}")
     elif args.knn_search:
-        given = [f for f, v in (("--sizes", args.sizes), ("--cuml-accel", args.cuml_accel), ("--cluster", args.cluster),
-                                ("--add-steps", args.add_steps)) if v]
+        given = [f for f, v in (("--sizes", args.sizes), ("--cuml-accel", args.cuml_accel), ("--cluster", args.cluster))
+                 if v]
         if given:
-            raise GpuclfError(f"--knn-search times the KNN steps at one named --size, in this process; it takes no "
-                              f"{', '.join(given)}")
+            raise GpuclfError(f"--knn-search times the KNN steps (and --add-steps) at one named --size, in this "
+                              f"process; it takes no {', '.join(given)}")
     elif args.sizes and not args.size:
         named_only = [f for f, v in (("--cuml-accel", args.cuml_accel), ("--add-steps", args.add_steps)) if v]
         if named_only:

@@ -87,3 +87,17 @@ def test_run_knn_search_reaches_every_knn_and_is_recorded(capsys, tmp_path):
         assert doc["environment"]["knn_search"] == search
         figures[search] = doc["steps"]["multilabel"]
     assert figures["pruned"] == figures["brute"]
+
+
+def test_what_a_clock_measured_may_differ_and_the_figures_are_printed(monkeypatch, tmp_path):
+    from gpuclf import chapter
+
+    def step(ctx):  # knn_plus's shape: timings beside the figures, nested too
+        return {"test_accuracy": 0.9872, "seconds": len(ctx.backend.knn_search),
+                "cost": {"cv_seconds": len(ctx.backend.knn_search), "cv_pairs": 7}}
+
+    monkeypatch.setitem(chapter.STEPS, "knn_plus", step)
+    md = ks.compare_searches(["pruned", "brute"], backends=["numpy"], data="sample", out_dir=str(tmp_path),
+                             rounds=1, steps=("knn_plus",))
+    text = open(md).read()
+    assert "identical in every round" in text and "knn_plus: test_accuracy 0.9872" in text
