@@ -236,6 +236,8 @@ class NeighborIndex:
         given = None if self.budget_bytes is None else int(self.budget_bytes)
         if given is not None:  # the norms' passes come before any filter's arrays
             self._prepared(max(given - self.held_bytes("brute", m, k), given // 4))
+        if _EVERY_BRANCH.get() and algorithm == "auto":
+            chosen = "pruned"  # the warm-up: "auto" may prune the full data's searches (same neighbours)
         if chosen == "pruned" and not self._projectable():
             chosen = "brute"
         budget, work = DEFAULT_BUDGET_BYTES, None
@@ -313,6 +315,8 @@ class NeighborIndex:
         tau = xp.max(c_seeds, axis=1) if s == k else xp.partition(c_seeds, k - 1, axis=1)[:, k - 1]
         T = filt.threshold(tau, Fq, rho_q, c_error)
         every = _EVERY_BRANCH.get()
+        if every and n >= topk.MIN_SEED_BLOCK:  # the seeds' blocked argmin, which wider data choose
+            topk.block_minima(g, n // topk.MIN_SEED_BLOCK)
         if every:
             self._exhaustive(evaluator, start, k, exclude_self, SearchStats(filt.name, mc, n, 1, k, filt.d),
                              budget_bytes)

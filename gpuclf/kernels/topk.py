@@ -117,8 +117,11 @@ def block_minima(d2, n_blocks: int):
 
 #: Narrowest column block :func:`seeds` takes a minimum over: NumPy's argmin along a short last axis
 #: is dominated by its per-block overhead (3,333 x 32 blocks of 208 columns: 0.27 s, against 0.03 s
-#: for 20 blocks of 3,000), where ``k`` passes over whole rows are cheaper.
-MIN_SEED_BLOCK = 1024
+#: for 20 blocks of 3,000), where ``k`` passes over whole rows are cheaper. 1,025, not 1,024: from
+#: 1,025 elements CuPy's CUB block reduction has its largest block (512 threads, one kernel at any
+#: longer length; ``gpuclf.run.warmup.CUB_SATURATED``), so a warm-up on a few thousand rows compiles
+#: the argmin that full-size searches run.
+MIN_SEED_BLOCK = 1025
 
 
 def _blocked(n: int, k: int, blocks_per_k: int) -> bool:
