@@ -28,8 +28,12 @@ class KNeighborsClassifier(Accelerated, sk_neighbors.KNeighborsClassifier):
             raise Unsupported(f"metric={p['metric']!r}, p={p['p']!r}: gpuclf's KNN is Euclidean only")
         if p["metric_params"]:
             raise Unsupported(f"metric_params={p['metric_params']!r}: gpuclf's KNN takes none")
-        return {"n_neighbors": p["n_neighbors"], "weights": p["weights"],
-                "budget_bytes": self._backend().memory_budget()}
+        backend = self._backend()
+        # scikit-learn's "auto" and "brute" both get gpuclf's exact search: the backend's choice (pruned where it
+        # pays) for "auto", brute force as asked; the neighbours are the same either way.
+        algorithm = getattr(backend, "knn_search", "auto") if p["algorithm"] == "auto" else "brute"
+        return {"n_neighbors": p["n_neighbors"], "weights": p["weights"], "algorithm": algorithm,
+                "budget_bytes": backend.memory_budget()}
 
     def fit(self, X, y):
         return self._run_fit("fit", self._fit_gpuclf, X, y)

@@ -77,6 +77,15 @@ def test_knn_identical_to_sklearn(params, digits):
     assert all(w == ("gpuclf (numpy)", "") for w in where("predict"))
 
 
+@pytest.mark.parametrize("algorithm, search", [("auto", "auto"), ("brute", "brute")])
+def test_knn_searches_as_the_backend_chooses_with_sklearns_neighbours(algorithm, search, digits):
+    """scikit-learn's "auto" takes the backend's search (pruned where it pays), "brute" brute force."""
+    X, y, Xt, _ = digits
+    ours = KNeighborsClassifier(algorithm=algorithm).fit(X, y)
+    assert ours.__dict__["_gpuclf_model"].algorithm == search
+    np.testing.assert_array_equal(ours.kneighbors(Xt)[1], SK[KNeighborsClassifier]().fit(X, y).kneighbors(Xt)[1])
+
+
 def test_knn_multilabel_and_multioutput_identical(digits):
     X, y, Xt, _ = digits
     yi = y.astype(np.int8)
