@@ -55,8 +55,6 @@ from gpuclf.run.memory import peak_rss_bytes, reset_peak_rss
 from gpuclf.run.runner import describe_cluster
 from gpuclf.chapter import Context, STEP_ROLES
 
-# What a run moves to the device once; everything else in ctx._memo is a step's work.
-DATA_KEYS = ("X_train", "X_test", "y_train", "y_test", "y_train_positive")
 # Estimator parameters shown beside the library, where backends' estimators differ in how long they train.
 ESTIMATOR_PARAMS = ("max_iter", "tol", "batch_size")
 _SESSION = pytest.StashKey[dict]()
@@ -204,9 +202,7 @@ def contexts(request, dask_client, bench_data, bench_size_spec):
                 **b.describe(), "warmup_rounds": _warmup_rounds(b),
                 **({"cluster": describe_cluster(dask_client)} if dask_client is not None else {})}
             ctx = Context(b, bench_data, bench_size_spec[1].config)
-            for key in DATA_KEYS:
-                getattr(ctx, key)
-            b.synchronize()
+            ctx.move_data()
             built[name] = ctx
         return built[name]
 
@@ -238,10 +234,7 @@ class Bench:
     def _fresh(self) -> None:
         # Clear what earlier rounds or steps memoised (CV scores, scaled data) so
         # every round does the step's full work; keep the data already on the device.
-        ctx = self.ctx
-        for key in [k for k in ctx._memo if k not in DATA_KEYS]:
-            del ctx._memo[key]
-        ctx.arrays, ctx.results = {}, {}
+        self.ctx.forget_work()
         gc.collect()
         self.backend.reset_peak_memory()
         reset_peak_rss()

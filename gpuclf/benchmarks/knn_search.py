@@ -32,7 +32,6 @@ from ..errors import GpuclfError
 
 #: The chapter's KNN steps, in the order a run makes them (augmentation reads best_accuracy's parameters).
 KNN_STEPS = ("multilabel", "denoise", "best_accuracy", "augmentation")
-DATA_KEYS = ("X_train", "X_test", "y_train", "y_test", "y_train_positive")
 
 
 def _plain(value):
@@ -42,19 +41,6 @@ def _plain(value):
     if isinstance(value, np.generic):
         return value.item()
     return str(value)
-
-
-def _gemm_peak(xp, sync) -> float:
-    """FLOP/s of one float32 product sized to take about 0.2 s (``gpuclf.benchmarks.peaks``)."""
-    from . import peaks
-
-    n = peaks.gemm_size(xp, "float32", sync)
-    a, b = peaks.gemm_operands(xp, n, "float32")
-    sync()
-    start = time.perf_counter()
-    a @ b
-    sync()
-    return 2.0 * n ** 3 / (time.perf_counter() - start)
 
 
 def _searches_summary(stats: list) -> dict:
@@ -97,9 +83,7 @@ class _Runner:
         for search in searches:
             backend = get_backend(backend_name, knn_search=search)
             ctx = Context(backend, data, config)
-            for key in DATA_KEYS:
-                getattr(ctx, key)
-            backend.synchronize()
+            ctx.move_data()
             self.contexts[search] = ctx
 
     def round(self, search: str, steps) -> dict:
@@ -108,9 +92,7 @@ class _Runner:
         from ..kernels.knn_cost import recording
 
         ctx = self.contexts[search]
-        for key in [k for k in ctx._memo if k not in DATA_KEYS]:
-            del ctx._memo[key]
-        ctx.results = {}
+        ctx.forget_work()
         out = {}
         for step in steps:
             ctx.arrays = {}
@@ -165,6 +147,7 @@ def compare_searches(searches, backends=None, size: str = "small", data: str | N
     from ..backends import available_backends
     from ..data import ENV_VAR, load_mnist
     from ..run.files import check_writable
+    from .peaks import gemm_peak
     from .sizes import bench_size, size_label
 
     searches = list(dict.fromkeys(searches))
@@ -188,7 +171,7 @@ def compare_searches(searches, backends=None, size: str = "small", data: str | N
         backend = next(iter(runner.contexts.values())).backend
         peaks, times, first, logs = [], {s: {st: [] for st in steps} for s in searches}, None, {}
         for r in range(rounds):
-            peaks.append(_gemm_peak(backend.xp, backend.synchronize))
+            peaks.append(gemm_peak(backend.xp, backend.synchronize))
             for search in (searches if r % 2 == 0 else searches[::-1]):
                 done = runner.round(search, steps)
                 first = first or done

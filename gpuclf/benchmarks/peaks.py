@@ -92,3 +92,12 @@ def blas_info() -> list[dict]:
 
     keys = ("user_api", "internal_api", "version", "num_threads", "threading_layer", "architecture", "prefix")
     return [{**{k: lib.get(k) for k in keys}, "owner": _owner(lib.get("filepath"))} for lib in threadpool_info()]
+
+
+def gemm_peak(xp, sync) -> float:
+    """FLOP/s of one float32 product sized to take about :data:`TARGET_SECONDS` (one try: keep the best of several)."""
+    n = gemm_size(xp, "float32", sync)
+    a, b = gemm_operands(xp, n, "float32")
+    sync()
+    elapsed = _elapsed(lambda: a @ b, sync)
+    return 2.0 * n ** 3 / elapsed

@@ -40,6 +40,24 @@ class Context:
     on_progress: Callable[[str], None] | None = None
     _memo: dict = field(default_factory=dict)
 
+    #: What a run moves to the device once; everything else memoised is a step's work.
+    DATA_KEYS = ("X_train", "X_test", "y_train", "y_test", "y_train_positive")
+
+    def move_data(self) -> None:
+        """Move the data to the backend's device now (it stays there), so no step's time includes it."""
+        for key in self.DATA_KEYS:
+            getattr(self, key)
+        self.backend.synchronize()
+
+    def forget_work(self) -> None:
+        """Drop what steps memoised (CV scores, scaled data), their results and arrays; keep the data.
+
+        A step timed again (``gpuclf bench``'s rounds) then does its full work.
+        """
+        for key in [k for k in self._memo if k not in self.DATA_KEYS]:
+            del self._memo[key]
+        self.arrays, self.results = {}, {}
+
     def progress(self, stage: str) -> None:
         """Say what a long step is doing now (``"random forest, 3-fold CV"``); shown live on a terminal."""
         if self.on_progress is not None:
