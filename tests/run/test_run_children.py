@@ -63,6 +63,7 @@ import json, os, shutil, signal, sys
 from gpuclf.run import children
 
 sig, tag, extra = getattr(signal, sys.argv[1]), sys.argv[2], int(sys.argv[3])
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a terminal's, even where a background job ignores it
 sys.path.insert(0, sys.argv[4])
 from test_run_children import TAG_VAR, tagged_processes
 
@@ -114,6 +115,18 @@ for run in runs:
     run["left"] = [p for p in left if p[4] == f"{tag}-{run['k']}"]
     print(json.dumps(run))
 '''
+
+
+@pytest.fixture(autouse=True)
+def terminal_sigint():
+    """SIGINT as a terminal's Python has it: these tests play a Ctrl-C.
+
+    A job started in the background (``cmd &`` in a script, as CI runners and nohup do) inherits SIGINT
+    ignored, and Python then keeps it ignored: ``raise_signal(SIGINT)`` would do nothing.
+    """
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
 
 
 @pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
