@@ -93,9 +93,11 @@ def every_branch():
 
     The warm-up (``gpuclf warmup``, a run's first seconds on a GPU) runs the steps on a few thousand
     rows, where the searches' data choose other branches than at full size (fewer rows, more candidates
-    a pair); so that a timed step compiles no kernel, it compiles them all. The results are unchanged.
+    a pair); so that a timed step compiles no kernel, it compiles them all, and the first search of the
+    block counts a mask of every length class (:func:`count_every_length_class`). The results are
+    unchanged.
     """
-    token = _EVERY_BRANCH.set(True)
+    token = _EVERY_BRANCH.set({"lengths_counted": False})
     try:
         yield
     finally:
@@ -236,7 +238,11 @@ class NeighborIndex:
         given = None if self.budget_bytes is None else int(self.budget_bytes)
         if given is not None:  # the norms' passes come before any filter's arrays
             self._prepared(max(given - self.held_bytes("brute", m, k), given // 4))
-        if _EVERY_BRANCH.get() and algorithm == "auto":
+        every = _EVERY_BRANCH.get()
+        if every and not every["lengths_counted"]:  # once a block: the mask counts' kernels, whatever the data
+            count_every_length_class(xp)
+            every["lengths_counted"] = True
+        if every and algorithm == "auto":
             chosen = "pruned"  # the warm-up: "auto" may prune the full data's searches (same neighbours)
         if chosen == "pruned" and not self._projectable():
             chosen = "brute"

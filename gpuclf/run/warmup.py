@@ -77,7 +77,7 @@ def warm_up(backend, steps, config, data=None) -> dict | None:
     small = dataclasses.replace(config, steps=list(steps), n_estimators=2,
                                 **{k: min(getattr(config, k), n_train)
                                    for k in ("svc_train_size", "ovr_train_size", "grid_train_size")})
-    from gpuclf.kernels.pruned_neighbors import count_every_length_class, every_branch
+    from gpuclf.kernels.pruned_neighbors import every_branch
 
     ctx = Context(backend, data, small)
     t0 = time.perf_counter()
@@ -91,7 +91,6 @@ def warm_up(backend, steps, config, data=None) -> dict | None:
             warmed.append(step)
         except Exception as exc:  # noqa: BLE001 - such a step only misses its warm-up: recorded, and said
             skipped[step] = f"{type(exc).__name__}: {exc}"
-    count_every_length_class(backend.xp)  # the KNN searches' mask counts, whose lengths the data choose
     backend.synchronize()
     return {"seconds": round(time.perf_counter() - t0, 3), "steps": warmed, "skipped": skipped,
             "rows": n_train, "kernel_cache": kernel_cache_dir()}
