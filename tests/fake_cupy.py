@@ -633,7 +633,10 @@ def _virtual_ufunc(ufunc, method, inputs, kwargs):
         if out is not None:
             return out[0] if len(out) == 1 else out
         if ufunc.nout == 1:
-            return _result(shape, dtypes.dtype)
+            made = _result(shape, dtypes.dtype)
+            if ufunc is np.isfinite and not _is_virtual(made):
+                made._a[...] = True  # virtual data stand for valid, finite data (see the ``all`` rule)
+            return made
         return tuple(_result(shape, d.dtype) for d in dtypes)
     if method == "reduce":
         a = inputs[0]
@@ -675,13 +678,21 @@ def _virtual_call(name, numpy_function, args, kwargs):
         return _result(shape, dtype, "F" if kwargs.get("order") == "F" else "C")
     if not (_is_virtual(args) or _is_virtual(list(kwargs.values()))):
         return _REAL
+    if isinstance(numpy_function, np.ufunc):  # cupy.less_equal(a, b, out=...): CuPy's ufuncs, as a @ b or a <= b
+        return _virtual_ufunc(numpy_function, "__call__", args,
+                              {**kwargs, "out": (kwargs["out"],)} if "out" in kwargs else kwargs)
     a = args[0]
     if name in _V_REDUCE:
         axis = kwargs.get("axis", args[1] if len(args) > 1 else None)
         keepdims = kwargs.get("keepdims", False)
         rest = {k: v for k, v in kwargs.items() if k not in ("out",)}
         sample = numpy_function(np.zeros((1,) * a.ndim, a.dtype), *args[1:], **rest)
-        return _result(_reduced_shape(a.shape, axis, keepdims), np.asarray(sample).dtype)
+        out = _result(_reduced_shape(a.shape, axis, keepdims), np.asarray(sample).dtype)
+        if name == "all" and not _is_virtual(out):
+            # A virtual array stands for valid data that are not kept (a full-size augmented set, written
+            # block by block): checks such as ``isfinite(X).all()`` pass on it, as on the data it stands for.
+            out._a[...] = True
+        return out
     if name in _V_SAME:
         axis = kwargs.get("axis", "same")
         if name == "fill":
@@ -1099,6 +1110,8 @@ def _function(name, numpy_function):
     def call(*args, **kwargs):
         if name in _SYNCING:
             _sync()
+        elif isinstance(numpy_function, np.ufunc):  # cupy.less_equal(a, b, out=c) is a <= b's kernel
+            _launch(f"{name}.__call__", args)
         elif name not in _FREE_FUNCTIONS:
             _launch(name, args, kwargs.get("axis", args[1] if len(args) > 1 and name in _REDUCTIONS else None))
         virtual = _virtual_call(name, numpy_function, args, kwargs)

@@ -141,13 +141,14 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
             codes = neighbors.vote(self._y[indices], distances, self.classes_.shape[0], self.weights)
             return self.classes_[codes]
         xp = get_namespace(indices)
-        weights = neighbors.neighbor_weights(distances, self.weights)
+        # Uniform votes are counts (None): the same modes as weights of one, in int16 instead of float64.
+        weights = None if self.weights == "uniform" else neighbors.neighbor_weights(distances, self.weights)
         n, n_outputs = indices.shape[0], self._y.shape[1]
         # neighbor_mode holds a few (rows, k, n_outputs) arrays: 784 pixel
         # targets make that large, so rows go in chunks.
         rows = rows_per_chunk(indices.shape[1] * n_outputs * 24, self.budget_bytes, n)
         codes = xp.concatenate([
-            neighbors.neighbor_mode(self._y[indices[s:s + rows]], weights[s:s + rows])
+            neighbors.neighbor_mode(self._y[indices[s:s + rows]], None if weights is None else weights[s:s + rows])
             for s in range(0, n, rows)
         ])
         return self._class_table[xp.arange(n_outputs), codes]

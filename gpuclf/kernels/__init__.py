@@ -7,5 +7,6 @@ NumPy against scikit-learn and run on CuPy by the GPU backend.
 Each module is one kernel family, imported by name (``from gpuclf.kernels import neighbors``); this
 package imports none of them, so that loading one kernel does not load them all.
 """
-__all__ = ["chunking", "cuda", "folds", "images", "knn_merge", "linear", "metrics", "neighbors", "pca",
-           "preprocessing", "scoring", "sgd_step", "shifted_neighbors"]
+__all__ = ["chunk_runs", "chunking", "cuda", "distance_bounds", "exact_distances", "folds", "images", "knn_cost",
+           "knn_merge", "linear", "metrics", "neighbors", "pca", "preprocessing", "pruned_neighbors", "scoring",
+           "sgd_step", "shifted_neighbors", "topk"]

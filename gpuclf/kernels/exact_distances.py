@@ -51,6 +51,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gpuclf.kernels import chunk_runs
 from gpuclf.kernels.chunking import rows_per_chunk, stream_rows
 from gpuclf.xp import get_namespace
 
@@ -203,10 +204,19 @@ def compact_rows(X, bound: int | None, budget_bytes: int | None = None):
     if bound is None or bound > 65535:
         return None
     xp = get_namespace(X)
-    rows = stream_rows(X.shape[1] * X.dtype.itemsize, budget_bytes, X.shape[0])
-    if any(float(xp.min(X[s:s + rows])) < 0 for s in range(0, X.shape[0], rows)):
-        return None
-    return X.astype(xp.uint8 if bound <= 255 else xp.uint16)
+    n = X.shape[0]
+    out = xp.empty(X.shape, dtype=xp.uint8 if bound <= 255 else xp.uint16)
+    rows = stream_rows(X.shape[1] * X.dtype.itemsize, budget_bytes, n)
+    n_workers = chunk_runs.workers(xp, -(-n // rows), X.size)
+
+    def block(start, _):  # the sign check and the copy in one read of each block (on NumPy, blocks on threads)
+        part = X[start:start + rows]
+        if float(xp.min(part)) < 0:
+            return False
+        out[start:start + rows] = part
+        return True
+
+    return out if all(chunk_runs.map_in_order(block, range(0, n, rows), n_workers, lambda: None)) else None
 
 
 def sq_norms(X, budget_bytes: int | None = None):

@@ -65,6 +65,14 @@ class SearchStats:
     switched_queries: int = 0
     flops: dict = field(default_factory=lambda: {"filter": 0, "refine": 0, "projection": 0, "pca": 0})
 
+    def add(self, part: SearchStats) -> None:
+        """Count a part of this search (one chunk's FLOPs, fallbacks and switched queries) in it."""
+        for key in self.flops:
+            self.flops[key] += part.flops[key]
+        self.fallback_chunks += part.fallback_chunks
+        self.fallback_queries += part.fallback_queries
+        self.switched_queries += part.switched_queries
+
     @property
     def brute_flops(self) -> int:
         """The GEMM FLOPs of a brute-force search of the same size: ``2 n_queries n_train n_features``."""
@@ -91,7 +99,7 @@ class SearchStats:
 _LOG: contextvars.ContextVar = contextvars.ContextVar("gpuclf_knn_search_log", default=None)
 
 
-def log_search(stats: "SearchStats") -> None:
+def log_search(stats: SearchStats) -> None:
     """Hand a finished search's statistics to the :func:`recording` block around it, if any."""
     log = _LOG.get()
     if log is not None:

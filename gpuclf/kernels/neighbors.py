@@ -223,13 +223,17 @@ def neighbor_mode(neighbor_values, weights=None):
     if neighbor_values.ndim != 3:
         raise GpuclfError(f"neighbor_values must be 3-D (n, k, m), got shape {neighbor_values.shape}")
     n, k, m = neighbor_values.shape
-    dtype = xp.int64 if weights is None else xp.float64
-    w = xp.ones((n, k), dtype=dtype) if weights is None else xp.asarray(weights, dtype=dtype)
     # score[i, j, o]: weight of the neighbours sharing neighbour j's value of
     # output o. The loop is over the k neighbours, never over rows or outputs.
-    score = xp.zeros((n, k, m), dtype=dtype)
-    for j in range(k):
-        score += (neighbor_values == neighbor_values[:, j:j + 1, :]) * w[:, j, None, None]
+    # Unweighted, the scores are counts up to k: int16 keeps the (n, k, m) passes small (784 outputs).
+    score = xp.zeros((n, k, m), dtype=(xp.int16 if k < 2**15 else xp.int64) if weights is None else xp.float64)
+    if weights is None:
+        for j in range(k):
+            score += neighbor_values == neighbor_values[:, j:j + 1, :]
+    else:
+        w = xp.asarray(weights, dtype=xp.float64)
+        for j in range(k):
+            score += (neighbor_values == neighbor_values[:, j:j + 1, :]) * w[:, j, None, None]
     best = score == score.max(axis=1, keepdims=True)
     ceiling = neighbor_values.max()
     return xp.where(best, neighbor_values, ceiling).min(axis=1)
@@ -253,8 +257,9 @@ def encode_columns(y):
     -------
     classes : list of m arrays
         Each column's sorted distinct values (views of one device array), as ``unique``.
-    codes : array of shape (n, m), int64
-        Index of each value among its column's classes, as ``unique(return_inverse=True)``.
+    codes : array of shape (n, m), of :func:`code_dtype` (``uint8`` for pixels)
+        Index of each value among its column's classes, as ``unique(return_inverse=True)``; narrow, so
+        that the votes over them (:func:`neighbor_mode`) move an eighth of int64's bytes.
     table : array of shape (m, max classes)
         Row j: column j's classes, padded with its last class.
     """
@@ -263,19 +268,27 @@ def encode_columns(y):
     xp = get_namespace(y)
     n, m = y.shape
     lo = int(y.min()) if y.dtype != bool else 0
-    values = y.astype(xp.int64) - lo
-    span = int(values.max()) + 1 if y.dtype != bool else 2
-    column = xp.arange(m, dtype=xp.int64) * span
-    present = xp.bincount((values + column).ravel(), minlength=m * span).reshape(m, span) > 0
-    rank = xp.cumsum(present, axis=1) - 1
-    codes = rank.ravel()[values + column]
+    span = int(y.max()) - lo + 1 if y.dtype != bool else 2
+    # Flat indices column * span + value, built in place in the narrowest integer type that holds them.
+    where = y.astype(xp.int32 if m * span < 2**31 else xp.int64)
+    if lo:
+        where -= lo
+    where += xp.arange(m, dtype=where.dtype) * span
+    present = xp.bincount(where.ravel(), minlength=m * span).reshape(m, span) > 0
     counts = to_host(present.sum(axis=1))
+    rank = (xp.cumsum(present, axis=1) - 1).astype(code_dtype(int(counts.max())))
+    codes = rank.ravel()[where]
     value = xp.arange(span, dtype=xp.int64)
     # Absent values sort last; the padding repeats each column's largest class.
     table = xp.sort(xp.where(present, value, span), axis=1)[:, :int(counts.max())]
     table = xp.minimum(table, xp.max(xp.where(present, value, -1), axis=1, keepdims=True))
     table = (table + lo).astype(y.dtype)
     return [table[j, :c] for j, c in enumerate(counts.tolist())], codes, table
+
+
+def code_dtype(n_classes: int):
+    """The narrowest unsigned type of class indices below ``n_classes``: ``uint8`` for pixels (256 values)."""
+    return np.uint8 if n_classes <= 256 else np.uint16 if n_classes <= 65536 else np.int64
 
 
 #: Widest value range :func:`encode_columns` takes per column (pixels: 256).

@@ -119,8 +119,13 @@ def shift_images(X, dx: int, dy: int, side: int = 28):
         raise GpuclfError(
             f"shift_images needs flattened {side}x{side} images, shape (n, {side * side}), got {X.shape}"
         )
-    images = X.reshape(-1, side, side)
-    out = xp.zeros_like(images)
+    out = xp.empty_like(X)
+    _shift_into(X.reshape(-1, side, side), out.reshape(-1, side, side), dx, dy, side)
+    return out
+
+
+def _shift_into(images, out, dx: int, dy: int, side: int) -> None:
+    """Write ``images`` (n, side, side) shifted by (dx, dy) into ``out``: one copy, zeros only where nothing lands."""
 
     def spans(shift):
         # Shifts of a whole side or more leave nothing: both spans become empty.
@@ -128,8 +133,11 @@ def shift_images(X, dx: int, dy: int, side: int = 28):
         return slice(max(shift, 0), side + min(shift, 0)), slice(max(-shift, 0), side - max(shift, 0))
 
     (rows_to, rows_from), (cols_to, cols_from) = spans(dy), spans(dx)
+    out[:, :rows_to.start] = 0
+    out[:, rows_to.stop:] = 0
+    out[:, :, :cols_to.start] = 0
+    out[:, :, cols_to.stop:] = 0
     out[:, rows_to, cols_to] = images[:, rows_from, cols_from]
-    return out.reshape(X.shape)
 
 
 def augment_with_shifts(X, y):
@@ -153,5 +161,14 @@ def augment_with_shifts(X, y):
         raise GpuclfError(
             f"augment_with_shifts needs X of shape (n, 784) and y of shape (n,), got {X.shape} and {y.shape}"
         )
-    shifted = [shift_images(X, dx, dy) for dx, dy in BOOK_SHIFTS]
-    return xp.concatenate([X, *shifted]), xp.concatenate([y] * (1 + len(BOOK_SHIFTS)))
+    if X.shape[1] != 784:
+        raise GpuclfError(f"augment_with_shifts needs flattened 28x28 images, shape (n, 784), got {X.shape}")
+    n = X.shape[0]
+    # One array written block by block: no shifted copy and no concatenation (a third of the step's
+    # time on full MNIST, and twice the augmented set's memory at its peak).
+    out = xp.empty((n * (1 + len(BOOK_SHIFTS)), X.shape[1]), dtype=X.dtype)
+    out[:n] = X
+    images = X.reshape(-1, 28, 28)
+    for block, (dx, dy) in enumerate(BOOK_SHIFTS, start=1):
+        _shift_into(images, out[block * n:(block + 1) * n].reshape(-1, 28, 28), dx, dy, 28)
+    return out, xp.concatenate([y] * (1 + len(BOOK_SHIFTS)))

@@ -47,10 +47,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import threading
 
 import numpy as np
 
-from gpuclf.kernels import topk
+from gpuclf.kernels import chunk_runs, topk
+from gpuclf.kernels.chunk_runs import ChunkBuffers
 from gpuclf.kernels.chunking import DEFAULT_BUDGET_BYTES, rows_per_chunk
 from gpuclf.kernels.distance_bounds import IdentityFilter, Projection, ProjectionFilter, gamma
 from gpuclf.kernels.exact_distances import (PairEvaluator, compact_rows, digit_plan, gemm_input_bits, integer_bound,
@@ -61,6 +63,8 @@ from gpuclf.xp import get_namespace, to_host
 
 #: Queries in a pruned search's first chunk (see :meth:`NeighborIndex.search`).
 PROBE_QUERIES = 256
+#: On NumPy, a search this long runs as two chunks at least, one a core (:mod:`gpuclf.kernels.chunk_runs`).
+MIN_SPLIT = 2 * PROBE_QUERIES
 #: A chunk whose candidates exceed this fraction of its (query, row) pairs is evaluated exhaustively.
 FALLBACK_FRACTION = 1 / 16
 #: ... unless it has fewer candidates than this (small searches are never worth the switch).
@@ -259,8 +263,6 @@ class NeighborIndex:
         stats = SearchStats(chosen, m, n, f, k, filt.d, exact=plan is not None)
         stats.flops["pca"] = self.build_flops["pca"] - before["pca"]
         stats.flops["projection"] = self.build_flops["projection"] - before["projection"]
-        counts_host = []
-
         sq = xp.empty((m, k), dtype=xp.float64)
         idx = xp.empty((m, k), dtype=xp.int64)
         itemsize = filt.dtype.itemsize
@@ -272,35 +274,61 @@ class NeighborIndex:
         per_pair = itemsize + 4 + max(topk.seed_bytes_per_pair(n, k, itemsize, b) for b in blocks)
         per_query = f * (16 + itemsize) + 32 * max(1, *blocks) * k
         rows = rows_per_chunk(n * per_pair + per_query, budget - budget // 4, m)
+        # On NumPy, chunks run side by side (chunk_runs), each with its share of the working memory.
+        n_chunks = -(-m // rows) if m > rows else 2 if m >= MIN_SPLIT else 1
+        n_workers = 1 if every else chunk_runs.workers(xp, n_chunks, m * n)
+        if n_workers > 1:
+            budget //= n_workers
+            rows = min(rows_per_chunk(n * per_pair + per_query, budget - budget // 4, m), -(-m // n_workers))
         chunk_budget = None if work is None else budget - budget // 4  # the exhaustive path's
         # A pruned search starts with a small chunk: if the filter bounds too little (it hands the search
         # to the brute filter), that probe is all it wasted.
         first = min(rows, PROBE_QUERIES) if filt.name == "pruned" else rows
-        for start in [0, *range(first, m, rows)]:
-            stop = min(m, start + (first if start == 0 else rows))
+        spans = [(start, min(m, start + (first if start == 0 else rows))) for start in [0, *range(first, m, rows)]]
+        current = {"filter": filt}
+        switch = threading.Lock()  # the filter's switch and the statistics, shared by the threads
+
+        def one(span, buffers):
+            start, stop = span
+            part = SearchStats(chosen, stop - start, n, f, k, filt.d)
             # One evaluator per chunk: the queries' digits exist for one chunk at a time.
             evaluator = PairEvaluator(self.X, x_sq, Q[start:stop], q_sq[start:stop], plan, max(1, budget // 4),
                                       compact)
-            got = self._chunk(filt, evaluator, Q[start:stop], start, k, exclude_self, c_error, stats, chunk_budget)
-            if _EVERY_BRANCH.get() and filt.name == "pruned" and got is not None:
+            used = current["filter"]
+            got = self._chunk(used, evaluator, Q[start:stop], start, k, exclude_self, c_error, part, chunk_budget,
+                              buffers)
+            if every and used.name == "pruned" and got is not None:
                 self._chunk(self.filter("brute"), evaluator, Q[start:stop], start, k, exclude_self, c_error,
-                            SearchStats(chosen, m, n, f, k, filt.d), chunk_budget)
+                            SearchStats(chosen, m, n, f, k, filt.d), chunk_budget, buffers)
             if got is None:  # too many candidates to refine: this chunk and the rest with the brute filter
-                filt = self.filter("brute")
-                stats.switched_queries += m - start
-                got = self._chunk(filt, evaluator, Q[start:stop], start, k, exclude_self, c_error, stats,
-                                  chunk_budget)
-            sq[start:stop], idx[start:stop], counts = got
-            stats.flops["refine"] += evaluator.flops
-            counts_host.append(to_host(counts).astype(np.int64))
-        stats.candidates = np.concatenate(counts_host) if counts_host else np.zeros(0, dtype=np.int64)
+                with switch:
+                    current["filter"] = used = self.filter("brute")
+                got = self._chunk(used, evaluator, Q[start:stop], start, k, exclude_self, c_error, part,
+                                  chunk_budget, buffers)
+            if used.name != filt.name:
+                part.switched_queries = stop - start
+            part.flops["refine"] += evaluator.flops
+            sq[start:stop], idx[start:stop] = got[0], got[1]
+            with switch:
+                stats.add(part)
+            return to_host(got[2]).astype(np.int64)
+
+        def new_buffers():
+            return ChunkBuffers(xp, filt.dtype, min(rows, m), n)
+
+        # The probe first, alone: it decides the filter of every other chunk. Its buffers go on to a thread.
+        spare = [new_buffers()]
+        done = [one(spans[0], spare[0])]
+        done += chunk_runs.map_in_order(one, spans[1:], n_workers, lambda: spare.pop() if spare else new_buffers())
+        stats.candidates = np.concatenate(done) if done else np.zeros(0, dtype=np.int64)
         log_search(stats)
         return sq, idx
 
     def _chunk(self, filt, evaluator, Qc, start: int, k: int, exclude_self: bool, c_error: float,
-               stats: SearchStats, budget_bytes: int | None = None):
+               stats: SearchStats, budget_bytes: int | None = None, buffers: ChunkBuffers | None = None):
         """One chunk of queries, rows ``start:`` of the search's: filter, seeds, candidates, refine
-        (``budget_bytes``: the chunk's working memory, for the exhaustive path)."""
+        (``budget_bytes``: the chunk's working memory, for the exhaustive path; ``buffers``: the search's
+        score and mask arrays, reused by every chunk)."""
         xp = get_namespace(self.X)
         n = self.X.shape[0]
         mc = Qc.shape[0]
@@ -309,7 +337,9 @@ class NeighborIndex:
             stats.flops["projection"] += 2 * mc * self.n_features * filt.d
         if not filt.finite_scores(Fq):  # values near the dtype's limit: no bound to trust
             return self._exhaustive(evaluator, start, k, exclude_self, stats, budget_bytes)
-        g = filt.scores(Fq)
+        if buffers is None:
+            buffers = ChunkBuffers(xp, filt.dtype, mc, n)
+        g = filt.scores(Fq, out=buffers.scores(mc))
         stats.flops["filter"] += 2 * mc * n * filt.d
         own = xp.arange(mc)
         if exclude_self:
@@ -335,10 +365,11 @@ class NeighborIndex:
                 open_rows = own
             elif open_rows.shape[0] == 0:
                 return (*topk.sort_rows(c_seeds, seeds), xp.full(mc, s, dtype=xp.int64))
-            mask = g[open_rows] <= T[open_rows, None]
+            mask = xp.less_equal(g[open_rows], T[open_rows, None], out=buffers.mask(open_rows.shape[0]))
         else:
             open_rows = None
-            mask = g <= T[:, None]  # every score finite (finite_scores), so no NaN is left out
+            # every score finite (finite_scores), so no NaN is left out
+            mask = xp.less_equal(g, T[:, None], out=buffers.mask(mc))
         del g
         # Out of the candidates: the seeds (their distances are known) and a query's own row, whatever T
         # (an infinite T, where a half-precision GEMM leaves no bound, would take the inf scores in).

@@ -180,3 +180,24 @@ def test_mnist_denoising_matches_sklearn(real_mnist):
     noisy_test = X_test + rng.integers(0, 100, size=X_test.shape)
     expected = SkKNN(algorithm="brute").fit(noisy_train, X_train).predict(noisy_test)
     assert_array_equal(KNeighborsClassifier().fit(noisy_train, X_train).predict(noisy_test), expected)
+
+
+def test_integer_targets_skip_sklearn_s_sort_but_keep_its_errors(monkeypatch):
+    """Host integer labels are classification targets whatever their values: no ``check_classification_targets``
+    (a sort of every label) for them; float, string and empty-column targets still go through it."""
+    from gpuclf.errors import InputError
+    from gpuclf.estimators import validation
+
+    calls = []
+    real = validation.check_classification_targets
+    monkeypatch.setattr(validation, "check_classification_targets", lambda y: (calls.append(y.dtype), real(y)))
+    X = np.arange(40, dtype=float).reshape(20, 2)
+    KNeighborsClassifier(n_neighbors=3).fit(X, np.arange(20) % 4)
+    KNeighborsClassifier(n_neighbors=3).fit(X, np.c_[np.arange(20) % 2, np.arange(20) % 3].astype(np.uint8))
+    assert calls == []
+    KNeighborsClassifier(n_neighbors=3).fit(X, (np.arange(20) % 4).astype(float))
+    assert calls == [np.dtype(float)]
+    with pytest.raises(InputError, match="Unknown label type"):
+        KNeighborsClassifier(n_neighbors=3).fit(X, np.linspace(0, 1, 20))
+    with pytest.raises(InputError):
+        KNeighborsClassifier(n_neighbors=3).fit(X, np.zeros((20, 0), dtype=int))

@@ -270,14 +270,18 @@ def test_search_on_the_emulated_device_equals_numpy(blobs, algorithm):
         assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("kind", ["uint8", "bool", "offset", "constant_column"])
+@pytest.mark.parametrize("kind", ["uint8", "bool", "offset", "constant_column", "wide"])
 def test_encode_columns_is_unique_per_column(kind):
     rng = np.random.default_rng(1)
     y = {"uint8": rng.integers(0, 256, (200, 30)).astype(np.uint8),
          "bool": rng.random((200, 5)) < 0.3,
          "offset": rng.integers(-40, 40, (200, 7)),
-         "constant_column": np.column_stack([np.full(200, 7), rng.integers(0, 3, 200)]).astype(np.int16)}[kind]
+         "constant_column": np.column_stack([np.full(200, 7), rng.integers(0, 3, 200)]).astype(np.int16),
+         "wide": np.column_stack([np.arange(600) * 3 - 900, np.arange(600) % 5])}[kind]
     classes, codes, table = nb.encode_columns(y)
+    # Codes in the narrowest type that holds the largest column's class indices (pixels: uint8).
+    most = max(len(np.unique(y[:, j])) for j in range(y.shape[1]))
+    assert codes.dtype == (np.uint8 if most <= 256 else np.uint16)
     for j in range(y.shape[1]):
         want_classes, want_codes = np.unique(y[:, j], return_inverse=True)
         assert_array_equal(classes[j], want_classes)
@@ -305,3 +309,22 @@ def test_votes_sum_in_neighbour_order_without_a_weighted_bincount(weights):
         got = nb.vote(cp.asarray(labels), cp.asarray(dist), 4, weights).get()
         assert not any(name == "bincount" for name, *_ in fake_cupy.stats["kernels"])
     assert_array_equal(got, np.argmax(want, axis=1))
+
+
+def test_code_dtype_is_the_narrowest_that_holds_the_indices():
+    assert [nb.code_dtype(n) for n in (1, 256, 257, 65536, 65537)] == [np.uint8, np.uint8, np.uint16, np.uint16,
+                                                                         np.int64]
+    assert np.iinfo(nb.code_dtype(256)).max == 255 and np.iinfo(nb.code_dtype(65536)).max == 65535
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int64])
+def test_unweighted_mode_counts_as_weights_of_one(dtype):
+    """``weights=None`` counts in int16; weights of one (float64) must give the same modes, ties included."""
+    rng = np.random.default_rng(4)
+    values = rng.integers(0, 3, (300, 7, 20)).astype(dtype)  # three values over seven neighbours: many ties
+    counted = nb.neighbor_mode(values)
+    assert counted.dtype == dtype
+    assert_array_equal(counted, nb.neighbor_mode(values, np.ones((300, 7))))
+    # The mode by hand: the most frequent value, the smallest on ties.
+    counts = np.stack([(values == v).sum(axis=1) for v in range(3)], axis=-1)
+    assert_array_equal(counted, counts.argmax(axis=-1))

@@ -105,3 +105,13 @@ def test_augment_follows_the_book(images):
 def test_augment_rejects_mismatched_y(images):
     with pytest.raises(GpuclfError, match="augment_with_shifts"):
         pp.augment_with_shifts(images, np.zeros(3))
+
+
+@pytest.mark.parametrize("dx, dy", SHIFTS)
+def test_shift_into_dirty_memory_zeros_every_pixel_nothing_lands_on(images, dx, dy):
+    """``shift_images`` and ``augment_with_shifts`` write into uninitialised arrays: every pixel that no
+    source pixel lands on must be set to zero, whatever the memory held before."""
+    out = np.full((len(images), 28, 28), 255, dtype=np.uint8)
+    pp._shift_into(images.reshape(-1, 28, 28), out, dx, dy, 28)
+    expected = np.stack([book_shift_image(image, dx, dy) for image in images])
+    assert_array_equal(out.reshape(len(images), 784), expected)
