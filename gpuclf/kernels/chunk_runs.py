@@ -84,7 +84,8 @@ def map_in_order(fn, items, n_workers: int, make_state):
     """``[fn(item, state) for item in items]`` on ``n_workers`` threads, in the items' order.
 
     ``make_state()`` gives each thread its own state (a chunk's buffers), made on the thread's first item.
-    The first error raised by ``fn`` is raised here, once the running items have ended.
+    The first error raised by ``fn`` (or a Ctrl-C while waiting) is raised here once the running items have
+    ended; the items not started are dropped, so an interrupted search stops within a chunk.
     """
     if n_workers <= 1:
         state = make_state()
@@ -96,9 +97,13 @@ def map_in_order(fn, items, n_workers: int, make_state):
             local.state = make_state()
         return fn(item, local.state)
 
-    with one_blas_thread(n_workers), ThreadPoolExecutor(max_workers=n_workers,
-                                                        thread_name_prefix="gpuclf-chunk") as pool:
-        return list(pool.map(run, items))
+    with one_blas_thread(n_workers):
+        pool = ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="gpuclf-chunk")
+        try:
+            futures = [pool.submit(run, item) for item in items]
+            return [future.result() for future in futures]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 __all__ = ["MIN_THREADED_PAIRS", "ChunkBuffers", "blas_threads", "map_in_order", "one_blas_thread", "workers"]

@@ -137,14 +137,22 @@ def test_map_in_order_keeps_order_state_per_thread_and_one_blas_thread():
     assert chunk_runs.map_in_order(fn, [3], 1, make)[0][0] == 9
 
 
-def test_map_in_order_raises_a_chunks_error():
+def test_map_in_order_raises_a_chunks_error_and_starts_no_more():
+    import time
+
+    ran, before = [], chunk_runs.blas_threads()
+
     def fn(item, state):
+        ran.append(item)
         if item == 7:
             raise ValueError("chunk 7")
+        time.sleep(0.05)
         return item
 
     with pytest.raises(ValueError, match="chunk 7"):
-        chunk_runs.map_in_order(fn, list(range(20)), 2, dict)
+        chunk_runs.map_in_order(fn, list(range(40)), 2, dict)
+    assert 7 in ran and len(ran) < 40  # the items not yet started were dropped (a Ctrl-C ends the same way)
+    assert chunk_runs.blas_threads() == before  # BLAS's threads given back
 
 
 def test_chunk_buffers_reuse_one_allocation():
