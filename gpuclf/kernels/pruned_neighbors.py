@@ -316,10 +316,14 @@ class NeighborIndex:
         def new_buffers():
             return ChunkBuffers(xp, filt.dtype, min(rows, m), n)
 
-        # The probe first, alone: it decides the filter of every other chunk. Its buffers go on to a thread.
+        # A pruned search's probe first, alone: it decides the filter of every other chunk. Its buffers go on
+        # to a thread. (Fewer chunks left than threads: fewer threads, each GEMM with more BLAS threads.)
+        alone = spans[:1] if filt.name == "pruned" else []
         spare = [new_buffers()]
-        done = [one(spans[0], spare[0])]
-        done += chunk_runs.map_in_order(one, spans[1:], n_workers, lambda: spare.pop() if spare else new_buffers())
+        done = [one(span, spare[0]) for span in alone]
+        rest = spans[len(alone):]
+        done += chunk_runs.map_in_order(one, rest, min(n_workers, len(rest)),
+                                        lambda: spare.pop() if spare else new_buffers())
         stats.candidates = np.concatenate(done) if done else np.zeros(0, dtype=np.int64)
         log_search(stats)
         return sq, idx

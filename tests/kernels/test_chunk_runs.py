@@ -24,7 +24,9 @@ def threads(monkeypatch):
     real = chunk_runs.map_in_order
 
     def spy(fn, items, n_workers, make_state):
+        items = list(items)
         seen["workers"].append(n_workers)
+        seen["first"] = items[0] if items else None
 
         def named(item, state):
             if n_workers > 1:
@@ -63,6 +65,8 @@ def test_threads_give_one_threads_neighbours(threads, algorithm, k, exclude_self
     two = nb.kneighbors(X, Q, k, algorithm=algorithm, exclude_self=exclude_self, budget_bytes=2**22)
     assert threads["workers"][-1] == 2 and len(threads["names"]) == 2  # two threads shared the chunks
     assert all(name.startswith("gpuclf-chunk") for name in threads["names"])
+    # A pruned search's probe runs alone first (it decides the filter); brute force shares every chunk.
+    assert (threads["first"][0] > 0) == (algorithm == "pruned")
     for a, b in zip(one, two):
         assert_array_equal(a, b)
 
