@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import dataclasses
 
+import fake_cupy
 import numpy as np
 import pytest
+from step_kernels import kernels_per_step
 
-import fake_cupy
 import gpuclf.chapter as chapter
 from gpuclf import RunConfig, get_backend, run_workflow
 from gpuclf.backends.gpu import GpuBackend
@@ -59,29 +60,18 @@ def full_mnist(sample_mnist):
 
 def emulated_run(data, out, profile: str, steps=None, **config):
     """The run on ``profile``: its results document, the kernels new in each timed step, and the budgets asked."""
-    new, budgets = {}, []
-    originals, budget = dict(chapter.STEPS), GpuBackend.memory_budget
-
-    def counting(name):
-        def step(ctx):
-            before = set(fake_cupy.stats["kernels"])
-            out = originals[name](ctx)
-            new[name] = fake_cupy.stats["kernels"] - before  # the last call is the timed one
-            return out
-        return step
+    budgets, budget = [], GpuBackend.memory_budget
 
     def recorded(self):
         budgets.append(budget(self))
         return budgets[-1]
 
-    with fake_cupy.installed(profile=profile, virtual_bytes=VIRTUAL_BYTES):
-        chapter.STEPS.update({s: counting(s) for s in originals})
+    with fake_cupy.installed(profile=profile, virtual_bytes=VIRTUAL_BYTES), kernels_per_step() as new:
         GpuBackend.memory_budget = recorded
         try:
             doc = run_workflow(get_backend("gpu"), data, RunConfig(steps=steps, **{**HOST_SIDE, **config}), str(out),
                                progress=False).doc
         finally:
-            chapter.STEPS.update(originals)
             GpuBackend.memory_budget = budget
         kernels = set(fake_cupy.stats["kernels"])
     return doc, new, budgets, kernels

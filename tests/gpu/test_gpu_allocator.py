@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 import sys
 
-import numpy as np
-import pytest
-
 import fake_cuml
 import fake_cupy
 import fake_rmm
+import numpy as np
+import pytest
+from step_kernels import kernels_per_step
+
 from gpuclf import RunConfig, get_backend, run_workflow
 from gpuclf.backends import probes
 from gpuclf.backends.allocator import CupyPoolAllocator, RmmAllocator
@@ -289,22 +290,8 @@ def test_warm_up_compiles_every_kernel_before_the_timed_steps(cupy, sample_mnist
                        grid_train_size=3500)
     data = sample_mnist.subsample(4000, 1000)
     assert warmup_rows(config, 4000, 1000)[0] < 4000  # the warm-up is capped: the run reduces longer rows
-    seen = {}
-    originals = dict(chapter.STEPS)
-
-    def counting(name):
-        def step(ctx):
-            before = set(fake_cupy.stats["kernels"])
-            out = originals[name](ctx)
-            seen[name] = fake_cupy.stats["kernels"] - before  # the last call is the timed one
-            return out
-        return step
-
-    try:
-        chapter.STEPS.update({s: counting(s) for s in originals})
+    with kernels_per_step() as seen:
         doc = run_workflow(get_backend("gpu"), data, config, str(tmp_path), progress=False).doc
-    finally:
-        chapter.STEPS.update(originals)
     assert doc["warmup"]["steps"] == chapter.select_steps(None) and doc["warmup"]["seconds"] >= 0
     assert not doc["warmup"]["skipped"]
     assert all(not new for new in seen.values()), {k: v for k, v in seen.items() if v}
