@@ -329,7 +329,7 @@ class NeighborIndex:
         return sq, idx
 
     def _chunk(self, filt, evaluator, Qc, start: int, k: int, exclude_self: bool, c_error: float,
-               stats: SearchStats, budget_bytes: int | None = None, buffers: ChunkBuffers | None = None):
+               stats: SearchStats, budget_bytes: int | None, buffers: ChunkBuffers):
         """One chunk of queries, rows ``start:`` of the search's: filter, seeds, candidates, refine
         (``budget_bytes``: the chunk's working memory, for the exhaustive path; ``buffers``: the search's
         score and mask arrays, reused by every chunk)."""
@@ -341,8 +341,6 @@ class NeighborIndex:
             stats.flops["projection"] += 2 * mc * self.n_features * filt.d
         if not filt.finite_scores(Fq):  # values near the dtype's limit: no bound to trust
             return self._exhaustive(evaluator, start, k, exclude_self, stats, budget_bytes)
-        if buffers is None:
-            buffers = ChunkBuffers(xp, filt.dtype, mc, n)
         g = filt.scores(Fq, out=buffers.scores(mc))
         stats.flops["filter"] += 2 * mc * n * filt.d
         own = xp.arange(mc)
