@@ -418,6 +418,7 @@ class ndarray(NDArrayOperatorsMixin):
         method = getattr(self._a, name)
 
         def call(*args, **kwargs):
+            _check_signature(name, (self, *args), kwargs)
             if name in _SYNCING:
                 _sync()
             elif not (name in _FREE_METHODS or (name == "astype" and np.dtype(args[0]) == self.dtype
@@ -802,6 +803,11 @@ def _virtual_getitem(a: ndarray, key):
     return _result(_index_shape(a.shape, key), a.dtype)
 
 
+def result_type(*arrays_and_dtypes):
+    """CuPy's: a device array counts by its dtype, anything else (a NumPy array, a dtype) goes to NumPy as is."""
+    return np.result_type(*(a.dtype if isinstance(a, ndarray) else a for a in arrays_and_dtypes))
+
+
 def asarray(a, dtype=None, order=None, *, copy=None, blocking=False):
     """Host data (NumPy arrays, lists, scalars) or device arrays onto the device.
 
@@ -1106,8 +1112,23 @@ _runtime = types.SimpleNamespace(
 )
 
 
+def _check_signature(name: str, args: tuple, kwargs: dict) -> None:
+    """Refuse what CuPy 14 refuses where NumPy accepts it. ``args`` start with the array (methods: ``self``).
+
+    - ``take_along_axis(a, indices, axis)`` has no default axis (cupy/_indexing/indexing.py);
+    - ``sort``/``argsort`` take ``kind`` None or "stable" only (``_ndarray_base._check_kind_sort``).
+    """
+    if name == "take_along_axis" and len(args) < 3 and "axis" not in kwargs:
+        raise TypeError("take_along_axis() missing 1 required positional argument: 'axis'")
+    if name in ("sort", "argsort"):
+        kind = kwargs.get("kind", args[2] if len(args) > 2 else None)
+        if kind is not None and kind != "stable":
+            raise ValueError("kind can only be None or 'stable'")
+
+
 def _function(name, numpy_function):
     def call(*args, **kwargs):
+        _check_signature(name, args, kwargs)
         if name in _SYNCING:
             _sync()
         elif isinstance(numpy_function, np.ufunc):  # cupy.less_equal(a, b, out=c) is a <= b's kernel
@@ -1187,7 +1208,7 @@ class UnownedMemory:
 
 
 _module.__dict__.update(
-    __version__=__version__, ndarray=ndarray, asarray=asarray, array=array, asnumpy=asnumpy,
+    __version__=__version__, ndarray=ndarray, asarray=asarray, array=array, asnumpy=asnumpy, result_type=result_type,
     asfortranarray=asfortranarray, ascontiguousarray=ascontiguousarray, matmul=_matmul,
     ElementwiseKernel=ElementwiseKernel, ReductionKernel=ReductionKernel,
     get_default_memory_pool=get_default_memory_pool,

@@ -7,6 +7,7 @@ Before, each module listed its test files by hand: the kernels' list still named
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,37 @@ def test_a_new_test_file_joins_its_units_run_by_its_name(tmp_path, monkeypatch):
                                                          "tests/run/test_store_resume.py"]
     (tmp_path / "tests/run/test_run_folder.py").write_text("")
     assert mutation.own_tests("gpuclf/run/folder.py") == ["tests/run/test_run_folder.py"]
+
+
+def _run(tmp_path, codes: dict, killed_now=None):
+    """A unit's workdir as mutmut leaves it: one ``.meta`` per module, exit codes by mutant."""
+    meta = tmp_path / "mutants" / "gpuclf" / "kernels" / "m.py.meta"
+    meta.parent.mkdir(parents=True)
+    meta.write_text(json.dumps({"exit_code_by_key": codes}))
+    if killed_now is not None:
+        (tmp_path / "recheck.json").write_text(json.dumps({"killed_now": killed_now}))
+    return tmp_path
+
+
+def test_the_score_counts_survivors_killed_later_and_equivalents(tmp_path):
+    # 1 killed, 1 timeout (caught, as mutmut counts it), 3 survived, 1 with no test, 1 not run yet.
+    work = _run(tmp_path, {"a": 1, "b": -24, "c": 0, "d": 0, "e": 0, "f": 33, "g": None},
+                killed_now=["c", "a"])  # "a" was killed by the run already: counted once
+    s = mutation.score(work, {"d": ("math", "why"), "b": ("default", "a caught mutant is not an equivalent")})
+    assert (s["mutants"], s["not_run"], s["killed_by_run"], s["timeouts"]) == (6, 1, 2, 1)
+    assert (s["killed_now"], s["equivalent"], s["open"]) == (1, 1, ["e", "f"])
+    assert s["score"] == pytest.approx(3 / 5)  # (a, b, c) / (6 mutants - d)
+
+
+def test_a_run_with_no_survivors_scores_one(tmp_path):
+    assert mutation.score(_run(tmp_path, {"a": 1, "b": 1}))["score"] == 1.0
+
+
+def test_equivalents_file_has_four_columns(tmp_path):
+    good = tmp_path / "ok.tsv"
+    good.write_text("# unit\tmutant\tfamily\treason\nkernels\tm.x_f__mutmut_1\tdefault\tdtype None is float64\n")
+    assert mutation.read_equivalents(good) == {"kernels": {"m.x_f__mutmut_1": ("default", "dtype None is float64")}}
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("kernels\tm.x_f__mutmut_1\tdefault\n")
+    with pytest.raises(SystemExit, match=r"bad.tsv:1: expected unit, mutant, family and reason"):
+        mutation.read_equivalents(bad)

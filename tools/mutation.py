@@ -124,6 +124,8 @@ def run_module(name: str, only: list[str], tests: list[str], workers: int, fresh
     if fresh and workdir.exists():
         shutil.rmtree(workdir)
     prepare(workdir, only, tests, workers)
+    # The run judges every mutant again: kills by earlier re-checks may no longer name the same mutants.
+    (workdir / "recheck.json").unlink(missing_ok=True)
     env = _env()
     env["PYTHONHASHSEED"] = "0"
     cmd = ["nice", "-n", "19", sys.executable, "-m", "mutmut", "run", "--max-children", str(workers)]
@@ -143,16 +145,61 @@ def run_module(name: str, only: list[str], tests: list[str], workers: int, fresh
 SURVIVED, NO_TESTS, TIMEOUT = 0, 33, -24
 #: A re-checked mutant still running after this long loops (counted as caught).
 TIMEOUT_S = 300
+#: Survivors shown equivalent to the original (no input the function's contract allows tells them apart):
+#: one per line, ``unit<TAB>mutant<TAB>family<TAB>reason``. Mutant names are mutmut's for the measured commit
+#: (docs/testing.md); a change to a module renumbers its mutants, so its lines are re-checked with its run.
+EQUIVALENTS = ROOT / "tools" / "mutation_equivalents.tsv"
+
+
+def read_equivalents(path: Path = EQUIVALENTS) -> dict[str, dict[str, tuple[str, str]]]:
+    """``unit -> {mutant: (family, reason)}`` from the equivalents file (``#`` lines are comments)."""
+    out: dict[str, dict[str, tuple[str, str]]] = {}
+    if not path.is_file():
+        return out
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 4 or not all(f.strip() for f in fields):
+            raise SystemExit(f"{path.name}:{number}: expected unit, mutant, family and reason separated by tabs")
+        unit, mutant, family, reason = (f.strip() for f in fields)
+        out.setdefault(unit, {})[mutant] = (family, reason)
+    return out
+
+
+def exit_codes(workdir: Path) -> dict[str, int | None]:
+    """Every mutant of a run under ``workdir`` and mutmut's exit code for it (None: not run yet)."""
+    codes: dict[str, int | None] = {}
+    for meta in sorted((workdir / "mutants").rglob("*.py.meta")):
+        codes.update(json.loads(meta.read_text()).get("exit_code_by_key", {}))
+    return codes
+
+
+def score(workdir: Path, equivalents: dict[str, tuple[str, str]] | None = None) -> dict:
+    """A unit's score: (killed by its run + killed by tests added since) / (mutants - equivalent).
+
+    The run's survivors (survived, or covered by no test) are killed by a re-check (``recheck.json``),
+    shown equivalent (``equivalents``), or open; open ones count against the score. A timeout counts as
+    caught, as mutmut counts it (re-check them with ``--recheck --timeouts``).
+    """
+    codes = exit_codes(workdir)
+    ran = {m: c for m, c in codes.items() if c is not None}
+    alive = {m for m, c in ran.items() if c in (SURVIVED, NO_TESTS)}
+    rechecked = workdir / "recheck.json"
+    killed_now = alive & set(json.loads(rechecked.read_text())["killed_now"]) if rechecked.is_file() else set()
+    equivalent = (alive - killed_now) & set(equivalents or {})
+    open_ = sorted(alive - killed_now - equivalent)
+    caught = len(ran) - len(alive) + len(killed_now)
+    judged = len(ran) - len(equivalent)
+    return {"mutants": len(ran), "not_run": len(codes) - len(ran), "killed_by_run": len(ran) - len(alive),
+            "timeouts": sum(c == TIMEOUT for c in ran.values()), "killed_now": len(killed_now),
+            "equivalent": len(equivalent), "open": open_, "score": caught / judged if judged else 1.0}
 
 
 def survivors(workdir: Path, timeouts: bool = False) -> list[str]:
     """Mutants mutmut recorded as survived or not covered by any test under ``workdir`` (and timed out, if asked)."""
     wanted = {SURVIVED, NO_TESTS} | ({TIMEOUT} if timeouts else set())
-    names = []
-    for meta in sorted((workdir / "mutants").rglob("*.py.meta")):
-        codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
-        names += [k for k, v in codes.items() if v in wanted]
-    return names
+    return [name for name, code in exit_codes(workdir).items() if code in wanted]
 
 
 def recheck(name: str, tests: list[str], only: list[str] | None = None, explicit: list[str] | None = None,
@@ -202,12 +249,38 @@ def recheck(name: str, tests: list[str], only: list[str] | None = None, explicit
 
     result = {"killed_now": [], "still_survived": [], "still_timeout": []}
     mutants = [m for m in survivors(workdir, timeouts) if not only or any(m.startswith(p) for p in only)]
+    # Re-checks are often run a few modules at a time: keep the kills of earlier ones.
+    earlier = workdir / "recheck.json"
+    killed_before = set(json.loads(earlier.read_text())["killed_now"]) if earlier.is_file() else set()
     # Each mutant is its own pytest process: run ``workers`` of them at a time.
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for mutant, verdict in zip(mutants, pool.map(judge, mutants)):
             result[verdict].append(mutant)
-    (workdir / "recheck.json").write_text(json.dumps(result, indent=2))
+    merged = dict(result, killed_now=sorted(killed_before | set(result["killed_now"])))
+    (workdir / "recheck.json").write_text(json.dumps(merged, indent=2))
     return result
+
+
+def print_scores(names: list[str]) -> None:
+    """One markdown row per unit (the table in docs/testing.md), then the open mutants."""
+    equivalents = read_equivalents()
+    rows = {name: score(ROOT / "build" / "mutation" / name, equivalents.get(name, {})) for name in names}
+    print("| Unit | Mutants | Killed by the run | Killed by tests added after | Equivalent | Open | Score |")
+    print("| --- | --: | --: | --: | --: | --: | --: |")
+    for name, r in rows.items():
+        print(f"| {name} | {r['mutants']:,} | {r['killed_by_run']:,} | {r['killed_now']:,} | {r['equivalent']:,} "
+              f"| {len(r['open']):,} | {r['score']:.1%} |")
+    caught = sum(r["killed_by_run"] + r["killed_now"] for r in rows.values())
+    judged = sum(r["mutants"] - r["equivalent"] for r in rows.values())
+    if judged:
+        print(f"| **all** | {sum(r['mutants'] for r in rows.values()):,} | | | "
+              f"{sum(r['equivalent'] for r in rows.values()):,} | {sum(len(r['open']) for r in rows.values()):,} "
+              f"| **{caught / judged:.1%}** |")
+    for name, r in rows.items():
+        if r["not_run"]:
+            print(f"{name}: {r['not_run']} mutants not run yet")
+        for mutant in r["open"]:
+            print(f"open {mutant}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,8 +296,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", nargs="*", help="with --recheck: these test files instead")
     parser.add_argument("--timeouts", action="store_true",
                         help="with --recheck: also re-run the mutants that timed out, without mutmut's limit")
+    parser.add_argument("--score", action="store_true",
+                        help="print each unit's score from its run, its re-checks and the equivalents file")
     args = parser.parse_args(argv)
     names = args.module or (sorted(QUICK) if args.quick else list(UNITS))
+    if args.score:
+        print_scores([n for n in names if (ROOT / "build" / "mutation" / n / "mutants").is_dir()])
+        return 0
     if args.recheck:
         for name in names:
             res = recheck(name, unit_tests(unit_modules(UNITS[name])), args.mutants, args.tests, args.timeouts,

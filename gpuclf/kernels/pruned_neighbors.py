@@ -153,7 +153,9 @@ class NeighborIndex:
         return self._compact_rows[0]
 
     def _projectable(self) -> bool:
-        """Whether a PCA of the rows stays finite in their dtype (rows near its limit: brute force only)."""
+        """Whether the rows have a PCA (two rows at least) that stays finite in their dtype."""
+        if self.X.shape[0] < 2:
+            return False
         largest = float(get_namespace(self.X).max(self._prepared()[0])) if self.X.shape[0] else 0.0
         return largest ** 0.5 * max(1, self.X.shape[0]) ** 0.5 < float(np.finfo(self.X.dtype).max) ** 0.5 / 8
 
@@ -425,8 +427,13 @@ class NeighborIndex:
         return sq, idx, xp.full(mc, n - exclude_self, dtype=xp.int64)
 
 
-def fit_projection(X, n_components: int | None = None, budget_bytes: int | None = None) -> Projection:
-    """The PCA a pruned search filters with; fit it once on a whole data set to share it among its folds."""
+def fit_projection(X, n_components: int | None = None, budget_bytes: int | None = None) -> Projection | None:
+    """The PCA a pruned search filters with; fit it once on a whole data set to share it among its folds.
+
+    None for a single row (no PCA): a pruned search given None decides for itself, and brute-forces one row.
+    """
+    if X.shape[0] < 2:  # one row has nothing to project, and nothing to prune
+        return None
     d = default_components(X.shape[1]) if n_components is None else int(n_components)
     return Projection.fit(X, max(1, min(d, X.shape[1])), budget_bytes, max_rows=PCA_ROWS)
 

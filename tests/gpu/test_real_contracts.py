@@ -285,3 +285,37 @@ def test_fake_reduction_threshold_is_cupys():
     from cupy._core import _cub_reduction
 
     assert fake_cupy.CUB_REDUCE_SIZE_THRESHOLD == _cub_reduction._CUB_REDUCE_SIZE_THRESHOLD
+
+
+def test_fake_refuses_the_sort_kinds_and_the_axisless_gather_cupy_refuses():
+    """NumPy 2 accepts ``take_along_axis(a, i)`` and any sort ``kind``; CuPy takes ``axis`` as a required
+    argument and ``kind`` None or "stable" only. The emulation refuses the same calls, so a kernel that
+    relies on NumPy's leniency fails on it as it would on a GPU."""
+    cupy = real("cupy")
+    assert inspect.signature(cupy.take_along_axis).parameters["axis"].default is inspect.Parameter.empty
+    with pytest.raises(ValueError, match="kind can only be None or 'stable'"):
+        cupy._core.core._ndarray_base._check_kind_sort("quicksort")
+    with fake_cupy.installed() as cp:
+        a = cp.asarray(np.array([[3.0, 1.0, 2.0]]))
+        order = cp.argsort(a, axis=-1, kind="stable")
+        with pytest.raises(TypeError, match="required positional argument: 'axis'"):
+            cp.take_along_axis(a, order)
+        assert cp.take_along_axis(a, order, -1).get().tolist() == [[1.0, 2.0, 3.0]]
+        for call in (lambda: a.argsort(kind="quicksort"), lambda: cp.sort(a, -1, "heapsort"),
+                     lambda: cp.argsort(a, kind="STABLE")):
+            with pytest.raises(ValueError, match="kind can only be None or 'stable'"):
+                call()
+        assert a.argsort(-1, None).get().tolist() == [[1, 2, 0]]
+
+
+@pytest.mark.parametrize("args", [(np.zeros(2, np.float32), np.float64), (np.zeros(2, np.uint8), np.zeros(1, np.float32)),
+                                  (np.float32, np.int64)])
+def test_fake_result_type_takes_host_arrays_as_cupy_does(args):
+    """``cupy.result_type`` reads a NumPy array's dtype (no device needed); the emulation agrees, device arrays
+    counting by their dtype."""
+    cupy = real("cupy")
+    expected = cupy.result_type(*args)
+    with fake_cupy.installed() as cp:
+        assert cp.result_type(*args) == expected
+        on_device = [cp.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
+        assert cp.result_type(*on_device) == expected

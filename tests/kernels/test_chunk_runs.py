@@ -199,3 +199,25 @@ def test_the_compact_copy_checks_every_block_on_threads(threads, n_threads, nega
         assert_array_equal(compact, X)
     else:
         assert compact is None
+
+
+def test_blas_threads_is_the_largest_thread_count_of_the_blas_libraries(monkeypatch):
+    """``blas_threads()``: threadpoolctl's largest ``num_threads`` among the BLAS libraries, 1 where none is
+    found (no BLAS library, or one that reports no thread count)."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        reported = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+        assert chunk_runs.blas_threads() == max(reported, default=1)
+
+    class Libraries:  # threadpoolctl's controller, as loaded on machines it cannot read
+        def __init__(self, info):
+            self._info = info
+
+        def info(self):
+            return self._info
+
+    for info, expected in (([], 1), ([{"num_threads": None}], 1), ([{}], 1),
+                           ([{"num_threads": 3}, {"num_threads": None}, {"num_threads": 2}], 3)):
+        monkeypatch.setattr(chunk_runs, "_blas", lambda info=info: Libraries(info))
+        assert chunk_runs.blas_threads() == expected, info

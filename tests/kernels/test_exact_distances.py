@@ -166,3 +166,102 @@ def test_compact_rows_hold_the_same_values_in_fewer_bytes(values, dtype):
     plan = ed.digit_plan(30, ed.integer_bound(X), ed.integer_bound(Q))
     with_copy = ed.PairEvaluator(X, ed.sq_norms(X), Q, ed.sq_norms(Q), plan, compact=compact).pairs(queries, rows)
     assert_array_equal(with_copy, evaluator(X, Q).pairs(queries, rows))
+
+
+def test_flops_count_the_definitions_three_operations_per_feature():
+    """The sequential evaluation is the definition: a subtraction, a product and a sum per feature and pair,
+    counted in ``flops`` and accumulated over calls (pairs, a full block of m x n pairs, pairs again)."""
+    rng = np.random.default_rng(7)
+    m, n, f = 7, 30, 17
+    X, Q = rng.normal(size=(n, f)), rng.normal(size=(m, f))
+    ev = evaluator(X, Q)
+    assert not ev.exact and ev.flops == 0
+    queries, rows = all_pairs(m, n)
+    ev.pairs(queries[:50], rows[:50])
+    assert ev.flops == 3 * 50 * f
+    ev.full(2, 6)
+    assert ev.flops == 3 * 50 * f + 3 * 4 * n * f
+    ev.pairs(queries[:9], rows[:9])
+    assert ev.flops == 3 * 59 * f + 3 * 4 * n * f
+
+
+def test_flops_of_the_digit_path_count_each_digits_gemm():
+    """A full block on the fast path is one GEMM per digit: ``2 f`` FLOPs per digit and pair, accumulated."""
+    rng = np.random.default_rng(9)
+    m, n, f = 6, 40, 11
+    X = rng.integers(0, 256, (n, f)).astype(np.float32)
+    Q = rng.integers(0, 5000, (m, f)).astype(np.float32)
+    ev = evaluator(X, Q)
+    assert ev.exact and ev.plan.count >= 2
+    ev.full(1, 4)
+    assert ev.flops == 2 * ev.plan.count * 3 * n * f
+    ev.full(0, 6)
+    assert ev.flops == 2 * ev.plan.count * 9 * n * f
+
+
+def test_a_full_block_on_the_digit_path_does_not_copy_the_training_rows():
+    """The digits multiply the float32 rows as they are: a few queries against many rows hold temporaries in
+    proportion to their (m, n) block, not a converted copy of the (n, f) training set."""
+    import tracemalloc
+
+    rng = np.random.default_rng(10)
+    X = rng.integers(0, 256, (20_000, 64)).astype(np.float32)
+    Q = rng.integers(0, 256, (2, 64)).astype(np.float32)
+    ev = evaluator(X, Q)
+    assert ev.exact
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        got = ev.full(0, 2)
+        extra = tracemalloc.get_traced_memory()[1] - base - got.nbytes
+    finally:
+        tracemalloc.stop()
+    assert extra <= 8 * got.nbytes < X.nbytes, f"{extra / got.nbytes:.1f} x the block"
+    exact = ((Q.astype(np.int64)[:, None, :] - X.astype(np.int64)[None]) ** 2).sum(-1)
+    assert_array_equal(got, exact)
+
+
+@pytest.mark.parametrize("n_features, n_train, budget", [(2, 2000, 48_000), (64, 300, 64_000)])
+def test_sequential_batches_keep_within_the_budget(n_features, n_train, budget):
+    """The definition's float64 temporaries of one batch of pairs (the two widened rows and their difference)
+    follow ``budget_bytes`` (tracemalloc: NumPy reports its buffers), whatever the number of pairs; the values
+    are those of an unbudgeted evaluation."""
+    import tracemalloc
+
+    rng = np.random.default_rng(n_features)
+    X, Q = rng.normal(size=(n_train, n_features)), rng.normal(size=(100, n_features))
+    queries, rows = all_pairs(100, n_train)
+    ev = evaluator(X, Q, budget_bytes=budget)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        got = ev.pairs(queries, rows)
+        extra = tracemalloc.get_traced_memory()[1] - base - got.nbytes
+    finally:
+        tracemalloc.stop()
+    assert 8 * 3 * n_features * len(queries) > 20 * budget  # in one batch the pairs would take 20 budgets
+    assert extra <= 1.5 * budget, f"{extra / budget:.2f} x the budget"  # the gathered rows: a third more
+    assert_array_equal(got, evaluator(X, Q).pairs(queries, rows))
+
+
+def test_both_evaluations_on_the_emulated_device():
+    """Pairs and full blocks, by the sequential definition and by the digits: device arrays in, device arrays
+    out, NumPy's bits."""
+    import fake_cupy
+
+    rng = np.random.default_rng(8)
+    cases = [(rng.normal(size=(40, 9)), rng.normal(size=(6, 9))),
+             (rng.integers(0, 256, (40, 9)).astype(np.float32), rng.integers(0, 5000, (6, 9)).astype(np.float32))]
+    queries, rows = all_pairs(6, 40)
+    for X, Q in cases:
+        want_pairs, want_full = evaluator(X, Q).pairs(queries, rows), evaluator(X, Q).full(1, 5)
+        with fake_cupy.installed() as cp:
+            ev = evaluator(cp.asarray(X), cp.asarray(Q))
+            assert ev.exact == (X.dtype == np.float32)
+            got_pairs, got_full = ev.pairs(cp.asarray(queries), cp.asarray(rows)), ev.full(1, 5)
+            assert isinstance(got_pairs, cp.ndarray) and isinstance(got_full, cp.ndarray)
+            got_pairs, got_full = got_pairs.get(), got_full.get()
+        assert_array_equal(got_pairs, want_pairs)
+        assert_array_equal(got_full, want_full)

@@ -127,3 +127,12 @@ def test_stratified_property(y, n_splits):
         np.testing.assert_array_equal(
             stratified_kfold_test_folds(y, n_splits), sklearn_test_folds(cv, y)
         )
+
+
+# -- mutation survivors (round 5) ------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(LABELS))
+def test_stratified_folds_are_int64(name):
+    """The documented return dtype: int64 fold ids (usable as indices), whatever the labels' dtype."""
+    folds = stratified_kfold_test_folds(LABELS[name], 2)
+    assert folds.dtype == np.int64
+    np.testing.assert_array_equal(folds, sklearn_test_folds(StratifiedKFold(2), LABELS[name]))

@@ -101,3 +101,128 @@ def test_integer_images_blur_in_float64(digits):
 def test_mistakes_are_one_sentence(call, match):
     with pytest.raises(GpuclfError, match=match):
         call()
+
+
+# --- Round 5 mutation survivors: dtypes, flat images, steep strokes, other sides, chunking, CuPy's API ---
+
+def test_float32_images_give_float32_moments(digits):
+    """The docstring's "X's float dtype": float32 in, float32 moments out (as textbook values, to float32)."""
+    X = digits.astype(np.float32)
+    moments = im.image_moments(X)
+    assert [m.dtype for m in moments] == [np.float32] * 3
+    expected = np.array([reference_moments(d.reshape(28, 28).astype(float)) for d in digits])
+    assert_allclose(np.stack(moments, axis=1), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_blank_and_one_row_images_raise_no_floating_point_warning():
+    """A blank image and one with ink on one row have no skew: no 0/0 on the way (no RuntimeWarning)."""
+    X = np.zeros((2, 784))
+    X[1, 28 * 10 + 5:28 * 10 + 20] = 255
+    with np.errstate(all="raise"):
+        _, _, alpha = im.image_moments(X)
+        im.deskew(X)
+    assert alpha.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ink_on_one_row_has_no_skew_whatever_its_values(dtype):
+    """The docstring's 0 for ink all on one row, also where the row mean rounds one ulp off (these values
+    gave a skew of -0.86 when flatness was read from a variance of ~1e-30)."""
+    X = np.zeros((1, 784), dtype)
+    X[0, 28 * 6 + 3:28 * 6 + 9] = [0.3, 0.7, 1.1, 0.2, 0.9, 0.5]
+    assert im.image_moments(X)[2].tolist() == [0.0]
+    assert im.image_moments(X)[0][0] == pytest.approx(6.0)
+
+
+def test_deskew_of_a_steep_stroke_matches_scipy():
+    """A stroke leaning two columns a row: reads fall far left of the image (more than a width), still zeros."""
+    image = np.zeros((28, 28))
+    for r in range(14):
+        image[r, 2 * r:2 * r + 2] = 200.0  # c = 2r: alpha = 2
+    X = image.reshape(1, 784)
+    assert im.image_moments(X)[2][0] == pytest.approx(2.0, abs=0.1)
+    assert_allclose(im.deskew(X)[0], reference_deskew(X[0]), atol=1e-9)
+
+
+def _reference_deskew_side(image, side):
+    """scipy's affine_transform of one side x side image, the moments written out with np.mgrid."""
+    rows, cols = np.mgrid[:side, :side]
+    total = image.sum()
+    mr, mc = (rows * image).sum() / total, (cols * image).sum() / total
+    alpha = ((rows - mr) * (cols - mc) * image).sum() / ((rows - mr) ** 2 * image).sum()
+    affine = np.array([[1.0, 0.0], [alpha, 1.0]])
+    offset = np.array([mr, mc]) - affine @ np.array([side / 2, side / 2])
+    return affine_transform(image, affine, offset=offset, order=1, mode="grid-constant", cval=0.0).ravel()
+
+
+def test_other_image_sides_deskew_and_blur_like_scipy():
+    """``side`` is honoured all the way down (moments, Gaussian matrix), not only in the shape check."""
+    side = 10
+    X = np.random.default_rng(3).integers(0, 256, size=(3, side * side)).astype(np.float64)
+    expected = np.stack([_reference_deskew_side(x.reshape(side, side), side) for x in X])
+    assert_allclose(im.deskew(X, side=side), expected, atol=1e-9)
+    blurred = np.stack([gaussian_filter(x.reshape(side, side), 1.2, mode="constant", cval=0.0).ravel() for x in X])
+    assert_allclose(im.gaussian_blur(X, 1.2, side=side), blurred, atol=1e-9)
+
+
+def test_blur_shape_error_names_gaussian_blur():
+    with pytest.raises(GpuclfError, match=r"^gaussian_blur needs flattened 28x28 images, shape \(n, 784\)"):
+        im.gaussian_blur(np.zeros((2, 783)), 1.0)
+
+
+def _extra_peak(call):
+    """Bytes of NumPy temporaries alive at once during ``call()`` beyond what it returns (tracemalloc)."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        out = call()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak - base - out.nbytes
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint8])
+def test_deskew_working_memory_stays_within_the_budget(dtype):
+    """budget_bytes bounds the chunk: 60 images with room for 5 stay within the budget (NumPy's temporaries,
+    traced), while one chunk of all 60 images would take 12 times more."""
+    X = np.random.default_rng(0).integers(0, 256, size=(60, 784)).astype(dtype)
+    work = np.float32 if dtype == np.float32 else np.float64
+    budget = 784 * im.deskew_bytes_per_pixel(work) * 5
+    assert _extra_peak(lambda: im.deskew(X, budget_bytes=budget)) <= budget
+
+
+def test_deskew_handles_a_batch_without_a_loop_over_images():
+    """The module's promise: a whole batch at once. On the (emulated) device 12 images take the launches of 1."""
+    import fake_cupy
+    X = np.random.default_rng(0).integers(0, 256, size=(12, 784)).astype(np.float32)
+    with fake_cupy.installed() as cp:
+        launches = []
+        for batch in (X[:1], X):
+            fake_cupy.reset_stats()
+            im.deskew(cp.asarray(batch))
+            launches.append(fake_cupy.stats["launches"])
+    assert launches[0] == launches[1]
+
+
+def test_deskew_on_the_device_equals_numpy():
+    """The emulated device refuses ``take_along_axis`` without ``axis``, as CuPy does (NumPy 2 has a default)."""
+    import fake_cupy
+    X = np.random.default_rng(0).integers(0, 256, size=(3, 784)).astype(np.float64)
+    with fake_cupy.installed() as cp:
+        got = im.deskew(cp.asarray(X)).get()
+    assert_allclose(got, im.deskew(X), atol=1e-12)
+
+
+def test_float32_deskew_works_in_float32():
+    """float32 input is deskewed in float32: for chunks of the same 5 images its working memory is well below
+    float64 input's (about 0.7 of it), not float64 temporaries written back to float32 at the end."""
+    X = np.random.default_rng(0).integers(0, 256, size=(60, 784))
+
+    def peak(dtype):
+        budget = 784 * im.deskew_bytes_per_pixel(dtype) * 5
+        return _extra_peak(lambda: im.deskew(X.astype(dtype), budget_bytes=budget))
+
+    assert peak(np.float32) < 0.8 * peak(np.float64)

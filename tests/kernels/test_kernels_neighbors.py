@@ -328,3 +328,66 @@ def test_unweighted_mode_counts_as_weights_of_one(dtype):
     # The mode by hand: the most frequent value, the smallest on ties.
     counts = np.stack([(values == v).sum(axis=1) for v in range(3)], axis=-1)
     assert_array_equal(counted, counts.argmax(axis=-1))
+
+
+def test_distance_weights_of_exact_matches_raise_no_warning():
+    """A zero distance takes the exact-match mask silently, as scikit-learn's ``_get_weights`` does:
+    no divide-by-zero RuntimeWarning reaches the caller, and the weights are scikit-learn's."""
+    import warnings
+
+    from sklearn.neighbors._base import _get_weights
+
+    dist = np.array([[0.0, 0.5, 2.0], [0.25, 0.5, 4.0], [0.0, 0.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = nb.neighbor_weights(dist, "distance")
+    assert got.dtype == np.float64
+    assert_array_equal(got, _get_weights(dist, "distance"))
+
+
+def test_unweighted_mode_counts_past_int16():
+    """More than 2**15 neighbours: a value held by 32,768 of them outvotes one held by a single one
+    (the counts must not wrap around as int16 would)."""
+    k = 2**15 + 1
+    values = np.zeros((1, k, 1), dtype=np.uint8)
+    values[0, 0, 0] = 1
+    assert_array_equal(nb.neighbor_mode(values), [[np.bincount(values[0, :, 0]).argmax()]])
+
+
+@pytest.mark.parametrize("on_device", ["X_train", "X_query"])
+def test_search_takes_one_host_and_one_device_array(on_device):
+    """The search brings both inputs to the namespace of whichever is on the device (``xp.asarray``):
+    one NumPy and one CuPy array give NumPy's neighbours, on the device."""
+    import fake_cupy
+    X = np.random.default_rng(9).integers(0, 4, size=(30, 16)).astype(np.float32)
+    arrays = {"X_train": X[:20], "X_query": X[20:]}
+    want = [nb.kneighbors(arrays["X_train"], arrays["X_query"], 3),
+            nb.sq_kneighbors(arrays["X_train"], arrays["X_query"], 3)]
+    with fake_cupy.installed() as cp:
+        mixed = {**arrays, on_device: cp.asarray(arrays[on_device])}
+        got = [nb.kneighbors(mixed["X_train"], mixed["X_query"], 3),
+               nb.sq_kneighbors(mixed["X_train"], mixed["X_query"], 3)]
+        for (d, i), (want_d, want_i) in zip(got, want):
+            assert isinstance(d, cp.ndarray) and isinstance(i, cp.ndarray)
+            assert d.dtype == want_d.dtype
+            assert_array_equal(d.get(), want_d)
+            assert_array_equal(i.get(), want_i)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, bool])
+def test_integer_and_bool_inputs_are_searched_as_float64(dtype):
+    """Pixels (uint8), other integers and booleans are converted, not refused: float64 distances,
+    the exact neighbours (ties by index), for the plain and the squared search."""
+    rng = np.random.default_rng(10)
+    X = rng.integers(0, 3, size=(40, 9)).astype(dtype)
+    Q = X[30:]
+    sq = exact_sq_distances(X.astype(np.float64), Q.astype(np.float64))
+    want_i = np.argsort(sq, axis=1, kind="stable")[:, :4]
+    want_sq = np.take_along_axis(sq, want_i, axis=1)
+    d, i = nb.kneighbors(X, Q, 4)
+    s, j = nb.sq_kneighbors(X, Q, 4)
+    assert d.dtype == np.float64 and s.dtype == np.float64
+    assert_array_equal(i, want_i)
+    assert_array_equal(j, want_i)
+    assert_array_equal(s, want_sq)
+    assert_allclose(d, np.sqrt(want_sq), rtol=1e-15)

@@ -48,3 +48,20 @@ def test_integer_images_give_float64(sample_mnist):
 def test_mistakes(X, n, match):
     with pytest.raises(GpuclfError, match=match):
         pca_fit(X, n)
+
+
+def test_the_smallest_fits_allowed():
+    """The bounds are inclusive: two rows, and as many components as features, fit like scikit-learn's PCA."""
+    rng = np.random.default_rng(5)
+    two = rng.normal(size=(2, 4))
+    mean, components, variance = pca_fit(two, 1)
+    sk = PCA(1, svd_solver="full").fit(two)
+    np.testing.assert_allclose(mean, sk.mean_, atol=1e-12)
+    np.testing.assert_allclose(np.abs(components), np.abs(sk.components_), atol=1e-10)
+    np.testing.assert_allclose(variance, sk.explained_variance_, rtol=1e-10)
+    X = rng.normal(size=(20, 4))
+    mean, components, variance = pca_fit(X, 4)
+    sk = PCA(4, svd_solver="full").fit(X)
+    assert components.shape == (4, 4)
+    np.testing.assert_allclose(np.abs(components), np.abs(sk.components_), atol=1e-10)
+    np.testing.assert_allclose(variance, sk.explained_variance_, rtol=1e-10)

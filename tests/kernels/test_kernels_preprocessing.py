@@ -115,3 +115,38 @@ def test_shift_into_dirty_memory_zeros_every_pixel_nothing_lands_on(images, dx, 
     pp._shift_into(images.reshape(-1, 28, 28), out, dx, dy, 28)
     expected = np.stack([book_shift_image(image, dx, dy) for image in images])
     assert_array_equal(out.reshape(len(images), 784), expected)
+
+
+# -- mutation survivors (round 5) ------------------------------------------------------------------
+def test_scaler_stats_warn_nothing():
+    """The constant-feature test reads float64's epsilon without NumPy's deprecation warnings."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mean, var, scale = pp.standard_scaler_stats(scaler_data(np.float64))
+    sk = SkStandardScaler().fit(scaler_data(np.float64))
+    assert_allclose(var, sk.var_)
+    assert_allclose(scale, sk.scale_)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_augment_keeps_the_images_dtype(images, dtype):
+    """The augmented set is in the images' dtype: uint8 pixels stay uint8 (a fifth of float64's memory)."""
+    X_aug, _ = pp.augment_with_shifts(images.astype(dtype), np.arange(len(images)))
+    assert X_aug.dtype == dtype
+    assert_array_equal(X_aug[len(images):2 * len(images)],
+                       np.stack([book_shift_image(image, -1, 0) for image in images]).astype(dtype))
+
+
+def test_augment_repeats_rows_of_multilabel_targets(images):
+    """Targets with one row per image (the chapter's multilabel ``y``) are repeated block by block."""
+    y = np.c_[np.arange(len(images)) >= 7, np.arange(len(images)) % 2 == 1]
+    _, y_aug = pp.augment_with_shifts(images, y)
+    assert_array_equal(y_aug, np.tile(y, (5, 1)))
+
+
+def test_augment_rejects_images_that_are_not_28x28(images):
+    with pytest.raises(GpuclfError, match=r"^augment_with_shifts needs flattened 28x28 images, "
+                                          r"shape \(n, 784\), got \(12, 100\)$"):
+        pp.augment_with_shifts(images[:, :100], np.zeros(12))

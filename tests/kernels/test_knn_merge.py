@@ -66,3 +66,18 @@ def test_exclude_leaves_each_query_out_of_its_own_neighbours():
     np.testing.assert_allclose(d, np.sqrt(np.take_along_axis(full, order, 1)), rtol=1e-12, atol=1e-12)
     # The same as the unsharded leave-one-out search.
     np.testing.assert_array_equal(i, kneighbors(X, X, k, exclude_self=True)[1])
+
+
+def test_merge_runs_on_the_device():
+    """On the emulated device (which refuses a sort ``kind`` other than None or "stable" and a ``take_along_axis``
+    without ``axis``, as CuPy does) the merge equals the unsharded search."""
+    import fake_cupy
+    X = _tied_rows()
+    Q = _tied_rows(12, seed=1)
+    distances, indices = _sharded(X, Q, 3, [7, 13, 29])
+    d_all, i_all = kneighbors(X, Q, 3)
+    with fake_cupy.installed() as cp:
+        d, i = merge_topk([cp.asarray(a) for a in distances], [cp.asarray(a) for a in indices], 3)
+        d, i = d.get(), i.get()
+    np.testing.assert_array_equal(i, i_all)
+    np.testing.assert_array_equal(d, d_all)

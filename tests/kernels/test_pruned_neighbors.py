@@ -324,3 +324,188 @@ def test_a_mask_count_of_every_length_class_is_compiled():
         pn.count_every_length_class(cp)
         variants = {k[3] for k in set(fake_cupy.stats["kernels"]) - before if k[0] == "count_nonzero"}
     assert {"simple", *(f"cub-block-{t}-2pass" for t in (32, 64, 128, 256, 512))} <= variants, variants
+
+
+@pytest.mark.parametrize("algorithm", ["pruned", "auto"])
+def test_one_training_row_is_searched_by_brute_force(algorithm):
+    """One row has no PCA (pca_fit needs two): the pruned search brute-forces it instead of raising, and a
+    projection cannot be fitted to share (None)."""
+    from gpuclf.kernels.pruned_neighbors import fit_projection
+    rng = np.random.default_rng(0)
+    X, Q = rng.random((1, 20)), rng.random((4, 20))
+    d, i = nb.kneighbors(X, Q, 1, algorithm=algorithm)
+    assert i.tolist() == [[0]] * 4
+    np.testing.assert_allclose(d[:, 0], np.linalg.norm(Q - X, axis=1), rtol=1e-12)
+    assert fit_projection(X) is None
+    assert fit_projection(rng.random((2, 20))) is not None
+
+
+@pytest.fixture
+def every_chunk_falls_back(monkeypatch):
+    """Every chunk of a pruned search is evaluated exhaustively (the ``finish`` fixture's ``fallback``)."""
+    monkeypatch.setattr(pn, "REFINE_PAIRS_PER_CANDIDATE", 0)
+    monkeypatch.setattr(pn, "FALLBACK_FRACTION", 0.0)
+    monkeypatch.setattr(pn, "FALLBACK_FLOOR", -1)
+
+
+def test_fit_projection_fits_the_components_asked():
+    """``n_components`` (down to one) is the PCA's: scikit-learn's axes, up to their signs."""
+    from sklearn.decomposition import PCA
+
+    rng = np.random.default_rng(30)
+    X = rng.normal(size=(300, 10)) * np.arange(1.0, 11.0)  # distinct variances: well-defined axes
+    for d in (1, 3):
+        projection = pn.fit_projection(X, d)
+        assert projection.n_components == d
+        axes = PCA(d).fit(X).components_
+        np.testing.assert_allclose(np.abs(projection.components @ axes.T), np.eye(d), atol=1e-8)
+        np.testing.assert_allclose(projection.mean, X.mean(axis=0), rtol=1e-12)
+
+
+def test_fit_projection_keeps_within_its_budget():
+    """The PCA's working memory follows ``budget_bytes`` (tracemalloc): its centred rows come in chunks.
+    (The slack is for Python objects, e.g. threadpoolctl's, which tracemalloc counts too.)"""
+    import tracemalloc
+
+    X = np.random.default_rng(31).normal(size=(8000, 128))
+    budget = 2**20
+    pn.fit_projection(X[:10], 2)  # its first call imports the PCA's module: not working memory
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        projection = pn.fit_projection(X, 4, budget_bytes=budget)
+        extra = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert X.nbytes > 7 * budget  # centred at once, the rows would take 7 budgets
+    assert extra <= 2 * budget, f"{extra / budget:.2f} x the budget"
+    assert projection.n_components == 4
+
+
+def test_counting_every_length_class_compiles_the_masks_kernels():
+    """After the warm-up's counts, counting a candidate mask (bool, 2-D) of any of those lengths compiles no
+    kernel: the warm-up counted masks, not arrays of another dtype."""
+    import fake_cupy
+
+    with fake_cupy.installed() as cp:
+        pn.count_every_length_class(cp)
+        before = set(fake_cupy.stats["kernels"])
+        for n in pn._REDUCED_LENGTHS:
+            cp.count_nonzero(cp.zeros((4, n // 4), dtype=bool))
+        assert set(fake_cupy.stats["kernels"]) == before
+
+
+@pytest.mark.parametrize("algorithm", ["brute", "pruned"])
+def test_exhaustive_batches_on_the_emulated_device(every_chunk_falls_back, algorithm):
+    """Leave-one-out with duplicates, every chunk exhaustive and split into batches by a small budget, on the
+    emulated GPU: each row left out of its own neighbours (in every batch), exact neighbours, NumPy's bits."""
+    import fake_cupy
+
+    X = np.repeat(digits(40, 3), 3, axis=0)
+    want_d, want_i = reference(X, X, 4, exclude_self=True)
+    with fake_cupy.installed() as cp:
+        with pn.recording() as log:
+            d, i = nb.kneighbors(cp.asarray(X), cp.asarray(X), 4, algorithm=algorithm, exclude_self=True,
+                                 budget_bytes=80_000)
+        d, i = d.get(), i.get()
+    assert log[0].fallback_queries == len(X) and log[0].fallback_chunks > 1
+    assert (log[0].candidates == len(X) - 1).all()  # every row but the query's own
+    assert_array_equal(i, want_i)
+    assert_array_equal(d, want_d.astype(np.float32))
+
+
+def test_an_exhaustive_chunk_evaluates_each_pair_once():
+    """Values near float32's limit (no bound to trust): every pair's exact distance once, by the definition
+    (a subtraction, a product and a sum a feature), in one fallback chunk for a search of one chunk."""
+    rng = np.random.default_rng(32)
+    X = (rng.normal(size=(60, 5)) * 1e20).astype(np.float32)
+    Q = (rng.normal(size=(8, 5)) * 1e20).astype(np.float32)
+    with pn.recording() as log:
+        search_all(X, Q, 3)
+    for stats in log:
+        assert (stats.fallback_chunks, stats.fallback_queries) == (1, 8)
+        assert (stats.candidates == 60).all()
+        assert stats.flops["refine"] == 3 * 8 * 60 * 5
+
+
+def test_a_fallback_search_launches_no_kernel_per_query(every_chunk_falls_back):
+    """The exhaustive path evaluates a chunk in batches sized by memory, not query by query: on the emulated
+    GPU, a search of 20, 40 or 80 queries (one chunk each) launches the same number of kernels."""
+    import fake_cupy
+
+    rng = np.random.default_rng(33)
+    launches = []
+    for X, Q in [(rng.integers(0, 256, (100, 16)), rng.integers(0, 256, (80, 16))),
+                 (rng.normal(size=(100, 16)), rng.normal(size=(80, 16)))]:
+        with fake_cupy.installed() as cp:
+            for m in (20, 40, 80):
+                X_dev, Q_dev = cp.asarray(X.astype(np.float32)), cp.asarray(Q[:m].astype(np.float32))
+                fake_cupy.reset_stats()
+                with pn.recording() as log:
+                    nb.kneighbors(X_dev, Q_dev, 3, algorithm="pruned")
+                assert log[0].fallback_queries == m
+                launches.append(fake_cupy.stats["launches"])
+    assert launches[0] == launches[1] == launches[2] and launches[3] == launches[4] == launches[5], launches
+
+
+def test_a_search_that_falls_back_keeps_within_its_budget():
+    """Constant training images tie every pair, so every chunk is evaluated exhaustively (no
+    monkeypatching): on the emulated GPU the search adds no more than its budget to the device."""
+    import fake_cupy
+
+    rng = np.random.default_rng(34)
+    X = np.full((2000, 32), 4095.0, dtype=np.float32)
+    Q = rng.integers(0, 4096, (300, 32)).astype(np.float32)
+    budget = 3_000_000
+    with fake_cupy.installed() as cp:
+        pool = cp.get_default_memory_pool()
+        X_dev, Q_dev = cp.asarray(X), cp.asarray(Q)
+        pool.free_all_blocks()  # from here the pool's size is its high-water mark
+        start = pool.used_bytes()
+        with pn.recording() as log:
+            d, i = nb.kneighbors(X_dev, Q_dev, 9, algorithm="brute", budget_bytes=budget)
+        peak = pool.total_bytes() - start
+        d, i = d.get(), i.get()
+    assert log[0].fallback_queries == 300 and log[0].fallback_chunks > 1
+    assert peak <= budget, f"{peak / budget:.2f} x the budget"
+    assert_array_equal(i, np.tile(np.arange(9), (300, 1)))  # all at one distance: ties by row
+    assert_array_equal(d[:, 0], np.sqrt(((Q.astype(np.int64) - 4095) ** 2).sum(1)).astype(np.float32))
+
+
+def _signs(n, f, scale, seed):
+    """Rows of +-scale: every row has the squared norm f scale^2, the columns' sums of squares are n scale^2."""
+    return (np.random.default_rng(seed).choice([-1.0, 1.0], size=(n, f)) * scale).astype(np.float32)
+
+
+@pytest.mark.parametrize("n, f, scale", [(60, 5, 3e18), (1000, 2, 1e18)])
+def test_rows_whose_pca_would_overflow_are_searched_by_brute_force(n, f, scale):
+    """Rows whose float32 covariance overflows (checked here) have no PCA to prune with: a pruned search
+    brute-forces them, silently (no overflow warning), with brute force's neighbours."""
+    import warnings
+
+    X, Q = _signs(n, f, scale, 35), _signs(7, f, scale, 36) * np.float32(0.5)
+    centred = X - X.mean(axis=0)
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(centred.T @ centred).all()
+    want = nb.kneighbors(X, Q, 3, algorithm="brute")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pn.recording() as log:
+            got = nb.kneighbors(X, Q, 3, algorithm="pruned")
+    assert log[0].algorithm == "brute"
+    for a, b in zip(got, want):
+        assert_array_equal(a, b)
+
+
+def test_large_rows_whose_pca_stays_finite_are_pruned():
+    """Large values whose float32 covariance stays two orders of magnitude below overflow (checked here) are
+    pruned as any others, with brute force's neighbours."""
+    X, Q = _signs(60, 5, 1e17, 37), _signs(7, 5, 1e17, 38) * np.float32(0.5)
+    assert len(X) * float(np.max(np.sum(X.astype(np.float64) ** 2, axis=1))) < np.finfo(np.float32).max / 100
+    want = nb.kneighbors(X, Q, 3, algorithm="brute")
+    with pn.recording() as log:
+        got = nb.kneighbors(X, Q, 3, algorithm="pruned")
+    assert log[0].algorithm == "pruned"
+    for a, b in zip(got, want):
+        assert_array_equal(a, b)

@@ -1,0 +1,148 @@
+"""topk.block_minima against a plain per-block loop; the partition top-k on the (emulated) device."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fake_cupy
+from gpuclf.kernels import topk
+
+
+def _blocks_reference(d2, n_blocks):
+    """Per row and block, the first column holding the block's minimum (a loop over slices)."""
+    m, n = d2.shape
+    width = n // n_blocks
+    idx = np.empty((m, n_blocks), dtype=np.int64)
+    for i in range(m):
+        for b in range(n_blocks):
+            idx[i, b] = b * width + int(np.argmin(d2[i, b * width:(b + 1) * width]))
+    return np.take_along_axis(d2, idx, axis=1), idx
+
+
+def _tied_chunk():
+    # Small integers: many ties inside a block (the first column must win); 23 columns into 4 blocks of 5
+    # leaves 3 columns in no block, and the smallest value of a row sits there.
+    d2 = np.random.default_rng(3).integers(1, 5, size=(6, 23)).astype(np.float64)
+    d2[:, 20:] = 0.0
+    return d2
+
+
+@pytest.mark.parametrize("n_blocks", [1, 4, 23])
+def test_block_minima_is_each_blocks_first_minimum(n_blocks):
+    """Indices are columns of the whole row (block offset added), int64, the first minimum on ties;
+    the leftover columns belong to no block."""
+    d2 = _tied_chunk()
+    values, indices = topk.block_minima(d2.copy(), n_blocks)
+    want_values, want_indices = _blocks_reference(d2, n_blocks)
+    assert indices.dtype == np.int64
+    np.testing.assert_array_equal(indices, want_indices)
+    np.testing.assert_array_equal(values, want_values)
+
+
+def test_block_minima_on_device():
+    """On the (emulated) device the result stays on the device and equals the per-block loop."""
+    d2 = _tied_chunk()
+    want_values, want_indices = _blocks_reference(d2, 4)
+    with fake_cupy.installed() as cp:
+        values, indices = topk.block_minima(cp.asarray(d2), 4)
+        assert isinstance(values, cp.ndarray) and isinstance(indices, cp.ndarray)
+        values, indices = values.get(), indices.get()
+    assert indices.dtype == np.int64
+    np.testing.assert_array_equal(indices, want_indices)
+    np.testing.assert_array_equal(values, want_values)
+
+
+def test_partition_top_k_on_device():
+    """argpartition plus the tie repair, on the (emulated) device with CuPy's signatures: each row's
+    ``k`` smallest in (value, index) order, as a stable argsort of the row gives them."""
+    d2 = _tied_chunk()
+    k = 7
+    want_indices = np.argsort(d2, axis=1, kind="stable")[:, :k]
+    with fake_cupy.installed() as cp:
+        values, indices = topk.smallest_k_by_partition(cp.asarray(d2), k)
+        assert isinstance(values, cp.ndarray) and isinstance(indices, cp.ndarray)
+        values, indices = values.get(), indices.get()
+    np.testing.assert_array_equal(indices, want_indices)
+    np.testing.assert_array_equal(values, np.take_along_axis(d2, want_indices, axis=1))
+
+
+def test_argmin_top_k_and_seeds_on_device():
+    """The argmin passes, and seeds on both of its paths (k smallest; one minimum per column block),
+    on the (emulated) device: the stable argsort's k smallest, and the per-block loop's minima."""
+    d2 = _tied_chunk()
+    wide = np.random.default_rng(5).integers(0, 50, size=(3, 4100)).astype(np.float64)  # 4 blocks of 1,025
+    want_k = np.argsort(d2, axis=1, kind="stable")[:, :3]
+    want_blocks = _blocks_reference(wide, 4)[1]
+    values, indices = topk.smallest_k_by_argmin(d2.astype(np.float32), 3)
+    assert values.dtype == np.float32 and indices.dtype == np.int64  # the input's dtype; int64 columns
+    np.testing.assert_array_equal(indices, want_k)
+    with fake_cupy.installed() as cp:
+        _, by_argmin = topk.smallest_k_by_argmin(cp.asarray(d2), 3)
+        _, seeded_k = topk.seeds(cp.asarray(d2), 3)
+        _, seeded_blocks = topk.seeds(cp.asarray(wide), 1)
+        assert all(isinstance(a, cp.ndarray) for a in (by_argmin, seeded_k, seeded_blocks))
+        by_argmin, seeded_k, seeded_blocks = by_argmin.get(), seeded_k.get(), seeded_blocks.get()
+    np.testing.assert_array_equal(by_argmin, want_k)
+    np.testing.assert_array_equal(seeded_k, want_k)
+    np.testing.assert_array_equal(seeded_blocks, want_blocks)
+
+
+def test_sort_rows_on_device():
+    """Each row's entries in (value, index) order, as a lexsort by (value, index) orders them."""
+    rng = np.random.default_rng(6)
+    values = rng.integers(0, 3, size=(5, 8)).astype(np.float32)
+    indices = np.stack([rng.permutation(40)[:8] for _ in range(5)]).astype(np.int64)
+    order = np.stack([np.lexsort((i, v)) for v, i in zip(values, indices)])
+    with fake_cupy.installed() as cp:
+        got_values, got_indices = topk.sort_rows(cp.asarray(values), cp.asarray(indices))
+        assert isinstance(got_values, cp.ndarray) and isinstance(got_indices, cp.ndarray)
+        got_values, got_indices = got_values.get(), got_indices.get()
+    np.testing.assert_array_equal(got_indices, np.take_along_axis(indices, order, axis=1))
+    np.testing.assert_array_equal(got_values, np.take_along_axis(values, order, axis=1))
+    assert got_values.dtype == np.float32
+
+
+def test_segment_smallest_k_on_device():
+    """Ragged candidates in any order: each query's k smallest in (value, row) order, as a per-query
+    sort of its own candidates gives them."""
+    rng = np.random.default_rng(7)
+    counts = np.array([3, 6, 4], dtype=np.int64)
+    queries = np.repeat(np.arange(3), counts)
+    rows = np.concatenate([rng.permutation(20)[:c] for c in counts]).astype(np.int64)
+    values = rng.integers(0, 3, size=rows.size).astype(np.float64)  # ties: the smaller row first
+    shuffle = rng.permutation(rows.size)
+    queries, rows, values = queries[shuffle], rows[shuffle], values[shuffle]
+    k = 3
+    want_rows = np.stack([rows[queries == q][np.lexsort((rows[queries == q], values[queries == q]))][:k]
+                          for q in range(3)])
+    with fake_cupy.installed() as cp:
+        got_values, got_rows = topk.segment_smallest_k(*(cp.asarray(a) for a in (queries, rows, values, counts)), k)
+        assert isinstance(got_values, cp.ndarray) and isinstance(got_rows, cp.ndarray)
+        got_values, got_rows = got_values.get(), got_rows.get()
+    np.testing.assert_array_equal(got_rows, want_rows)
+    want_values = np.stack([[values[(queries == q) & (rows == r)][0] for r in want_rows[q]] for q in range(3)])
+    np.testing.assert_array_equal(got_values, want_values)
+
+
+def test_sort_rows_and_segments_are_stable_on_wide_rows():
+    """Rows and segments longer than NumPy's insertion-sort cutoff (16), many ties: (value, index) order
+    still, which needs the stable sorts (NumPy's default quicksort is not stable there)."""
+    rng = np.random.default_rng(8)
+    values = rng.integers(0, 3, size=(4, 64)).astype(np.float64)
+    indices = np.stack([rng.permutation(64) for _ in range(4)]).astype(np.int64)
+    order = np.stack([np.lexsort((i, v)) for v, i in zip(values, indices)])
+    got_values, got_indices = topk.sort_rows(values, indices)
+    np.testing.assert_array_equal(got_indices, np.take_along_axis(indices, order, axis=1))
+    np.testing.assert_array_equal(got_values, np.take_along_axis(values, order, axis=1))
+
+    counts = np.array([70, 90], dtype=np.int64)
+    queries = np.repeat(np.arange(2), counts)
+    rows = np.concatenate([rng.permutation(100)[:c] for c in counts]).astype(np.int64)
+    vals = rng.integers(0, 3, size=rows.size).astype(np.float64)
+    shuffle = rng.permutation(rows.size)
+    queries, rows, vals = queries[shuffle], rows[shuffle], vals[shuffle]
+    k = 40
+    want = np.stack([rows[queries == q][np.lexsort((rows[queries == q], vals[queries == q]))][:k] for q in range(2)])
+    got_vals, got_rows = topk.segment_smallest_k(queries, rows, vals, counts, k)
+    np.testing.assert_array_equal(got_rows, want)
+    assert got_rows.dtype == np.int64
