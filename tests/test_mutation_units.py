@@ -69,11 +69,11 @@ def test_a_new_test_file_joins_its_units_run_by_its_name(tmp_path, monkeypatch):
     assert mutation.own_tests("gpuclf/run/folder.py") == ["tests/run/test_run_folder.py"]
 
 
-def _run(tmp_path, codes: dict, killed_now=None):
-    """A unit's workdir as mutmut leaves it: one ``.meta`` per module, exit codes by mutant."""
+def _run(tmp_path, codes: dict, killed_now=None, hashes=None):
+    """A unit's workdir as mutmut leaves it: one ``.meta`` per module, exit codes by mutant, function hashes."""
     meta = tmp_path / "mutants" / "gpuclf" / "kernels" / "m.py.meta"
-    meta.parent.mkdir(parents=True)
-    meta.write_text(json.dumps({"exit_code_by_key": codes}))
+    meta.parent.mkdir(parents=True, exist_ok=True)
+    meta.write_text(json.dumps({"exit_code_by_key": codes, "hash_by_function_name": hashes or {}}))
     if killed_now is not None:
         (tmp_path / "recheck.json").write_text(json.dumps({"killed_now": killed_now}))
     return tmp_path
@@ -81,23 +81,75 @@ def _run(tmp_path, codes: dict, killed_now=None):
 
 def test_the_score_counts_survivors_killed_later_and_equivalents(tmp_path):
     # 1 killed, 1 timeout (caught, as mutmut counts it), 3 survived, 1 with no test, 1 not run yet.
-    work = _run(tmp_path, {"a": 1, "b": -24, "c": 0, "d": 0, "e": 0, "f": 33, "g": None},
-                killed_now=["c", "a"])  # "a" was killed by the run already: counted once
-    s = mutation.score(work, {"d": ("math", "why"), "b": ("default", "a caught mutant is not an equivalent")})
+    codes = {f"gpuclf.kernels.m.x_f__mutmut_{i}": c for i, c in enumerate([1, -24, 0, 0, 0, 33, None], 1)}
+    a, b, c, d, e, f, _ = codes
+    work = _run(tmp_path, codes, killed_now=[c, a], hashes={"x_f": "h1"})  # a was killed by the run already
+    s = mutation.score(work, {d: ("h1", "math", "why"), b: ("h1", "default", "a caught mutant is no equivalent")})
     assert (s["mutants"], s["not_run"], s["killed_by_run"], s["timeouts"]) == (6, 1, 2, 1)
-    assert (s["killed_now"], s["equivalent"], s["open"]) == (1, 1, ["e", "f"])
+    assert (s["killed_now"], s["equivalent"], s["open"], s["stale"]) == (1, 1, [e, f], [])
     assert s["score"] == pytest.approx(3 / 5)  # (a, b, c) / (6 mutants - d)
 
 
+def test_an_equivalent_judged_on_an_older_function_no_longer_counts(tmp_path):
+    codes = {"gpuclf.kernels.m.x_f__mutmut_1": 0, "gpuclf.kernels.m.x_g__mutmut_1": 0}
+    work = _run(tmp_path, codes, hashes={"x_f": "new", "x_g": "same"})
+    s = mutation.score(work, {m: ("old" if ".x_f_" in m else "same", "math", "why") for m in codes})
+    assert s["stale"] == s["open"] == ["gpuclf.kernels.m.x_f__mutmut_1"] and s["equivalent"] == 1
+    assert s["score"] == 0.0
+
+
 def test_a_run_with_no_survivors_scores_one(tmp_path):
-    assert mutation.score(_run(tmp_path, {"a": 1, "b": 1}))["score"] == 1.0
+    assert mutation.score(_run(tmp_path, {"a__mutmut_1": 1, "a__mutmut_2": 1}))["score"] == 1.0
 
 
-def test_equivalents_file_has_four_columns(tmp_path):
+def test_equivalents_file_has_five_columns(tmp_path):
     good = tmp_path / "ok.tsv"
-    good.write_text("# unit\tmutant\tfamily\treason\nkernels\tm.x_f__mutmut_1\tdefault\tdtype None is float64\n")
-    assert mutation.read_equivalents(good) == {"kernels": {"m.x_f__mutmut_1": ("default", "dtype None is float64")}}
+    good.write_text("# unit\tmutant\thash\tfamily\treason\n"
+                    "kernels\tm.x_f__mutmut_1\tab12\tdefault\tdtype None is float64\n")
+    assert mutation.read_equivalents(good) == {"kernels": {"m.x_f__mutmut_1": ("ab12", "default",
+                                                                                "dtype None is float64")}}
     bad = tmp_path / "bad.tsv"
-    bad.write_text("kernels\tm.x_f__mutmut_1\tdefault\n")
-    with pytest.raises(SystemExit, match=r"bad.tsv:1: expected unit, mutant, family and reason"):
+    bad.write_text("kernels\tm.x_f__mutmut_1\tdefault\twhy\n")
+    with pytest.raises(SystemExit, match=r"bad.tsv:1: expected unit, mutant, hash, family and reason"):
         mutation.read_equivalents(bad)
+
+
+def test_the_ledger_carries_a_run_to_a_new_machine(tmp_path):
+    """Saved from one workdir and restored into an empty one, the run's results and re-check kills are the
+    same, with mutmut's own .meta layout (so mutmut re-runs only the mutants of changed functions)."""
+    codes = {"gpuclf.kernels.m.x_f__mutmut_1": 1, "gpuclf.kernels.m.x_f__mutmut_2": 0,
+             "gpuclf.kernels.m.x_f__mutmut_3": None, "gpuclf.kernels.m.xǁIndexǁsearch__mutmut_1": 33,
+             "gpuclf.kernels.m.xǁIndexǁsearch__mutmut_2": 0}
+    hashes = {"x_f": "h1", "xǁIndexǁsearch": "h2", "x_quiet": "h3"}  # x_quiet has no mutants
+    ledger = tmp_path / "ledger.tsv"
+    ledger.write_text("# header\nestimators\tgpuclf/estimators/b.py\tx_k\th9\t1,0\n")  # another unit's line
+    old = _run(tmp_path / "old", codes, killed_now=["gpuclf.kernels.m.x_f__mutmut_2"], hashes=hashes)
+    assert mutation.save_ledger("kernels", old, ledger) == 3
+    rows = [ln.split("\t") for ln in ledger.read_text().splitlines()[1:]]
+    assert ["kernels", "gpuclf/kernels/m.py", "x_f", "h1", "1,r,"] in rows
+    assert ["estimators", "gpuclf/estimators/b.py", "x_k", "h9", "1,0"] in rows
+    new = tmp_path / "new"
+    assert mutation.restore_ledger("kernels", new, ledger) == 4
+    meta = json.loads((new / "mutants/gpuclf/kernels/m.py.meta").read_text())
+    assert meta["exit_code_by_key"] == codes and meta["hash_by_function_name"] == hashes
+    assert set(meta) == {"exit_code_by_key", "hash_by_function_name", "type_check_error_by_key",
+                         "durations_by_key", "estimated_durations_by_key"}  # all that mutmut 3.8's load() reads
+    assert mutation.score(new) == mutation.score(old)
+    # A workdir with its own results keeps them: the ledger never overwrites a newer run.
+    (new / "mutants/gpuclf/kernels/m.py.meta").write_text(json.dumps({"exit_code_by_key": {}}))
+    assert mutation.restore_ledger("kernels", new, ledger) == 0
+
+
+def test_mutmut_reads_a_restored_ledger_as_its_own(tmp_path, monkeypatch):
+    """The restored ``.meta`` is what mutmut's own loader reads (checked against the real mutmut, where the
+    ``mutation`` extra is installed)."""
+    data = pytest.importorskip("mutmut.mutation.data", reason="mutmut is not installed (pip install -e '.[mutation]')")
+    ledger = tmp_path / "ledger.tsv"
+    ledger.write_text("kernels\tgpuclf/kernels/m.py\tx_f\th1\t1,r,\n")
+    mutation.restore_ledger("kernels", tmp_path, ledger)
+    monkeypatch.chdir(tmp_path)
+    loaded = data.SourceFileMutationData(path="gpuclf/kernels/m.py")
+    loaded.load()
+    assert loaded.exit_code_by_key == {"gpuclf.kernels.m.x_f__mutmut_1": 1, "gpuclf.kernels.m.x_f__mutmut_2": 0,
+                                       "gpuclf.kernels.m.x_f__mutmut_3": None}
+    assert loaded.hash_by_function_name == {"x_f": "h1"}

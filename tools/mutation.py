@@ -10,7 +10,7 @@ A unit is a few modules of the core (``UNITS``). Its tests are read from the lay
 module ``gpuclf/<room>/<name>.py`` is tested by ``tests/<room>/``, narrowed to the files named for it
 (``test_*_<name>.py``, ``test_<name>_*.py``) where any exist. Each unit runs in its own copy of the
 working tree under ``build/mutation/<unit>`` (mutmut writes its mutants next to the sources, so the
-checkout itself is never touched), under ``nice -n 19`` and with real MNIST hidden (``GPUCLF_MNIST``
+checkout's sources are never touched; its results go into ``tools/mutation_ledger.tsv``), under ``nice -n 19`` and with real MNIST hidden (``GPUCLF_MNIST``
 unset): the score is what CI can see. Survivors are listed per unit; ``docs/testing.md`` records the last
 measured run.
 """
@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -120,12 +121,16 @@ def prepare(workdir: Path, only: list[str], tests: list[str], workers: int) -> N
 
 
 def run_module(name: str, only: list[str], tests: list[str], workers: int, fresh: bool = False) -> dict:
+    """Run mutmut over one unit in ``build/mutation/<name>``, resuming from its earlier results (those left
+    there, else the ledger's) unless ``fresh``; the results go back into the ledger, even from a run that
+    was stopped."""
     workdir = ROOT / "build" / "mutation" / name
     if fresh and workdir.exists():
         shutil.rmtree(workdir)
     prepare(workdir, only, tests, workers)
-    # The run judges every mutant again: kills by earlier re-checks may no longer name the same mutants.
-    (workdir / "recheck.json").unlink(missing_ok=True)
+    if not fresh:
+        print(f"== {name}: {restore_ledger(name, workdir)} mutants' results restored from {LEDGER.name}")
+    before = function_hashes(workdir) if (workdir / "mutants").is_dir() else {}
     env = _env()
     env["PYTHONHASHSEED"] = "0"
     cmd = ["nice", "-n", "19", sys.executable, "-m", "mutmut", "run", "--max-children", str(workers)]
@@ -138,6 +143,11 @@ def run_module(name: str, only: list[str], tests: list[str], workers: int, fresh
     res = subprocess.run([sys.executable, "-m", "mutmut", "results"], cwd=workdir, env=env,
                          capture_output=True, text=True, check=False)
     stats["not_killed"] = [ln.strip() for ln in res.stdout.splitlines() if ln.strip()]
+    # A re-check's kill stands while its function is unchanged (mutmut re-ran the changed ones).
+    after = function_hashes(workdir)
+    kept = sorted(m for m in _killed_by_recheck(workdir) if before.get(_function(m)) == after.get(_function(m)))
+    (workdir / "recheck.json").write_text(json.dumps({"killed_now": kept}, indent=2))
+    save_ledger(name, workdir)
     return stats
 
 
@@ -146,54 +156,151 @@ SURVIVED, NO_TESTS, TIMEOUT = 0, 33, -24
 #: A re-checked mutant still running after this long loops (counted as caught).
 TIMEOUT_S = 300
 #: Survivors shown equivalent to the original (no input the function's contract allows tells them apart):
-#: one per line, ``unit<TAB>mutant<TAB>family<TAB>reason``. Mutant names are mutmut's for the measured commit
-#: (docs/testing.md); a change to a module renumbers its mutants, so its lines are re-checked with its run.
+#: one per line, ``unit<TAB>mutant<TAB>hash<TAB>family<TAB>reason``. ``hash`` is mutmut's hash of the mutated
+#: function when it was judged: once the function changes, its mutants are renumbered and re-run, and the
+#: line no longer counts (:func:`score` lists it as stale) until it is judged again.
 EQUIVALENTS = ROOT / "tools" / "mutation_equivalents.tsv"
+#: Every unit's results, carried between machines (``build/`` is not): ``unit<TAB>module<TAB>function<TAB>hash
+#: <TAB>codes``, one line per mutated function, ``codes`` being mutmut's exit code for each of its mutants
+#: in order (empty: not run yet; ``r``: survived the run, killed by a re-check). A run restores it, so
+#: mutmut re-runs only the functions whose hash changed; ``--save`` writes it from ``build/mutation``.
+LEDGER = ROOT / "tools" / "mutation_ledger.tsv"
+RECHECKED = "r"
 
 
-def read_equivalents(path: Path = EQUIVALENTS) -> dict[str, dict[str, tuple[str, str]]]:
-    """``unit -> {mutant: (family, reason)}`` from the equivalents file (``#`` lines are comments)."""
-    out: dict[str, dict[str, tuple[str, str]]] = {}
+def _rows(path: Path, columns: int, what: str) -> list[list[str]]:
+    """The tab-separated rows of ``path`` (``#`` lines are comments), each with ``columns`` fields."""
     if not path.is_file():
-        return out
-    for number, line in enumerate(path.read_text().splitlines(), 1):
+        return []
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
-        fields = line.split("\t")
-        if len(fields) != 4 or not all(f.strip() for f in fields):
-            raise SystemExit(f"{path.name}:{number}: expected unit, mutant, family and reason separated by tabs")
-        unit, mutant, family, reason = (f.strip() for f in fields)
-        out.setdefault(unit, {})[mutant] = (family, reason)
+        fields = [f.strip() for f in line.split("\t")]
+        if len(fields) != columns:
+            raise SystemExit(f"{path.name}:{number}: expected {what} separated by tabs")
+        rows.append(fields)
+    return rows
+
+
+def read_equivalents(path: Path = EQUIVALENTS) -> dict[str, dict[str, tuple[str, str, str]]]:
+    """``unit -> {mutant: (hash, family, reason)}`` from the equivalents file."""
+    out: dict[str, dict[str, tuple[str, str, str]]] = {}
+    for number, fields in enumerate(_rows(path, 5, "unit, mutant, hash, family and reason"), 1):
+        if not all(fields):
+            raise SystemExit(f"{path.name}: row {number} has an empty field")
+        unit, mutant, digest, family, reason = fields
+        out.setdefault(unit, {})[mutant] = (digest, family, reason)
     return out
+
+
+def _module(meta: Path, mutants: Path) -> str:
+    """The dotted module of a mutmut ``.meta`` file (``mutants/gpuclf/kernels/m.py.meta`` -> ``gpuclf.kernels.m``)."""
+    return meta.relative_to(mutants).as_posix()[:-len(".py.meta")].replace("/", ".")
+
+
+def _function(mutant: str) -> str:
+    """The mutated function of a mutant (``gpuclf.kernels.m.x_f__mutmut_3`` -> ``gpuclf.kernels.m.x_f``)."""
+    return mutant.partition("__mutmut_")[0]
+
+
+def _metas(workdir: Path) -> dict[str, dict]:
+    """mutmut's ``.meta`` records of a run under ``workdir``, by dotted module."""
+    mutants = workdir / "mutants"
+    return {_module(m, mutants): json.loads(m.read_text()) for m in sorted(mutants.rglob("*.py.meta"))}
 
 
 def exit_codes(workdir: Path) -> dict[str, int | None]:
     """Every mutant of a run under ``workdir`` and mutmut's exit code for it (None: not run yet)."""
-    codes: dict[str, int | None] = {}
-    for meta in sorted((workdir / "mutants").rglob("*.py.meta")):
-        codes.update(json.loads(meta.read_text()).get("exit_code_by_key", {}))
-    return codes
+    return {k: c for meta in _metas(workdir).values() for k, c in meta.get("exit_code_by_key", {}).items()}
 
 
-def score(workdir: Path, equivalents: dict[str, tuple[str, str]] | None = None) -> dict:
+def function_hashes(workdir: Path) -> dict[str, str]:
+    """``module.function -> mutmut's hash of it`` for a run under ``workdir``."""
+    return {f"{module}.{func}": digest for module, meta in _metas(workdir).items()
+            for func, digest in meta.get("hash_by_function_name", {}).items()}
+
+
+def _killed_by_recheck(workdir: Path) -> set[str]:
+    rechecked = workdir / "recheck.json"
+    return set(json.loads(rechecked.read_text())["killed_now"]) if rechecked.is_file() else set()
+
+
+def save_ledger(name: str, workdir: Path, path: Path = LEDGER) -> int:
+    """Write unit ``name``'s results under ``workdir`` into the ledger (other units' lines are kept)."""
+    killed = _killed_by_recheck(workdir)
+    lines = []
+    for module, meta in _metas(workdir).items():
+        by_function: dict[str, dict[int, str]] = {f: {} for f in meta.get("hash_by_function_name", {})}
+        for mutant, code in meta.get("exit_code_by_key", {}).items():
+            func, _, number = mutant[len(module) + 1:].partition("__mutmut_")
+            text = "" if code is None else RECHECKED if code in (SURVIVED, NO_TESTS) and mutant in killed else str(code)
+            by_function.setdefault(func, {})[int(number)] = text
+        for func, codes in sorted(by_function.items()):
+            if sorted(codes) != list(range(1, len(codes) + 1)):
+                raise SystemExit(f"{module}.{func}: mutants are not numbered 1..{len(codes)}")
+            digest = meta.get("hash_by_function_name", {}).get(func, "")
+            lines.append("\t".join([name, module.replace(".", "/") + ".py", func, digest,
+                                    ",".join(codes[i] for i in sorted(codes))]))
+    kept = ["\t".join(r) for r in _rows(path, 5, "unit, module, function, hash and codes") if r[0] != name]
+    header = "# unit\tmodule\tfunction\thash\tcodes (tools/mutation.py: LEDGER)"
+    path.write_text("\n".join([header, *sorted(kept + lines)]) + "\n", encoding="utf-8")
+    return len(lines)
+
+
+def restore_ledger(name: str, workdir: Path, path: Path = LEDGER) -> int:
+    """Write the ledger's results for unit ``name`` as mutmut's ``.meta`` files (and the re-check's kills)
+    into a workdir that has none, so that mutmut re-runs only functions changed since. Returns the mutants
+    restored."""
+    metas: dict[str, dict] = {}
+    killed = []
+    for unit, module, func, digest, codes in _rows(path, 5, "unit, module, function, hash and codes"):
+        if unit != name:
+            continue
+        meta = metas.setdefault(module, {"exit_code_by_key": {}, "hash_by_function_name": {},
+                                         "type_check_error_by_key": {}, "durations_by_key": {},
+                                         "estimated_durations_by_key": {}})
+        meta["hash_by_function_name"][func] = digest
+        dotted = module[:-len(".py")].replace("/", ".")
+        for number, code in enumerate(codes.split(",") if codes else [], 1):
+            mutant = f"{dotted}.{func}__mutmut_{number}"
+            meta["exit_code_by_key"][mutant] = None if code == "" else SURVIVED if code == RECHECKED else int(code)
+            if code == RECHECKED:
+                killed.append(mutant)
+    restored = 0
+    for module, meta in metas.items():
+        target = workdir / "mutants" / f"{module}.meta"
+        if target.exists():  # this machine's own run is newer than the ledger
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(meta, indent=1))
+        restored += sum(c is not None for c in meta["exit_code_by_key"].values())
+    if restored and killed:
+        (workdir / "recheck.json").write_text(json.dumps({"killed_now": sorted(killed)}, indent=2))
+    return restored
+
+
+def score(workdir: Path, equivalents: dict[str, tuple[str, str, str]] | None = None) -> dict:
     """A unit's score: (killed by its run + killed by tests added since) / (mutants - equivalent).
 
     The run's survivors (survived, or covered by no test) are killed by a re-check (``recheck.json``),
-    shown equivalent (``equivalents``), or open; open ones count against the score. A timeout counts as
-    caught, as mutmut counts it (re-check them with ``--recheck --timeouts``).
+    shown equivalent (``equivalents``, for the function as it is now), or open; open ones count against
+    the score. A timeout counts as caught, as mutmut counts it (re-check them with ``--recheck --timeouts``).
     """
     codes = exit_codes(workdir)
+    hashes = function_hashes(workdir)
     ran = {m: c for m, c in codes.items() if c is not None}
     alive = {m for m, c in ran.items() if c in (SURVIVED, NO_TESTS)}
-    rechecked = workdir / "recheck.json"
-    killed_now = alive & set(json.loads(rechecked.read_text())["killed_now"]) if rechecked.is_file() else set()
-    equivalent = (alive - killed_now) & set(equivalents or {})
+    killed_now = alive & _killed_by_recheck(workdir)
+    judged_as = {m: e[0] for m, e in (equivalents or {}).items() if m in alive - killed_now}
+    equivalent = {m for m, digest in judged_as.items() if hashes.get(_function(m)) == digest}
     open_ = sorted(alive - killed_now - equivalent)
     caught = len(ran) - len(alive) + len(killed_now)
     judged = len(ran) - len(equivalent)
     return {"mutants": len(ran), "not_run": len(codes) - len(ran), "killed_by_run": len(ran) - len(alive),
             "timeouts": sum(c == TIMEOUT for c in ran.values()), "killed_now": len(killed_now),
-            "equivalent": len(equivalent), "open": open_, "score": caught / judged if judged else 1.0}
+            "equivalent": len(equivalent), "open": open_, "stale": sorted(set(judged_as) - equivalent),
+            "score": caught / judged if judged else 1.0}
 
 
 def survivors(workdir: Path, timeouts: bool = False) -> list[str]:
@@ -250,21 +357,32 @@ def recheck(name: str, tests: list[str], only: list[str] | None = None, explicit
     result = {"killed_now": [], "still_survived": [], "still_timeout": []}
     mutants = [m for m in survivors(workdir, timeouts) if not only or any(m.startswith(p) for p in only)]
     # Re-checks are often run a few modules at a time: keep the kills of earlier ones.
-    earlier = workdir / "recheck.json"
-    killed_before = set(json.loads(earlier.read_text())["killed_now"]) if earlier.is_file() else set()
+    killed_before = _killed_by_recheck(workdir)
     # Each mutant is its own pytest process: run ``workers`` of them at a time.
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for mutant, verdict in zip(mutants, pool.map(judge, mutants)):
             result[verdict].append(mutant)
     merged = dict(result, killed_now=sorted(killed_before | set(result["killed_now"])))
     (workdir / "recheck.json").write_text(json.dumps(merged, indent=2))
+    save_ledger(name, workdir)
     return result
 
 
+def _scored(name: str, equivalents: dict) -> dict:
+    """Unit ``name``'s score from its run in ``build/mutation``, else from the ledger alone."""
+    workdir = ROOT / "build" / "mutation" / name
+    if (workdir / "mutants").is_dir():
+        return score(workdir, equivalents)
+    with tempfile.TemporaryDirectory() as tmp:
+        restore_ledger(name, Path(tmp))
+        return score(Path(tmp), equivalents)
+
+
 def print_scores(names: list[str]) -> None:
-    """One markdown row per unit (the table in docs/testing.md), then the open mutants."""
+    """One markdown row per unit (the table in docs/testing.md), then the open and stale mutants."""
     equivalents = read_equivalents()
-    rows = {name: score(ROOT / "build" / "mutation" / name, equivalents.get(name, {})) for name in names}
+    rows = {name: _scored(name, equivalents.get(name, {})) for name in names}
+    rows = {name: r for name, r in rows.items() if r["mutants"] or r["not_run"]}
     print("| Unit | Mutants | Killed by the run | Killed by tests added after | Equivalent | Open | Score |")
     print("| --- | --: | --: | --: | --: | --: | --: |")
     for name, r in rows.items():
@@ -281,6 +399,8 @@ def print_scores(names: list[str]) -> None:
             print(f"{name}: {r['not_run']} mutants not run yet")
         for mutant in r["open"]:
             print(f"open {mutant}")
+        for mutant in r["stale"]:
+            print(f"stale {mutant} (its function changed since it was judged equivalent)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -297,11 +417,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeouts", action="store_true",
                         help="with --recheck: also re-run the mutants that timed out, without mutmut's limit")
     parser.add_argument("--score", action="store_true",
-                        help="print each unit's score from its run, its re-checks and the equivalents file")
+                        help="print each unit's score from its run (or the ledger), its re-checks and the "
+                             "equivalents file")
+    parser.add_argument("--save", action="store_true",
+                        help="write the units' results in build/mutation into the ledger (a run does it itself)")
     args = parser.parse_args(argv)
     names = args.module or (sorted(QUICK) if args.quick else list(UNITS))
     if args.score:
-        print_scores([n for n in names if (ROOT / "build" / "mutation" / n / "mutants").is_dir()])
+        print_scores(names)
+        return 0
+    if args.save:
+        for name in names:
+            if (ROOT / "build" / "mutation" / name / "mutants").is_dir():
+                print(f"{name}: {save_ledger(name, ROOT / 'build' / 'mutation' / name)} functions saved")
         return 0
     if args.recheck:
         for name in names:
