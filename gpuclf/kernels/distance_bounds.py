@@ -60,6 +60,7 @@ import numpy as np
 from gpuclf.kernels import chunk_runs
 from gpuclf.kernels.chunking import GEMM_STREAM_BYTES, stream_rows
 from gpuclf.kernels.exact_distances import gemm_input_bits, sq_norms
+from gpuclf.kernels.knn_cost import PCA_ROWS
 from gpuclf.xp import get_namespace, to_host
 
 _U64 = 2.0 ** -53
@@ -129,7 +130,7 @@ class Projection:
         return int(self.components.shape[0])
 
     @classmethod
-    def fit(cls, X, n_components: int, budget_bytes: int | None = None, max_rows: int = 8192):
+    def fit(cls, X, n_components: int, budget_bytes: int | None = None, max_rows: int = PCA_ROWS):
         """The top principal axes of ``X``, fitted on at most ``max_rows`` evenly spaced rows.
 
         Any map gives a valid bound; a subsample's axes are nearly as tight as

@@ -270,7 +270,7 @@ def encode_columns(y):
     lo = int(y.min()) if y.dtype != bool else 0
     span = int(y.max()) - lo + 1 if y.dtype != bool else 2
     # Flat indices column * span + value, built in place in the narrowest integer type that holds them.
-    where = y.astype(xp.int32 if m * span < 2**31 else xp.int64)
+    where = y.astype(index_dtype(m * span))
     if lo:
         where -= lo
     where += xp.arange(m, dtype=where.dtype) * span
@@ -284,6 +284,11 @@ def encode_columns(y):
     table = xp.minimum(table, xp.max(xp.where(present, value, -1), axis=1, keepdims=True))
     table = (table + lo).astype(y.dtype)
     return [table[j, :c] for j, c in enumerate(counts.tolist())], codes, table
+
+
+def index_dtype(size: int):
+    """The narrowest signed type of the indices ``0 .. size - 1``: ``int32`` up to ``size = 2**31``."""
+    return np.int32 if size <= 2**31 else np.int64
 
 
 def code_dtype(n_classes: int):

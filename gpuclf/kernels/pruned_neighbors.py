@@ -180,7 +180,7 @@ class NeighborIndex:
         n, f = self.X.shape
         if projection is None:
             d = default_components(f)
-            projection = Projection.fit(self.X, d, budget_bytes, max_rows=PCA_ROWS)
+            projection = Projection.fit(self.X, d, budget_bytes)
             self.build_flops["pca"] += 2 * min(n, PCA_ROWS) * f * f
         self._filters["pruned"] = ProjectionFilter(self.X, projection, budget_bytes)
         self.build_flops["projection"] += 2 * n * f * projection.n_components
@@ -435,7 +435,7 @@ def fit_projection(X, n_components: int | None = None, budget_bytes: int | None 
     if X.shape[0] < 2:  # one row has nothing to project, and nothing to prune
         return None
     d = default_components(X.shape[1]) if n_components is None else int(n_components)
-    return Projection.fit(X, max(1, min(d, X.shape[1])), budget_bytes, max_rows=PCA_ROWS)
+    return Projection.fit(X, max(1, min(d, X.shape[1])), budget_bytes)
 
 
 def sqrt_distances(sq, dtype):

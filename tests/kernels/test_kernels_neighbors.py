@@ -311,6 +311,15 @@ def test_votes_sum_in_neighbour_order_without_a_weighted_bincount(weights):
     assert_array_equal(got, np.argmax(want, axis=1))
 
 
+def test_index_dtype_is_int32_exactly_while_the_largest_index_fits():
+    """``encode_columns``' flat indices ``0 .. m * span - 1``: int32 up to 2**31 of them, int64 past (an
+    int32 index of 2**31 would wrap to a negative one)."""
+    assert [nb.index_dtype(n) for n in (1, 2**31 - 1, 2**31, 2**31 + 1, 2**40)] == [np.int32] * 3 + [np.int64] * 2
+    for size in (2**31, 2**31 + 1):
+        largest = np.array([size - 1])
+        assert largest.astype(nb.index_dtype(size))[0] == size - 1
+
+
 def test_code_dtype_is_the_narrowest_that_holds_the_indices():
     assert [nb.code_dtype(n) for n in (1, 256, 257, 65536, 65537)] == [np.uint8, np.uint8, np.uint16, np.uint16,
                                                                          np.int64]

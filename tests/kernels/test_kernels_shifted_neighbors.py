@@ -216,6 +216,19 @@ def test_pruned_search_shares_one_projection(pipeline):
     assert_array_equal(d, want_d)
 
 
+def test_only_the_pruned_search_fits_a_projection(pipeline, monkeypatch):
+    """The PCA is the pruned search's cost alone: a brute-force search fits none, a pruned one fits one."""
+    calls = []
+    fit = sn.fit_projection
+    monkeypatch.setattr(sn, "fit_projection", lambda *args, **kwargs: calls.append(1) or fit(*args, **kwargs))
+    train, _, test, transform = pipeline
+    query = transform(test[:20])
+    sn.augmented_kneighbors(train, query, 4, sn.shifts_of("book"), transform, algorithm="brute")
+    assert calls == []
+    sn.augmented_kneighbors(train, query, 4, sn.shifts_of("book"), transform, algorithm="pruned")
+    assert calls == [1]
+
+
 @pytest.fixture(scope="module")
 def wide(sample_mnist):
     """1,000 images and a 64-axis PCA: wide enough for ``"auto"`` to weigh a pruned search."""
