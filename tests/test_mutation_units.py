@@ -153,3 +153,10 @@ def test_mutmut_reads_a_restored_ledger_as_its_own(tmp_path, monkeypatch):
     assert loaded.exit_code_by_key == {"gpuclf.kernels.m.x_f__mutmut_1": 1, "gpuclf.kernels.m.x_f__mutmut_2": 0,
                                        "gpuclf.kernels.m.x_f__mutmut_3": None}
     assert loaded.hash_by_function_name == {"x_f": "h1"}
+
+
+def test_a_recheck_kill_stands_only_while_its_function_is_unchanged():
+    killed = {"p.x_f__mutmut_1", "p.x_g__mutmut_2", "p.x_gone__mutmut_1"}
+    before = {"p.x_f": "h1", "p.x_g": "h2", "p.x_gone": "h3"}
+    after = {"p.x_f": "h1", "p.x_g": "h2-edited"}  # x_g changed, x_gone was deleted
+    assert mutation.standing_kills(killed, before, after) == ["p.x_f__mutmut_1"]

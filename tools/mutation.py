@@ -143,9 +143,7 @@ def run_module(name: str, only: list[str], tests: list[str], workers: int, fresh
     res = subprocess.run([sys.executable, "-m", "mutmut", "results"], cwd=workdir, env=env,
                          capture_output=True, text=True, check=False)
     stats["not_killed"] = [ln.strip() for ln in res.stdout.splitlines() if ln.strip()]
-    # A re-check's kill stands while its function is unchanged (mutmut re-ran the changed ones).
-    after = function_hashes(workdir)
-    kept = sorted(m for m in _killed_by_recheck(workdir) if before.get(_function(m)) == after.get(_function(m)))
+    kept = standing_kills(_killed_by_recheck(workdir), before, function_hashes(workdir))
     (workdir / "recheck.json").write_text(json.dumps({"killed_now": kept}, indent=2))
     save_ledger(name, workdir)
     return stats
@@ -278,6 +276,12 @@ def restore_ledger(name: str, workdir: Path, path: Path = LEDGER) -> int:
     if restored and killed:
         (workdir / "recheck.json").write_text(json.dumps({"killed_now": sorted(killed)}, indent=2))
     return restored
+
+
+def standing_kills(killed: set[str], before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """The re-check kills that still stand after a run: those whose function kept its hash (``before`` ->
+    ``after``); mutmut re-ran the changed functions' mutants, whose numbers now name other mutations."""
+    return sorted(m for m in killed if _function(m) in after and before.get(_function(m)) == after[_function(m)])
 
 
 def score(workdir: Path, equivalents: dict[str, tuple[str, str, str]] | None = None) -> dict:
