@@ -146,3 +146,29 @@ def test_sort_rows_and_segments_are_stable_on_wide_rows():
     got_vals, got_rows = topk.segment_smallest_k(queries, rows, vals, counts, k)
     np.testing.assert_array_equal(got_rows, want)
     assert got_rows.dtype == np.int64
+
+
+def _argpartition_by_its_contract(a, kth, axis=-1, **kwargs):
+    """NumPy's argpartition with only what its API promises kept: the ``kth`` entry in its sorted place,
+    the others on the right side of it in reversed order (NumPy's own happens to leave more sorted)."""
+    out = _NUMPY_ARGPARTITION(a, kth, axis=axis, **kwargs)
+    out = np.moveaxis(out, axis, -1)
+    out = np.concatenate([out[..., :kth][..., ::-1], out[..., kth:kth + 1], out[..., kth + 1:][..., ::-1]], axis=-1)
+    return np.moveaxis(out, -1, axis)
+
+
+_NUMPY_ARGPARTITION = np.argpartition
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 7])
+def test_partition_top_k_holds_for_any_argpartition_the_api_allows(monkeypatch, k):
+    """The partition path relies only on argpartition's contract (CuPy's selection and NumPy's introselect
+    order the rest differently): with the other entries in the worst allowed order, still the k smallest
+    in (value, index) order, ties to the lowest indices."""
+    rng = np.random.default_rng(5)
+    d2 = np.round(rng.random((40, 60)) * 8)  # many ties
+    want = np.argsort(d2, axis=1, kind="stable")[:, :k]
+    monkeypatch.setattr(np, "argpartition", _argpartition_by_its_contract)
+    values, indices = topk.smallest_k_by_partition(d2, k)
+    np.testing.assert_array_equal(indices, want)
+    np.testing.assert_array_equal(values, np.take_along_axis(d2, want, axis=1))

@@ -87,3 +87,16 @@ def test_one_batch_is_two_gemms_and_four_launches_without_sync(average_after):
     extra_batches = 6 * (200 - 100)
     assert (many["launches"] - few["launches"]) == 6 * extra_batches  # 2 GEMMs + 4 fused kernels each
     assert many["syncs"] == few["syncs"]  # no host sync per batch
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_active_twin_on_held_out_rows_is_quiet_and_zero(dtype):
+    """Held-out rows have ``ym = 0`` (``z + b`` may be 0 too): they are inactive, with no floating-point
+    warning on the way, as in the CUDA body ``(z + b) * ym <= 1``."""
+    z = np.array([[0.0, 2.0, -3.0], [0.5, 0.0, 0.5]], dtype)
+    b = np.array([0.0, -2.0, 1.0], dtype)
+    ym = np.array([[0.0, 0.0, 0.0], [1.0, -1.0, 0.0]], dtype)
+    r = np.full((2, 3), 9, dtype)
+    with np.errstate(all="raise"):
+        sgd_step.TWINS["gpuclf_sgd_active"](z, b, ym, r)
+    assert_array_equal(r, np.array([[0, 0, 0], [1, 0, 0]], dtype))  # margins 0.5 (active), 2, 0 (held out)
