@@ -130,6 +130,9 @@ def run_module(name: str, only: list[str], tests: list[str], workers: int, fresh
     prepare(workdir, only, tests, workers)
     if not fresh:
         print(f"== {name}: {restore_ledger(name, workdir)} mutants' results restored from {LEDGER.name}")
+        # mutmut wipes every result when its stored stats were taken with another list of test files (a new
+        # test file in the room): without them it maps the tests afresh and keeps the results by hash.
+        (workdir / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     before = function_hashes(workdir) if (workdir / "mutants").is_dir() else {}
     env = _env()
     env["PYTHONHASHSEED"] = "0"
