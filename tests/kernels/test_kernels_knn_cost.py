@@ -89,3 +89,17 @@ def test_estimate_flops_of_the_pruned_search_follows_its_docstring(q, n, f, d, k
         _pruned_reference(q, n, f, d, k, True), rel=1e-12)
     assert knn_cost.estimate_flops("pruned", q, n, f, k, build=False) == pytest.approx(
         _pruned_reference(q, n, f, d, k, False), rel=1e-12)
+
+
+def test_default_components_is_an_eighth_of_the_features_to_the_nearest_16():
+    """The docstring's rule, for every width up to 4,000: the multiple of 16 nearest to an eighth of the
+    features (half-way widths left out: either neighbour is as near), clipped to 8..128 and to the width."""
+    from gpuclf.kernels.knn_cost import default_components
+
+    for f in range(1, 4000):
+        eighth = f / 8
+        low = 16 * (f // 128)
+        if eighth - low == 8:
+            continue
+        nearest = low if eighth - low < 8 else low + 16
+        assert default_components(f) == min(f, max(8, min(128, nearest))), f
