@@ -162,6 +162,8 @@ def digit_plan(n_features: int, train_bound: int | None, query_bound: int | None
         base *= 2
     if n * mx * (base - 1) >= _FLOAT32_EXACT:
         return None
+    if base < 4 and mq > 0:  # base 2 leaves the last digit no room: |floor(q / 2^(count-1))| < 1 never holds
+        return None
     # Enough digits that the last, floor(q / base^(count-1)), stays within (-(base - 1), base - 1).
     count = 1
     while mq > (base - 2) * base ** (count - 1):

@@ -411,7 +411,8 @@ class NeighborIndex:
         xp = get_namespace(self.X)
         n, mc = self.X.shape[0], evaluator.Q.shape[0]
         digits = evaluator.plan.count if evaluator.plan is not None else 1
-        per_pair = 8 * 3 + 4 * digits + topk.bytes_per_pair(k, 8)
+        # full()'s last step holds four float64 arrays beside the digits' float32 products; then the top-k's.
+        per_pair = 8 * 4 + 4 * digits + topk.bytes_per_pair(k, 8)
         rows = rows_per_chunk(n * per_pair, self.budget_bytes if budget_bytes is None else budget_bytes, mc)
         sq = xp.empty((mc, k), dtype=xp.float64)
         idx = xp.empty((mc, k), dtype=xp.int64)
@@ -422,6 +423,7 @@ class NeighborIndex:
                 own = xp.arange(e - s)
                 c[own, start + s + own] = xp.inf
             sq[s:e], idx[s:e] = topk.smallest_k(c, k)
+            del c  # before the next batch's full(): one batch of distances alive at a time
         stats.fallback_chunks += 1
         stats.fallback_queries += mc
         return sq, idx, xp.full(mc, n - exclude_self, dtype=xp.int64)

@@ -110,6 +110,27 @@ def test_digit_plans():
     assert ed.digit_plan(784, 255, 255, input_bits=0) is None  # half precision: nothing is exact
 
 
+def test_rows_that_leave_only_base_two_get_no_plan_and_a_search_ends():
+    """Rows with 2^24 / 3 <= n_features * train_bound < 2^24 admit base 2 only, whose last digit has no room:
+    no plan (the definition, evaluated sequentially), where the digit count used to loop for ever. Run in a
+    child process, so that a regression fails on its time limit instead of hanging the suite."""
+    import subprocess
+    import sys
+
+    code = """
+import numpy as np
+from gpuclf.kernels import exact_distances as ed, neighbors as nb
+assert ed.digit_plan(8, 10 ** 6, 1) is None and ed.digit_plan(8, 10 ** 6, 0) is not None
+X = np.array([[1e6] * 8, [0.0] * 8], dtype=np.float32)
+Q = np.ones((1, 8), dtype=np.float32)
+for algorithm in ("brute", "pruned"):
+    d, i = nb.kneighbors(X, Q, 2, algorithm=algorithm)
+    assert i.tolist() == [[1, 0]] and np.allclose(d, [[8 ** 0.5, (8 * (1e6 - 1) ** 2) ** 0.5]]), (d, i)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def test_query_digits_reassemble_exactly():
     rng = np.random.default_rng(5)
     Q = rng.integers(-10 ** 6, 10 ** 6, size=(20, 7)).astype(np.float32)
@@ -166,6 +187,20 @@ def test_compact_rows_hold_the_same_values_in_fewer_bytes(values, dtype):
     plan = ed.digit_plan(30, ed.integer_bound(X), ed.integer_bound(Q))
     with_copy = ed.PairEvaluator(X, ed.sq_norms(X), Q, ed.sq_norms(Q), plan, compact=compact).pairs(queries, rows)
     assert_array_equal(with_copy, evaluator(X, Q).pairs(queries, rows))
+
+
+
+@pytest.mark.parametrize("largest, dtype", [(255, np.uint8), (256, np.uint16), (65535, np.uint16), (65536, None)])
+def test_compact_rows_take_the_smallest_type_that_holds_every_value(largest, dtype):
+    """At each edge of uint8 and uint16: the narrowest type that holds the largest value, the same values;
+    None past uint16 (a copy would wrap the value round)."""
+    X = np.array([[0.0, 1.0, largest], [largest, 7.0, 3.0]], dtype=np.float32)
+    compact = ed.compact_rows(X, ed.integer_bound(X))
+    if dtype is None:
+        assert compact is None
+        return
+    assert compact.dtype == dtype
+    assert_array_equal(compact, X)
 
 
 def test_flops_count_the_definitions_three_operations_per_feature():

@@ -130,6 +130,45 @@ def test_any_projection_gives_the_same_neighbours():
             assert_array_equal(a, b)
 
 
+
+def test_an_index_of_no_rows_builds_its_pruned_filter():
+    """No training rows, and a projection fitted elsewhere (as shared by folds): the pruned filter is built, and
+    scores each query against no row, under a finite threshold (no row's rounding to bound)."""
+    rng = np.random.default_rng(25)
+    projection = pn.fit_projection(rng.normal(size=(50, 10)), 3)
+    filt = pn.NeighborIndex(np.empty((0, 10))).filter("pruned", projection)
+    Fq, rho = filt.query(rng.normal(size=(4, 10)))
+    assert filt.n_rows == 0 and filt.scores(Fq).shape == (4, 0)
+    assert np.isfinite(filt.threshold(np.ones(4), Fq, rho, 0.0)).all()
+
+
+
+def test_the_pruned_filter_covers_the_rounding_of_the_rows_features():
+    """Rows on a circle of radius 100 in a plane of 784 features, projected onto that plane, and queries at its
+    centre and near it: each row's features have the row's own norm but for their rounding (float32 dot
+    products of 784 terms), enough to put some rows' scores above a threshold without margins. The filter's
+    threshold, whose margin bounds the rows' rounding (in proportion to their distance from the mean),
+    excludes no row within tau."""
+    from gpuclf.kernels import distance_bounds as db
+    from gpuclf.kernels import exact_distances as ed
+
+    rng = np.random.default_rng(26)
+    f = 784
+    V = np.linalg.qr(rng.normal(size=(f, 2)))[0].T
+    directions = rng.normal(size=(2000, 2))
+    X = (directions / np.linalg.norm(directions, axis=1, keepdims=True) @ V * 100).astype(np.float32)
+    filt = pn.NeighborIndex(X).filter("pruned", pn.Projection(np.zeros(f), V))
+    for Q in (np.zeros((1, f), dtype=np.float32), (10 * V[:1]).astype(np.float32)):
+        Fq, rho_q = filt.query(Q)
+        g = filt.scores(Fq)[0].astype(np.float64)
+        c = ed.PairEvaluator(X, ed.sq_norms(X), Q, ed.sq_norms(Q), None).full(0, 1)[0]
+        taus = np.sort(c)[::50]
+        a2 = float(np.sum(Fq.astype(np.float64) ** 2))
+        assert any(np.any((c <= tau) & (g > tau - a2)) for tau in taus)  # rounding matters here
+        for tau in taus:
+            T = float(filt.threshold(np.array([tau]), Fq, rho_q, db.gamma(f + 2, 2.0 ** -53))[0])
+            assert not np.any((c <= tau) & (g > T)), tau
+
 @settings(max_examples=80, deadline=None)
 @given(data=st.data())
 def test_pruned_equals_brute_on_ties_duplicates_and_constants(data):
@@ -181,6 +220,35 @@ def test_statistics_of_a_search():
     assert summary["fallback_chunks"] == 0 and summary["flops"]["filter"] == 2 * 100 * 2000 * 8
     assert summary["flops"]["pca"] == 2 * 2000 * 64 * 64 and summary["flops_vs_brute"] < 1
     assert brute.summary()["flops"]["filter"] == brute.brute_flops
+
+
+
+def test_a_pruned_search_keeps_within_its_budget():
+    """The pruned filter's scores come in the rows' float32, from float32 features (tracemalloc: a search adds no
+    more than its budget, the filter it builds included), with brute force's neighbours, and silently (no
+    warning, such as a NumPy deprecation that a later NumPy raises)."""
+    import tracemalloc
+    import warnings
+
+    X, Q = low_rank(6000, 1), low_rank(600, 2)
+    budget = 20_000_000
+    want = nb.kneighbors(X, Q, 5, algorithm="brute")
+    with threadpool_limits(limits=1):
+        tracemalloc.start()
+        try:
+            tracemalloc.reset_peak()
+            base = tracemalloc.get_traced_memory()[0]
+            with pn.recording() as log, warnings.catch_warnings():
+                warnings.simplefilter("error")
+                got = nb.kneighbors(X, Q, 5, algorithm="pruned", budget_bytes=budget)
+            peak = tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+    assert log[0].algorithm == "pruned" and log[0].switched_queries == 0 and log[0].fallback_chunks == 0
+    assert 600 * 6000 * 4 > budget / 2  # the scores of every pair at once: most of the budget
+    assert peak <= budget, f"{peak / budget:.2f} x the budget"
+    for a, b in zip(got, want):
+        assert_array_equal(a, b)
 
 
 def test_noise_no_axis_captures_hands_the_search_to_the_brute_filter():
@@ -340,6 +408,34 @@ def test_one_training_row_is_searched_by_brute_force(algorithm):
     assert fit_projection(rng.random((2, 20))) is not None
 
 
+
+def test_two_training_rows_are_pruned():
+    """Two rows have a PCA (fit_projection fits one): a pruned search of them prunes, with brute force's
+    neighbours."""
+    rng = np.random.default_rng(1)
+    X, Q = rng.random((2, 20)), rng.random((4, 20))
+    with pn.recording() as log:
+        got = nb.kneighbors(X, Q, 2, algorithm="pruned")
+    assert log[0].algorithm == "pruned"
+    for a, b in zip(got, nb.kneighbors(X, Q, 2, algorithm="brute")):
+        assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("high, dtype", [(256, np.uint8), (300, np.uint16), (None, None)])
+def test_the_index_keeps_its_rows_compact_where_they_fit(high, dtype):
+    """The rows the pruned search gathers: uint8 pixels, uint16 wider integers, the same values; None (the rows
+    themselves) for data that are not integers."""
+    rng = np.random.default_rng(2)
+    X = rng.random((50, 12)).astype(np.float32) if high is None else rng.integers(0, high, (50, 12)).astype(np.float32)
+    X[0, 0] = high - 1 if high else X[0, 0]
+    compact = pn.NeighborIndex(X, budget_bytes=10_000)._compact()
+    if dtype is None:
+        assert compact is None
+        return
+    assert compact.dtype == dtype
+    assert_array_equal(compact, X)
+
+
 @pytest.fixture
 def every_chunk_falls_back(monkeypatch):
     """Every chunk of a pruned search is evaluated exhaustively (the ``finish`` fixture's ``fallback``)."""
@@ -381,6 +477,36 @@ def test_fit_projection_keeps_within_its_budget():
     assert X.nbytes > 7 * budget  # centred at once, the rows would take 7 budgets
     assert extra <= 2 * budget, f"{extra / budget:.2f} x the budget"
     assert projection.n_components == 4
+
+
+
+@pytest.mark.parametrize("n_components", [256, 16])
+def test_projected_features_keep_within_their_budget(n_components):
+    """Projecting rows (the pruned filter's features, and each chunk's queries) centres them in blocks that follow
+    ``budget_bytes`` (tracemalloc), down to a projection onto every axis; the features come in the dtype asked,
+    within their error bounds of the map."""
+    import tracemalloc
+
+    rng = np.random.default_rng(33)
+    X = rng.normal(size=(4000, 256)).astype(np.float32)
+    axes = np.linalg.qr(rng.normal(size=(256, 256)))[0][:n_components]
+    projection = pn.Projection(X.mean(axis=0).astype(np.float64), axes)
+    projection.apply(X[:10], np.float32)  # its float32 map, cached at the first call: not working memory
+    budget = 400_000
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        features, rho = projection.apply(X, np.float32, budget)
+        extra = tracemalloc.get_traced_memory()[1] - base - features.nbytes - rho.nbytes
+    finally:
+        tracemalloc.stop()
+    assert X.nbytes > 10 * budget  # centred at once, the rows would take 10 budgets
+    assert extra <= budget, f"{extra / budget:.2f} x the budget"
+    assert features.dtype == np.float32 and features.shape == (4000, n_components)
+    mean, V, _, _ = projection.in_dtype(np.float32)  # the map in float32, applied in float64 (error ~1e-16)
+    exact = (X.astype(np.float64) - mean.astype(np.float64)) @ V.astype(np.float64).T
+    assert np.all(np.linalg.norm(features - exact, axis=1) <= rho)
 
 
 def test_counting_every_length_class_compiles_the_masks_kernels():
@@ -509,3 +635,44 @@ def test_large_rows_whose_pca_stays_finite_are_pruned():
     assert log[0].algorithm == "pruned"
     for a, b in zip(got, want):
         assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("k", [5, 9])
+@pytest.mark.parametrize("features, train_high, query_high, digits", [(8, 2**19, 2**24, 13), (784, 256, 256, 2)])
+def test_exhaustive_batches_keep_within_the_budget_whatever_the_digits(k, features, train_high, query_high, digits):
+    """The fallback's batches of full distances hold, per pair, one float32 product per query digit, the
+    float64 arrays of full()'s last step and the top-k's scratch (tracemalloc: NumPy reports its buffers), one
+    batch at a time. Queries up to 2^24 against rows up to 2^19 take 13 digits of base 4, so each pair's
+    products outweigh everything else: batches sized for fewer digits would hold several budgets; pixels take
+    2 digits, where the float64 arrays weigh most (k = 5, the argmin top-k, has no scratch: batches sized
+    without one float64 array, or with the last batch still alive, held 1.33 budgets). The budget is the one
+    given, else the index's; the neighbours are the exact ones either way."""
+    import tracemalloc
+
+    from gpuclf.kernels import exact_distances as ed
+
+    rng = np.random.default_rng(41)
+    X = rng.integers(0, train_high, (2000, features)).astype(np.float32)
+    Q = rng.integers(0, query_high, (200, features)).astype(np.float32)
+    budget = 3_000_000
+    plan = ed.digit_plan(features, ed.integer_bound(X), ed.integer_bound(Q))
+    assert plan.count == digits
+    d2 = ((Q.astype(np.int64)[:, None, :] - X.astype(np.int64)[None]) ** 2).sum(-1)
+    want_i = np.argsort(d2, axis=1, kind="stable")[:, :k]
+    for index, passed in [(pn.NeighborIndex(X), budget), (pn.NeighborIndex(X, budget_bytes=budget), None)]:
+        evaluator = ed.PairEvaluator(X, ed.sq_norms(X), Q, ed.sq_norms(Q), plan)
+        stats = pn.SearchStats("brute", 200, 2000, features, k, 8)
+        tracemalloc.start()
+        try:
+            tracemalloc.reset_peak()
+            base = tracemalloc.get_traced_memory()[0]
+            sq, idx, counts = index._exhaustive(evaluator, 0, k, False, stats, passed)
+            extra = tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+        assert 2000 * 200 * (4 * plan.count + 32) > 4 * budget  # the chunk's pairs at once: 4 budgets or more
+        assert extra <= budget, f"{extra / budget:.2f} x the budget"
+        assert_array_equal(idx, want_i)
+        assert_array_equal(sq, np.take_along_axis(d2, want_i, axis=1))
+        assert_array_equal(counts, 2000)
+        assert (stats.fallback_chunks, stats.fallback_queries) == (1, 200)
