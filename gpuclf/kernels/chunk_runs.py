@@ -32,6 +32,12 @@ class ChunkBuffers:
         self.xp, self.dtype, self.rows, self.n = xp, dtype, rows, n
         self._scores = self._mask = None
 
+    def left(self, budget_bytes: int | None) -> int | None:
+        """What ``budget_bytes`` leaves beside the two arrays as they are now (None: no budget given)."""
+        if budget_bytes is None:
+            return None
+        return max(1, int(budget_bytes) - sum(int(a.nbytes) for a in (self._scores, self._mask) if a is not None))
+
     def scores(self, m: int):
         """An (m, n) array of the scores' dtype, C-contiguous (rows of one buffer)."""
         if self._scores is None or self._scores.shape[0] < m:

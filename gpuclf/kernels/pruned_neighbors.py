@@ -67,8 +67,9 @@ PROBE_QUERIES = 256
 MIN_SPLIT = 2 * PROBE_QUERIES
 #: A chunk whose candidates exceed this fraction of its (query, row) pairs is evaluated exhaustively.
 FALLBACK_FRACTION = 1 / 16
-#: ... unless it has fewer candidates than this (small searches are never worth the switch).
-FALLBACK_FLOOR = 1 << 16
+#: ... unless it has fewer candidates than this (small searches are never worth the switch), and than the
+#: chunk's working memory holds at CANDIDATE_BYTES each (its list, their rows and queries, their distances).
+FALLBACK_FLOOR, CANDIDATE_BYTES = 1 << 16, 48
 _U64 = 2.0 ** -53
 #: Set by :func:`every_branch`: each chunk also takes the branches its data did not choose.
 _EVERY_BRANCH = contextvars.ContextVar("gpuclf_knn_every_branch", default=False)
@@ -98,8 +99,7 @@ def every_branch():
     The warm-up (``gpuclf warmup``, a run's first seconds on a GPU) runs the steps on a few thousand
     rows, where the searches' data choose other branches than at full size (fewer rows, more candidates
     a pair); so that a timed step compiles no kernel, it compiles them all, and the first search of the
-    block counts a mask of every length class (:func:`count_every_length_class`). The results are
-    unchanged.
+    block counts a mask of every length class (:func:`count_every_length_class`). Results are unchanged.
     """
     token = _EVERY_BRANCH.set({"lengths_counted": False})
     try:
@@ -123,10 +123,9 @@ class NeighborIndex:
 
     Notes
     -----
-    The pruned filter (a PCA and the projection of every row) is built at the
-    first pruned search and kept; a :class:`~gpuclf.kernels.distance_bounds.Projection`
-    passed in (e.g. fitted once on a whole data set and shared by its
-    cross-validation folds) replaces the PCA.
+    The pruned filter (a PCA and the projection of every row) is built at the first pruned search and kept;
+    a :class:`~gpuclf.kernels.distance_bounds.Projection` passed in (e.g. fitted once on a whole data set and
+    shared by its cross-validation folds) replaces the PCA.
     """
 
     def __init__(self, X, *, budget_bytes: int | None = None):
@@ -342,7 +341,7 @@ class NeighborIndex:
         if filt.name == "pruned":
             stats.flops["projection"] += 2 * mc * self.n_features * filt.d
         if not filt.finite_scores(Fq):  # values near the dtype's limit: no bound to trust
-            return self._exhaustive(evaluator, start, k, exclude_self, stats, budget_bytes)
+            return self._exhaustive(evaluator, start, k, exclude_self, stats, buffers.left(budget_bytes))
         g = filt.scores(Fq, out=buffers.scores(mc))
         stats.flops["filter"] += 2 * mc * n * filt.d
         own = xp.arange(mc)
@@ -359,7 +358,7 @@ class NeighborIndex:
             topk.block_minima(g, n // topk.MIN_SEED_BLOCK)
         if every:
             self._exhaustive(evaluator, start, k, exclude_self, SearchStats(filt.name, mc, n, 1, k, filt.d),
-                             budget_bytes)
+                             buffers.left(budget_bytes))
         if filt.name == "brute":
             # Scores that are distances but for a rounding: after its k seeds a query's next score almost
             # always clears T. One min pass finds the queries where it does not; only those get a mask.
@@ -388,9 +387,10 @@ class NeighborIndex:
         if (filt.name == "pruned" and not every
                 and n_pairs * REFINE_PAIRS_PER_CANDIDATE > mc * n * (1 - filt.d / self.n_features)):
             return None
-        if n_pairs > max(FALLBACK_FLOOR, FALLBACK_FRACTION * mc * n) and not every:
+        floor = min(FALLBACK_FLOOR, (buffers.left(budget_bytes) or FALLBACK_FLOOR * CANDIDATE_BYTES) // CANDIDATE_BYTES)
+        if n_pairs > max(floor, FALLBACK_FRACTION * mc * n) and not every:
             del mask
-            return self._exhaustive(evaluator, start, k, exclude_self, stats, budget_bytes)
+            return self._exhaustive(evaluator, start, k, exclude_self, stats, buffers.left(budget_bytes))
         flat = xp.flatnonzero(mask)
         del mask
         queries, rows = flat // n, flat % n

@@ -676,3 +676,33 @@ def test_exhaustive_batches_keep_within_the_budget_whatever_the_digits(k, featur
         assert_array_equal(sq, np.take_along_axis(d2, want_i, axis=1))
         assert_array_equal(counts, 2000)
         assert (stats.fallback_chunks, stats.fallback_queries) == (1, 200)
+
+
+@pytest.mark.parametrize("algorithm, k", [("brute", 5), ("brute", 9), ("pruned", 5)])
+def test_a_search_whose_chunks_fall_back_keeps_within_its_budget(algorithm, k):
+    """Constant rows tie every pair, and queries up to 2^24 take 13 digits: each chunk is evaluated
+    exhaustively, or refined whole where it is small. Within the budget either way (tracemalloc): the
+    fallback's share leaves room for the chunk's score and mask buffers, which stay alive (1.36 budgets
+    before), and a small chunk is refined only while its candidates fit the budget (2.2 budgets before:
+    65,536 candidates of a 13-digit refine, whatever the budget)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(3)
+    X = np.full((2000, 8), 4095.0, dtype=np.float32)
+    Q = rng.integers(0, 2**24, (270, 8)).astype(np.float32)
+    budget = 3_000_000
+    nb.kneighbors(X[:10], Q[:2], 1, algorithm=algorithm)  # imports and first-call caches: not working memory
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        with pn.recording() as log:
+            d, i = nb.kneighbors(X, Q, k, algorithm=algorithm, budget_bytes=budget)
+        extra = tracemalloc.get_traced_memory()[1] - base - d.nbytes - i.nbytes
+    finally:
+        tracemalloc.stop()
+    assert log[0].fallback_queries >= 240
+    assert extra <= budget, f"{extra / budget:.2f} x the budget"
+    assert_array_equal(i, np.tile(np.arange(k), (270, 1)))  # all at one distance: ties by row
+    want = np.sqrt(((Q.astype(np.int64) - 4095) ** 2).sum(1))
+    np.testing.assert_allclose(d[:, 0], want, rtol=1e-7)
