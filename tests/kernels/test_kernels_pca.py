@@ -65,3 +65,47 @@ def test_the_smallest_fits_allowed():
     assert components.shape == (4, 4)
     np.testing.assert_allclose(np.abs(components), np.abs(sk.components_), atol=1e-10)
     np.testing.assert_allclose(variance, sk.explained_variance_, rtol=1e-10)
+
+
+def test_float32_rows_get_a_mean_summed_in_float64():
+    """The mean of float32 rows is their float64 mean rounded once (summed in float32, 200,000 rows near
+    1,000 would drift by about 1e-5 relative, 100 float32 ulps)."""
+    rng = np.random.default_rng(7)
+    X = (1000 + rng.random((200_000, 3))).astype(np.float32)
+    mean, _, _ = pca_fit(X, 1)
+    assert mean.dtype == np.float32
+    assert_allclose(mean, X.astype(np.float64).mean(axis=0).astype(np.float32), rtol=2e-7)
+
+
+def test_the_default_budget_fits_a_small_pca_in_one_chunk():
+    """On the (emulated) device, 1,000 rows take the launches of 10: one chunk, not a GEMM a row."""
+    import fake_cupy
+
+    X = np.random.default_rng(8).normal(size=(1000, 16))
+    with fake_cupy.installed() as cp:
+        launches = []
+        for rows in (X[:10], X):
+            fake_cupy.reset_stats()
+            pca_fit(cp.asarray(rows), 2)
+            launches.append(fake_cupy.stats["launches"])
+    assert launches[0] == launches[1]
+
+
+def test_the_fit_keeps_within_its_budget_when_the_covariance_weighs():
+    """256 features: the covariance and a chunk's product take a quarter of a 4 MB budget, and the chunks
+    of centred rows get the rest (tracemalloc; chunks sized without the two d x d arrays held 1.3 budgets)."""
+    import tracemalloc
+
+    X = np.random.default_rng(9).normal(size=(6000, 256))
+    budget = 4 * 2**20
+    pca_fit(X[:10], 2)  # first-call imports: not working memory
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        pca_fit(X, 4, budget_bytes=budget)
+        extra = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert X.nbytes > 2 * budget
+    assert extra <= 1.05 * budget, f"{extra / budget:.2f} x the budget"
