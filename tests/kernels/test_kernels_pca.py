@@ -109,3 +109,18 @@ def test_the_fit_keeps_within_its_budget_when_the_covariance_weighs():
         tracemalloc.stop()
     assert X.nbytes > 2 * budget
     assert extra <= 1.05 * budget, f"{extra / budget:.2f} x the budget"
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 1e-4)])
+def test_chunked_fit_adds_up_every_chunk(dtype, rtol):
+    """2,000 rows of 64 features in chunks of 100 (the budget holds the covariance, a chunk's product and
+    100 centred rows): scikit-learn's components and variances, so every chunk's product is in the sum."""
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(2000, 64)) * np.linspace(1.0, 3.0, 64)
+    item = np.dtype(dtype).itemsize
+    budget = 2 * 64 * 64 * item + 16 * 64 + 64 * item * 100
+    mean, components, variance = pca_fit(X.astype(dtype), 5, budget_bytes=budget)
+    sk = PCA(5, svd_solver="full").fit(X)
+    assert_allclose(variance, sk.explained_variance_, rtol=rtol)
+    assert_allclose(mean, sk.mean_, rtol=rtol, atol=rtol)
+    assert_allclose(np.abs(components @ sk.components_.T), np.eye(5), atol=1e2 * rtol)
