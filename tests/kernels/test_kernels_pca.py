@@ -24,7 +24,8 @@ def test_pca_matches_sklearn(X, n_components):
     assert_allclose(pca_transform(X, mean, components), sk.transform(X), atol=1e-6)
 
 
-def test_float32_pca_in_chunks(X):
+def test_float32_pca_with_a_budget_below_the_covariance(X):
+    """A budget smaller than the covariance itself: chunks of d rows (here all 600 at once), in float32."""
     mean, components, variance = pca_fit(X, 20)
     mean32, components32, variance32 = pca_fit(X.astype(np.float32), 20, budget_bytes=784 * 4 * 50)
     assert components32.dtype == mean32.dtype == variance32.dtype == np.float32
