@@ -132,3 +132,33 @@ def test_tf32_widens_the_margin_and_half_precision_removes_it(monkeypatch):
             assert db.IdentityFilter(cp.asarray(X)).eta == np.inf
         finally:
             linalg.compute_types.clear()
+
+
+def test_projection_blocks_side_by_side_share_the_budget(monkeypatch):
+    """On NumPy a long projection runs in blocks on every BLAS thread, each with its share of the budget
+    (tracemalloc, two threads; the blocks' features equal one thread's)."""
+    import tracemalloc
+
+    from gpuclf.kernels import chunk_runs
+
+    rng = np.random.default_rng(42)
+    X = rng.normal(size=(16384, 256)).astype(np.float32)
+    axes = np.linalg.qr(rng.normal(size=(256, 256)))[0][:16]
+    projection = db.Projection(X.mean(axis=0).astype(np.float64), axes)
+    budget = 2_000_000
+    one_thread = projection.apply(X, np.float32, budget)
+    monkeypatch.setattr(chunk_runs, "blas_threads", lambda: 2)
+    assert chunk_runs.workers(np, 2, X.size) == 2
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        features, rho = projection.apply(X, np.float32, budget)
+        extra = tracemalloc.get_traced_memory()[1] - base - features.nbytes - rho.nbytes
+    finally:
+        tracemalloc.stop()
+    assert extra <= budget, f"{extra / budget:.2f} x the budget"
+    np.testing.assert_array_equal(features, one_thread[0])
+    np.testing.assert_array_equal(rho, one_thread[1])
+    unbudgeted = projection.apply(X, np.float32)  # no budget: the default blocks, also side by side
+    np.testing.assert_array_equal(unbudgeted[0], one_thread[0])
