@@ -108,6 +108,16 @@ def test_the_bound_of_a_map_is_its_largest_singular_value():
     assert np.linalg.norm(V, 2) ** 2 <= s <= np.linalg.norm(V, 2) ** 2 * (1 + 1e-9)
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (1, 6), (6, 1), (3, 7), (16, 784)])
+def test_the_top_eigenvalue_bounds_the_squared_norm_of_any_shape(shape):
+    """``||M||_2^2`` (from the SVD) and at most a hair above it, down to a 1 x 1 map (one feature, one
+    component); an empty map has norm 0."""
+    M = np.random.default_rng(shape[1]).normal(size=shape) * 3.0
+    exact = np.linalg.norm(M, 2) ** 2
+    assert exact <= db._top_eigenvalue(M) <= exact * (1 + 1e-9)
+    assert db._top_eigenvalue(np.zeros((0, 4))) == 0.0
+
+
 def test_round_up_never_rounds_down():
     rng = np.random.default_rng(5)
     values = rng.normal(size=10_000) * 10.0 ** rng.integers(-10, 10, size=10_000)
