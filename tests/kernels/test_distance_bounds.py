@@ -172,3 +172,19 @@ def test_projection_blocks_side_by_side_share_the_budget(monkeypatch):
     np.testing.assert_array_equal(rho, one_thread[1])
     unbudgeted = projection.apply(X, np.float32)  # no budget: the default blocks, also side by side
     np.testing.assert_array_equal(unbudgeted[0], one_thread[0])
+
+
+@pytest.mark.parametrize("algorithm", ["brute", "pruned"])
+def test_scores_are_written_into_the_buffer_given(algorithm):
+    """Both filters' ``scores`` fill the ``out`` buffer a search reuses for every chunk (the docstring's
+    promise: a fresh array is a fresh mapping of memory), with the values a fresh array would get."""
+    from gpuclf.kernels.pruned_neighbors import NeighborIndex
+
+    rng = np.random.default_rng(43)
+    X, Q = rng.normal(size=(300, 40)), rng.normal(size=(7, 40))
+    filt = NeighborIndex(X).filter(algorithm)
+    Fq, _ = filt.query(Q)
+    out = np.empty((7, 300), dtype=filt.dtype)
+    got = filt.scores(Fq, out=out)
+    assert got is out
+    np.testing.assert_array_equal(out, filt.scores(Fq))
