@@ -267,3 +267,15 @@ def test_scaled_multiclass_close_to_sklearn(real_mnist):
     accuracy = [np.mean(pred[folds == k] == y[folds == k]) for k in range(3)]
     assert np.mean(accuracy) == pytest.approx(np.mean(SKLEARN_SCALED_ACCURACY), abs=0.005)
     assert_allclose(accuracy, SKLEARN_SCALED_ACCURACY, atol=0.01)
+
+
+def test_the_epochs_follow_the_batch_size_asked():
+    """A small batch makes many updates an epoch, so 4,000 updates come before 30,000 rows: 1,000 rows in
+    batches of 4 run 16 epochs (in batches of 512, 30); ``fit_hinge_sgd`` runs as many as it says."""
+    assert linear_kernels.epochs_to_run(1000, 5, None, 4) == 16
+    assert linear_kernels.epochs_to_run(1000, 5, None, 512) == 30
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(1000, 3))
+    Y = np.where(X[:, :1] > 0, 1.0, -1.0)
+    _, _, n_iter = fit_hinge_sgd(X, Y, np.ones_like(Y), batch_size=4, random_state=0)
+    assert n_iter.tolist() == [16]
