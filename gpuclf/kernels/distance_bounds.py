@@ -197,11 +197,11 @@ class Projection:
 class _Filter:
     """What both filters share: the training features, their norms, and the threshold."""
 
-    def __init__(self, features, rho_max: float, sq_norm: float, xp, sq=None):
+    def __init__(self, features, rho_max: float, sq_norm: float, xp, sq=None, budget_bytes: int | None = None):
         self.features = features
         self.dtype = np.dtype(features.dtype)
         self.xp = xp
-        sq = sq_norms(features) if sq is None else sq
+        sq = sq_norms(features, budget_bytes) if sq is None else sq
         self.w = xp.minimum(sq, float(np.finfo(self.dtype).max)).astype(self.dtype)  # huge rows: see finite_scores
         self.R = math.sqrt(float(xp.max(sq))) * (1 + 2 * _SLACK + 4 * gamma(features.shape[1] + 8, _U64)) \
             if sq.shape[0] else 0.0
@@ -299,7 +299,8 @@ class ProjectionFilter(_Filter):
         self.budget_bytes = budget_bytes
         features, rho = projection.apply(X, X.dtype, budget_bytes)
         xp = get_namespace(X)
-        super().__init__(features, float(xp.max(rho)) if rho.shape[0] else 0.0, projection.sq_norm(X.dtype), xp)
+        super().__init__(features, float(xp.max(rho)) if rho.shape[0] else 0.0, projection.sq_norm(X.dtype), xp,
+                         budget_bytes=budget_bytes)
         # [f(x), w], stored transposed: the GEMM adds w itself, and a (d + 1, n) C-contiguous right-hand side
         # keeps OpenBLAS's GEMM fast for chunks of a few hundred queries (a fifth faster at 128 queries
         # against 300,000 rows than the (n, d + 1) rows transposed). The rows' features are only needed so.

@@ -221,6 +221,12 @@ def compact_rows(X, bound: int | None, budget_bytes: int | None = None):
     return out if all(chunk_runs.map_in_order(block, range(0, n, rows), n_workers, lambda: None)) else None
 
 
+def sqrt_distances(sq, dtype):
+    """Euclidean distances from the searches' squared distances: ``sqrt`` in float64, then ``dtype``."""
+    xp = get_namespace(sq)
+    return xp.sqrt(sq).astype(dtype, copy=False)
+
+
 def sq_norms(X, budget_bytes: int | None = None):
     """``sum_j x_j^2`` per row in float64, in row chunks (exact on exact data)."""
     xp = get_namespace(X)

@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from gpuclf.errors import GpuclfError
-from gpuclf.kernels.pruned_neighbors import NeighborIndex, check_algorithm, sqrt_distances
+from gpuclf.kernels.exact_distances import sqrt_distances
+from gpuclf.kernels.pruned_neighbors import NeighborIndex, check_algorithm
 from gpuclf.xp import get_namespace
 
 WEIGHTS = ("uniform", "distance")

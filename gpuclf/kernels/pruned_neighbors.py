@@ -176,6 +176,8 @@ class NeighborIndex:
         cached = self._filters.get("pruned")
         if cached is not None and (projection is None or cached.projection is projection):
             return cached
+        del cached  # a new projection: the old filter's arrays go before the build
+        self._filters.pop("pruned", None)
         n, f = self.X.shape
         if projection is None:
             d = default_components(f)
@@ -203,7 +205,8 @@ class NeighborIndex:
                                                                     and cached.projection is not projection))
             d = (projection.n_components if projection is not None and rebuilt
                  else cached.d if cached is not None else default_components(f))
-            held += n * (d + 2) * itemsize + (n * (d * itemsize + 40) if rebuilt else 0)
+            # The features and their norms, the map (float64 and in the rows' dtype), the build's temporaries.
+            held += n * (d + 2) * itemsize + (d + 1) * f * (8 + itemsize) + (n * (d * itemsize + 40) if rebuilt else 0)
             if self._compact_rows is not None:
                 held += 0 if self._compact_rows[0] is None else int(self._compact_rows[0].nbytes)
             else:
@@ -440,11 +443,5 @@ def fit_projection(X, n_components: int | None = None, budget_bytes: int | None 
     return Projection.fit(X, max(1, min(d, X.shape[1])), budget_bytes)
 
 
-def sqrt_distances(sq, dtype):
-    """Euclidean distances from the searches' squared distances: ``sqrt`` in float64, then ``dtype``."""
-    xp = get_namespace(sq)
-    return xp.sqrt(sq).astype(dtype, copy=False)
-
-
 __all__ = ["ALGORITHMS", "FALLBACK_FRACTION", "NeighborIndex", "count_every_length_class", "every_branch", "Projection", "SearchStats", "check_algorithm",
-           "choose", "default_components", "fit_projection", "recording", "sqrt_distances"]
+           "choose", "default_components", "fit_projection", "recording"]

@@ -46,9 +46,10 @@ from __future__ import annotations
 
 from gpuclf.errors import GpuclfError
 from gpuclf.kernels.chunking import rows_per_chunk
+from gpuclf.kernels.exact_distances import sqrt_distances
 from gpuclf.kernels.knn_merge import merge_topk
 from gpuclf.kernels.neighbors import _float_dtype, sq_kneighbors
-from gpuclf.kernels.pruned_neighbors import choose, fit_projection, sqrt_distances
+from gpuclf.kernels.pruned_neighbors import choose, fit_projection
 from gpuclf.kernels.preprocessing import BOOK_SHIFTS, shift_images
 from gpuclf.xp import get_namespace
 
