@@ -221,3 +221,17 @@ def test_blas_threads_is_the_largest_thread_count_of_the_blas_libraries(monkeypa
                            ([{"num_threads": 3}, {"num_threads": None}, {"num_threads": 2}], 3)):
         monkeypatch.setattr(chunk_runs, "_blas", lambda info=info: Libraries(info))
         assert chunk_runs.blas_threads() == expected, info
+
+
+def test_chunk_buffers_are_reused_and_grow_for_a_longer_chunk():
+    """The same arrays for every chunk up to the rows they were made for (their point: no fresh mapping a
+    chunk); a longer chunk gets arrays of its own length, of the shape and dtype asked."""
+    from gpuclf.kernels.chunk_runs import ChunkBuffers
+
+    buffers = ChunkBuffers(np, np.float32, 10, 40)
+    for get, dtype in ((buffers.scores, np.float32), (buffers.mask, bool)):
+        first = get(10)
+        assert first.shape == (10, 40) and first.dtype == dtype and first.flags.c_contiguous
+        assert np.shares_memory(get(10), first) and np.shares_memory(get(4), first)
+        longer = get(25)
+        assert longer.shape == (25, 40) and longer.dtype == dtype
