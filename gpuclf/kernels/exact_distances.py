@@ -339,6 +339,7 @@ class PairEvaluator:
             parts = xp.matmul(cand, self._digits[who])                      # (b, BLOCK, r), exact
             dot = _combine(parts, self.plan.base)
             values[s:s + step] = (self.q_sq[who][:, None] + self.x_sq[layout[s:s + step]]) - 2.0 * dot
+            del cand, parts, dot  # before the next batch's gather: one batch's arrays alive at a time
         self.flops += 2 * n_blocks * BLOCK * f * self.plan.count
         return values[block, slot]
 

@@ -300,3 +300,174 @@ def test_both_evaluations_on_the_emulated_device():
             got_pairs, got_full = got_pairs.get(), got_full.get()
         assert_array_equal(got_pairs, want_pairs)
         assert_array_equal(got_full, want_full)
+
+
+# -- the digit path's pairs: any layout of candidates, its FLOPs, its batches ------------------------------------
+
+def _pairs_of(counts, n, seed):
+    """Pairs for ``counts[i]`` candidates of query ``i`` (ascending queries, as ``pairs`` asks): the rows of each
+    query in random order, repeats included."""
+    rng = np.random.default_rng(seed)
+    queries = np.repeat(np.arange(len(counts)), counts).astype(np.int64)
+    return queries, rng.integers(0, n, queries.shape[0]).astype(np.int64)
+
+
+def _exact(X, Q, queries, rows):
+    return ((Q[queries].astype(np.int64) - X[rows].astype(np.int64)) ** 2).sum(axis=1)
+
+
+#: Candidates per query: queries with none (first, middle, last), more than a BLOCK with a partial last block,
+#: exactly one and two BLOCKs, one candidate, a BLOCK less one and plus one.
+_COUNTS = [0, 37, 16, 32, 0, 0, 0, 1, 15, 17, 0]
+
+
+@pytest.mark.parametrize("case", ["pixels", "pixels-compact", "signed", "largest"])
+def test_digit_pairs_are_exact_in_any_layout_of_candidates(case):
+    """Every pair's value is the exact integer ``||q - x||^2`` (int64 arithmetic), whatever the layout: queries
+    without candidates, more than a BLOCK of them, partial last blocks, repeated and unsorted rows; on pixels
+    (from the float32 rows or their uint8 copy), signed values, and the largest values ``digit_plan`` admits for
+    8 features (``|x| <= 2^24 / 24``: base 4; ``|q| < 2^24``: 13 digits)."""
+    rng = np.random.default_rng(11)
+    f, bx, bq = {"pixels": (784, 255, 255), "pixels-compact": (784, 255, 255), "signed": (30, 300, 5000),
+                 "largest": (8, 2 ** 24 // 24, 2 ** 24 - 1)}[case]
+    low = 0 if case.startswith("pixels") else -1
+    X = rng.integers(low * bx, bx + 1, (70, f)).astype(np.float32)
+    Q = rng.integers(low * bq, bq + 1, (len(_COUNTS), f)).astype(np.float32)
+    X[:2, 0], Q[:2, 0] = [-bx * (low != 0), bx], [-bq * (low != 0), bq]  # the extremes of both sides
+    plan = ed.digit_plan(f, ed.integer_bound(X), ed.integer_bound(Q))
+    assert plan is not None
+    if case == "largest":
+        assert (plan.base, plan.count) == (4, 13)
+        assert ed.digit_plan(f, bx, bq + 1) is None
+    compact = ed.compact_rows(X, ed.integer_bound(X)) if case == "pixels-compact" else None
+    assert (compact is not None) == (case == "pixels-compact")
+    ev = ed.PairEvaluator(X, ed.sq_norms(X), Q, ed.sq_norms(Q), plan, compact=compact)
+    queries, rows = _pairs_of(_COUNTS, len(X), 12)
+    assert_array_equal(ev.pairs(queries, rows), _exact(X, Q, queries, rows))
+    # One query's candidates alone, the last query alone, one pair: the same values.
+    assert_array_equal(ev.pairs(np.full(40, 3), rows[:40]), _exact(X, Q, np.full(40, 3), rows[:40]))
+    last = np.full(5, len(Q) - 1)
+    assert_array_equal(ev.pairs(last, rows[:5]), _exact(X, Q, last, rows[:5]))
+
+
+def test_digit_pairs_count_the_flops_the_device_multiplies():
+    """``flops`` is what the batched GEMMs did (the emulated device's count of ``2 m k n`` per product),
+    accumulated over calls; a query pads its last block only (fewer than BLOCK empty slots, all its blocks
+    full otherwise) and a query without candidates costs nothing."""
+    import fake_cupy
+
+    rng = np.random.default_rng(13)
+    f = 20
+    X = rng.integers(0, 256, (50, f)).astype(np.float32)
+    Q = rng.integers(0, 5000, (len(_COUNTS), f)).astype(np.float32)
+    queries, rows = _pairs_of(_COUNTS, len(X), 14)
+    with fake_cupy.installed() as cp:
+        ev = evaluator(cp.asarray(X), cp.asarray(Q))
+        assert ev.exact and ev.plan.count >= 2
+        per_slot = 2 * f * ev.plan.count
+        done = 0
+        for q, r in [(queries, rows), (queries[1:40], rows[1:40]), (np.full(48, 9), rows[:48])]:
+            fake_cupy.reset_stats()
+            got = ev.pairs(cp.asarray(q), cp.asarray(r)).get()
+            assert_array_equal(got, _exact(X, Q, q, r))
+            gemm = fake_cupy.stats["gemm_flops"]
+            done += gemm
+            assert ev.flops == done
+            counts = np.bincount(q)
+            slots = int((-(-counts // ed.BLOCK) * ed.BLOCK).sum())  # each query's candidates in whole blocks
+            assert gemm == per_slot * slots
+            assert per_slot * len(q) <= gemm < per_slot * (len(q) + ed.BLOCK * np.count_nonzero(counts))
+
+
+class _GatherLog(np.ndarray):
+    """An array that records the bytes each gather (indexing by an array) reads from it."""
+
+    def __getitem__(self, key):
+        out = super().__getitem__(key)
+        if isinstance(key, np.ndarray):
+            self.log.append(np.asarray(out).nbytes)
+        return out
+
+
+def test_digit_pairs_gather_the_compact_rows_instead_of_the_training_rows():
+    """With :func:`compact_rows` (uint8 pixels), each candidate's row is gathered from the copy, a quarter of the
+    bytes of the float32 rows, which are not gathered at all; the same exact values."""
+    rng = np.random.default_rng(15)
+    X = rng.integers(0, 256, (60, 100)).astype(np.float32)
+    Q = rng.integers(0, 256, (len(_COUNTS), 100)).astype(np.float32)
+    compact = ed.compact_rows(X, ed.integer_bound(X))
+    assert compact.dtype == np.uint8
+    plan = ed.digit_plan(100, 255, 255)
+    Xlog, clog = X.view(_GatherLog), compact.view(_GatherLog)
+    Xlog.log, clog.log = [], []
+    ev = ed.PairEvaluator(Xlog, ed.sq_norms(X), Q, ed.sq_norms(Q), plan, compact=clog)
+    queries, rows = _pairs_of(_COUNTS, len(X), 16)
+    assert_array_equal(np.asarray(ev.pairs(queries, rows)), _exact(X, Q, queries, rows))
+    assert Xlog.log == []
+    assert len(queries) * 100 <= sum(clog.log) < (len(queries) + ed.BLOCK * len(_COUNTS)) * 100
+
+
+@pytest.mark.parametrize("f, bx, bq, compact", [(784, 255, 255, True), (50, 65535, 9_000_000, True),
+                                                (50, 65535, 9_000_000, False), (300, 255, 2_000_000, False)])
+def test_each_batch_of_blocks_holds_its_arrays_within_the_budget(monkeypatch, f, bx, bq, compact):
+    """A batch's own arrays (the candidates' rows as gathered, their float32 conversion, the queries' gathered
+    digits) fit in ``budget_bytes``, whatever the digit count (up to 13 digits of base 4) and the rows' type; the
+    GEMM multiplies float32 by float32 (exact, see the module docstring), and the batches give the exact values."""
+    rng = np.random.default_rng(f + bx)
+    X = rng.integers(0, bx + 1, (300, f)).astype(np.float32)
+    Q = rng.integers(-bq, bq + 1, (12, f)).astype(np.float32)
+    X[0, 0], Q[0, 0] = bx, bq
+    plan = ed.digit_plan(f, bx, bq)
+    rows_copy = ed.compact_rows(X, bx) if compact else None
+    source = X if rows_copy is None else rows_copy
+    budget = 150_000
+    ev = ed.PairEvaluator(X, ed.sq_norms(X), Q, ed.sq_norms(Q), plan, budget, compact=rows_copy)
+    batches = []
+    matmul = np.matmul
+
+    def spy(a, b, *args, **kwargs):
+        gathered = a.size * source.itemsize if source.dtype != a.dtype else 0
+        batches.append((a.dtype, b.dtype, gathered + a.nbytes + b.nbytes))
+        return matmul(a, b, *args, **kwargs)
+
+    queries = np.sort(rng.integers(0, 12, 3000))
+    rows = rng.integers(0, 300, 3000)
+    monkeypatch.setattr(np, "matmul", spy)
+    got = ev.pairs(queries, rows)
+    monkeypatch.undo()
+    assert_array_equal(got, _exact(X, Q, queries, rows))
+    assert len(batches) >= 4
+    assert all(a == b == np.float32 for a, b, _ in batches)
+    assert max(size for _, _, size in batches) <= budget
+
+
+@pytest.mark.parametrize("f, bx, bq, compact, budget", [
+    (784, 255, 255, True, 600_000), (784, 255, 255, False, 600_000), (784, 255, 255, True, None)])
+def test_digit_pairs_keep_within_the_budget(f, bx, bq, compact, budget):
+    """tracemalloc's peak of a call, less its result and the pairs' index arrays (a few int64 per pair and
+    slot), stays within the budget, the cache-sized batch (``CACHE_BYTES``) where no budget is given, however
+    many batches the pairs take: one batch's arrays alive at a time (the last batch's float32 rows kept through
+    the next gather took 1.6 budgets)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(f + bx + 1)
+    X = rng.integers(0, bx + 1, (400, f)).astype(np.float32)
+    Q = rng.integers(-bq, bq + 1, (30, f)).astype(np.float32)
+    rows_copy = ed.compact_rows(X, ed.integer_bound(X)) if compact else None
+    plan = ed.digit_plan(f, ed.integer_bound(X), ed.integer_bound(Q))
+    ev = ed.PairEvaluator(X, ed.sq_norms(X), Q, ed.sq_norms(Q), plan, budget, compact=rows_copy)
+    limit = ed.CACHE_BYTES if budget is None else budget
+    n_pairs = 6 * limit // (4 * f)  # the candidates' float32 rows alone: six limits
+    queries = np.sort(rng.integers(0, 30, n_pairs))
+    rows = rng.integers(0, 400, n_pairs)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        got = ev.pairs(queries, rows)
+        extra = tracemalloc.get_traced_memory()[1] - base - got.nbytes
+    finally:
+        tracemalloc.stop()
+    index = 8 * 6 * (n_pairs + ed.BLOCK * len(Q))
+    assert extra - index <= limit, f"{(extra - index) / limit:.2f} x the budget"
+    assert_array_equal(got, _exact(X, Q, queries, rows))

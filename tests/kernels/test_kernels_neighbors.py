@@ -400,3 +400,17 @@ def test_integer_and_bool_inputs_are_searched_as_float64(dtype):
     assert_array_equal(j, want_i)
     assert_array_equal(s, want_sq)
     assert_allclose(d, np.sqrt(want_sq), rtol=1e-15)
+
+
+@pytest.mark.parametrize("train, query", [(np.float64, np.float32), (np.float32, np.float64)])
+def test_mixed_float_dtypes_give_float64_distances(train, query):
+    """float32 and float64 together give float64 distances, whichever side is float32 (as scikit-learn)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    rng = np.random.default_rng(45)
+    X, Q = rng.normal(size=(50, 6)).astype(train), rng.normal(size=(4, 6)).astype(query)
+    d, i = nb.kneighbors(X, Q, 3)
+    assert d.dtype == np.float64
+    want = NearestNeighbors(n_neighbors=3).fit(X.astype(np.float64)).kneighbors(Q.astype(np.float64))
+    assert_array_equal(i, want[1])
+    assert_allclose(d, want[0], rtol=1e-6)

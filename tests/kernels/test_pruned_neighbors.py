@@ -706,3 +706,14 @@ def test_a_search_whose_chunks_fall_back_keeps_within_its_budget(algorithm, k):
     assert_array_equal(i, np.tile(np.arange(k), (270, 1)))  # all at one distance: ties by row
     want = np.sqrt(((Q.astype(np.int64) - 4095) ** 2).sum(1))
     np.testing.assert_allclose(d[:, 0], want, rtol=1e-7)
+
+
+def test_an_index_says_which_filters_it_has_built():
+    """Brute force needs nothing built; the pruned filter is there once a pruned search has built it."""
+    X = np.random.default_rng(44).normal(size=(300, 20))
+    index = pn.NeighborIndex(X)
+    assert index.has_filter("brute") and not index.has_filter("pruned")
+    index.search(X[:5], 3, algorithm="brute")
+    assert not index.has_filter("pruned")
+    index.search(X[:5], 3, algorithm="pruned")
+    assert index.has_filter("pruned") and index.has_filter("brute")
