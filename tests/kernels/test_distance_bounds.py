@@ -11,6 +11,7 @@ import pytest
 
 from gpuclf.kernels import distance_bounds as db
 from gpuclf.kernels import exact_distances as ed
+from traced_peak import extra_peak
 
 
 def cancelling(dtype, n=300, m=12, f=64, seed=0, offset=1000):
@@ -147,7 +148,6 @@ def test_tf32_widens_the_margin_and_half_precision_removes_it(monkeypatch):
 def test_projection_blocks_side_by_side_share_the_budget(monkeypatch):
     """On NumPy a long projection runs in blocks on every BLAS thread, each with its share of the budget
     (tracemalloc, two threads; the blocks' features equal one thread's)."""
-    import tracemalloc
 
     from gpuclf.kernels import chunk_runs
 
@@ -159,14 +159,7 @@ def test_projection_blocks_side_by_side_share_the_budget(monkeypatch):
     one_thread = projection.apply(X, np.float32, budget)
     monkeypatch.setattr(chunk_runs, "blas_threads", lambda: 2)
     assert chunk_runs.workers(np, 2, X.size) == 2
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        features, rho = projection.apply(X, np.float32, budget)
-        extra = tracemalloc.get_traced_memory()[1] - base - features.nbytes - rho.nbytes
-    finally:
-        tracemalloc.stop()
+    extra, (features, rho) = extra_peak(lambda: projection.apply(X, np.float32, budget))
     assert extra <= budget, f"{extra / budget:.2f} x the budget"
     np.testing.assert_array_equal(features, one_thread[0])
     np.testing.assert_array_equal(rho, one_thread[1])

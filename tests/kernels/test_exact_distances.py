@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
 from gpuclf.kernels import exact_distances as ed
+from traced_peak import extra_peak
 
 
 def definition(q, x) -> float:
@@ -262,20 +263,12 @@ def test_sequential_batches_keep_within_the_budget(n_features, n_train, budget):
     """The definition's float64 temporaries of one batch of pairs (the two widened rows and their difference)
     follow ``budget_bytes`` (tracemalloc: NumPy reports its buffers), whatever the number of pairs; the values
     are those of an unbudgeted evaluation."""
-    import tracemalloc
 
     rng = np.random.default_rng(n_features)
     X, Q = rng.normal(size=(n_train, n_features)), rng.normal(size=(100, n_features))
     queries, rows = all_pairs(100, n_train)
     ev = evaluator(X, Q, budget_bytes=budget)
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        got = ev.pairs(queries, rows)
-        extra = tracemalloc.get_traced_memory()[1] - base - got.nbytes
-    finally:
-        tracemalloc.stop()
+    extra, got = extra_peak(lambda: ev.pairs(queries, rows))
     assert 8 * 3 * n_features * len(queries) > 20 * budget  # in one batch the pairs would take 20 budgets
     assert extra <= 1.5 * budget, f"{extra / budget:.2f} x the budget"  # the gathered rows: a third more
     assert_array_equal(got, evaluator(X, Q).pairs(queries, rows))
@@ -448,7 +441,6 @@ def test_digit_pairs_keep_within_the_budget(f, bx, bq, compact, budget):
     slot), stays within the budget, the cache-sized batch (``CACHE_BYTES``) where no budget is given, however
     many batches the pairs take: one batch's arrays alive at a time (the last batch's float32 rows kept through
     the next gather took 1.6 budgets)."""
-    import tracemalloc
 
     rng = np.random.default_rng(f + bx + 1)
     X = rng.integers(0, bx + 1, (400, f)).astype(np.float32)
@@ -460,14 +452,7 @@ def test_digit_pairs_keep_within_the_budget(f, bx, bq, compact, budget):
     n_pairs = 6 * limit // (4 * f)  # the candidates' float32 rows alone: six limits
     queries = np.sort(rng.integers(0, 30, n_pairs))
     rows = rng.integers(0, 400, n_pairs)
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        got = ev.pairs(queries, rows)
-        extra = tracemalloc.get_traced_memory()[1] - base - got.nbytes
-    finally:
-        tracemalloc.stop()
+    extra, got = extra_peak(lambda: ev.pairs(queries, rows))
     index = 8 * 6 * (n_pairs + ed.BLOCK * len(Q))
     assert extra - index <= limit, f"{(extra - index) / limit:.2f} x the budget"
     assert_array_equal(got, _exact(X, Q, queries, rows))

@@ -6,6 +6,7 @@ from scipy.ndimage import affine_transform, gaussian_filter
 
 from gpuclf.errors import GpuclfError
 from gpuclf.kernels import images as im
+from traced_peak import extra_peak
 
 
 def reference_moments(image):
@@ -154,8 +155,8 @@ def test_deskew_chunks_hold_what_the_budget_allows(dtype):
     (float32 chunks sized as float64 ones would hold three)."""
     X = np.random.default_rng(2).integers(0, 256, size=(40, 784)).astype(dtype)
     budget = 784 * im.deskew_bytes_per_pixel(dtype) * 5
-    chunked = _extra_peak(lambda: im.deskew(X, budget_bytes=budget))
-    assert chunked == pytest.approx(_extra_peak(lambda: im.deskew(X[:5])), rel=0.1)
+    chunked = extra_peak(lambda: im.deskew(X, budget_bytes=budget))[0]
+    assert chunked == pytest.approx(extra_peak(lambda: im.deskew(X[:5]))[0], rel=0.1)
 
 
 def test_deskew_of_a_steep_stroke_matches_scipy():
@@ -194,20 +195,6 @@ def test_blur_shape_error_names_gaussian_blur():
         im.gaussian_blur(np.zeros((2, 783)), 1.0)
 
 
-def _extra_peak(call):
-    """Bytes of NumPy temporaries alive at once during ``call()`` beyond what it returns (tracemalloc)."""
-    import tracemalloc
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        out = call()
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    return peak - base - out.nbytes
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint8])
 def test_deskew_working_memory_stays_within_the_budget(dtype):
     """budget_bytes bounds the chunk: 60 images with room for 5 stay within the budget (NumPy's temporaries,
@@ -215,7 +202,7 @@ def test_deskew_working_memory_stays_within_the_budget(dtype):
     X = np.random.default_rng(0).integers(0, 256, size=(60, 784)).astype(dtype)
     work = np.float32 if dtype == np.float32 else np.float64
     budget = 784 * im.deskew_bytes_per_pixel(work) * 5
-    assert _extra_peak(lambda: im.deskew(X, budget_bytes=budget)) <= budget
+    assert extra_peak(lambda: im.deskew(X, budget_bytes=budget))[0] <= budget
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint8])
@@ -223,7 +210,7 @@ def test_deskews_memory_estimate_is_a_close_upper_bound(dtype):
     """``deskew_bytes_per_pixel`` bounds the measured working memory, and not loosely: within 1.75 times
     (measured 1.3-1.5 times; float32 images sized as float64 ones would be 2.1 times)."""
     X = np.random.default_rng(1).integers(0, 256, size=(60, 784)).astype(dtype)
-    measured = _extra_peak(lambda: im.deskew(X)) / X.size
+    measured = extra_peak(lambda: im.deskew(X))[0] / X.size
     estimate = im.deskew_bytes_per_pixel(np.float32 if dtype == np.float32 else np.float64)
     assert measured <= estimate <= 1.75 * measured
 
@@ -257,6 +244,6 @@ def test_float32_deskew_works_in_float32():
 
     def peak(dtype):
         budget = 784 * im.deskew_bytes_per_pixel(dtype) * 5
-        return _extra_peak(lambda: im.deskew(X.astype(dtype), budget_bytes=budget))
+        return extra_peak(lambda: im.deskew(X.astype(dtype), budget_bytes=budget))[0]
 
     assert peak(np.float32) < 0.8 * peak(np.float64)

@@ -7,7 +7,6 @@ sizes holds the whole (queries x training rows) distance matrix, many times the 
 from __future__ import annotations
 
 import math
-import tracemalloc
 
 import numpy as np
 import pytest
@@ -19,22 +18,9 @@ from gpuclf.estimators import KNeighborsClassifier
 from gpuclf.kernels import neighbors as nb
 from gpuclf.kernels import topk
 from gpuclf.chapter.exercises import PARAM_GRID
+from traced_peak import extra_peak
 
 N_TRAIN, N_QUERY, N_FEATURES = 3000, 900, 8
-
-
-def _extra_peak(call):
-    """Bytes of temporaries alive at once during ``call()`` beyond what it returns, and its result."""
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        out = call()
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    kept = sum(a.nbytes for a in (out if isinstance(out, tuple) else (out,)))
-    return peak - base - kept, out
 
 
 @pytest.fixture
@@ -60,7 +46,7 @@ def test_peak_working_memory_stays_within_the_budget(dtype, k, budget):
     X_query = rng.random((N_QUERY, N_FEATURES)).astype(dtype)
     full = N_QUERY * N_TRAIN * np.dtype(dtype).itemsize
     assert full >= 8 * budget  # unchunked, the distances alone would overrun the budget many times
-    extra, (dist, ind) = _extra_peak(lambda: nb.kneighbors(X_train, X_query, k, budget_bytes=budget))
+    extra, (dist, ind) = extra_peak(lambda: nb.kneighbors(X_train, X_query, k, budget_bytes=budget))
     # Fixed costs besides the chunks: the squared training rows (for their norms) and a few vectors.
     fixed = X_train.nbytes + 64 * 2**10
     assert extra <= 1.1 * budget + fixed, f"peak {extra / budget:.2f}x the budget"

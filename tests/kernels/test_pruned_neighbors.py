@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 from gpuclf.errors import GpuclfError
 from gpuclf.kernels import neighbors as nb
 from gpuclf.kernels import pruned_neighbors as pn
+from traced_peak import extra_peak
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -485,7 +486,6 @@ def test_projected_features_keep_within_their_budget(n_components):
     """Projecting rows (the pruned filter's features, and each chunk's queries) centres them in blocks that follow
     ``budget_bytes`` (tracemalloc), down to a projection onto every axis; the features come in the dtype asked,
     within their error bounds of the map."""
-    import tracemalloc
 
     rng = np.random.default_rng(33)
     X = rng.normal(size=(4000, 256)).astype(np.float32)
@@ -493,14 +493,7 @@ def test_projected_features_keep_within_their_budget(n_components):
     projection = pn.Projection(X.mean(axis=0).astype(np.float64), axes)
     projection.apply(X[:10], np.float32)  # its float32 map, cached at the first call: not working memory
     budget = 400_000
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        features, rho = projection.apply(X, np.float32, budget)
-        extra = tracemalloc.get_traced_memory()[1] - base - features.nbytes - rho.nbytes
-    finally:
-        tracemalloc.stop()
+    extra, (features, rho) = extra_peak(lambda: projection.apply(X, np.float32, budget))
     assert X.nbytes > 10 * budget  # centred at once, the rows would take 10 budgets
     assert extra <= budget, f"{extra / budget:.2f} x the budget"
     assert features.dtype == np.float32 and features.shape == (4000, n_components)
