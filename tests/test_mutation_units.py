@@ -160,3 +160,18 @@ def test_a_recheck_kill_stands_only_while_its_function_is_unchanged():
     before = {"p.x_f": "h1", "p.x_g": "h2", "p.x_gone": "h3"}
     after = {"p.x_f": "h1", "p.x_g": "h2-edited"}  # x_g changed, x_gone was deleted
     assert mutation.standing_kills(killed, before, after) == ["p.x_f__mutmut_1"]
+
+
+def test_mutmut_copies_what_the_tests_read_and_leaves_out_call_stack_tests(tmp_path, monkeypatch):
+    """mutmut copies only the sources and ``tests/`` into ``mutants/``; tests that read ``docs/`` or run
+    ``bench/`` failed its first pass there, and so did a test of where a warning points (mutmut calls every
+    function through its own trampoline). Checked against the real mutmut's reading of the config."""
+    configuration = pytest.importorskip("mutmut.configuration", reason="mutmut is not installed (pip install -e '.[mutation]')")
+    mutation.prepare(tmp_path, ["gpuclf/data/*.py"], ["tests/data"], 2)
+    monkeypatch.chdir(tmp_path)
+    cfg = configuration._load_config()
+    assert {Path("docs"), Path("bench"), Path("README.md"), Path("tests")} <= set(cfg.also_copy)
+    assert Path("gpuclf") not in cfg.also_copy  # mutmut writes the mutated sources there itself
+    args = cfg.pytest_add_cli_args
+    assert args[args.index("-m") + 1] == mutation.NOT_UNDER_MUTMUT == "not call_stack"
+    assert "call_stack" in (ROOT / "pyproject.toml").read_text()  # a registered marker

@@ -95,6 +95,10 @@ def smallest_k_by_partition(d2, k: int):
     return xp.take_along_axis(d2, indices, axis=1), indices
 
 
+#: Row batches of :func:`block_minima` over blocks that leave columns out (see there).
+BLOCK_BATCHES = 8
+
+
 def block_minima(d2, n_blocks: int):
     """The smallest entry of each of ``n_blocks`` contiguous column blocks per row: one argmin pass.
 
@@ -110,9 +114,14 @@ def block_minima(d2, n_blocks: int):
     xp = get_namespace(d2)
     m, n = d2.shape
     width = n // n_blocks
-    blocks = d2[:, :n_blocks * width].reshape(m, n_blocks, width)  # a view: each row's slice is contiguous
-    indices = xp.argmin(blocks, axis=2) + xp.arange(n_blocks, dtype=xp.int64) * width
-    return xp.take_along_axis(d2, indices, axis=1), indices.astype(xp.int64, copy=False)
+    # Where the blocks leave columns out, they are a strided view, which NumPy's argmin copies whole:
+    # a batch of rows at a time keeps that copy to 1 / BLOCK_BATCHES of the scores.
+    step = m if n == n_blocks * width else -(-m // BLOCK_BATCHES)
+    indices = xp.empty((m, n_blocks), dtype=xp.int64)
+    for s in range(0, m, step):
+        indices[s:s + step] = xp.argmin(d2[s:s + step, :n_blocks * width].reshape(-1, n_blocks, width), axis=2)
+    indices += xp.arange(n_blocks, dtype=xp.int64) * width
+    return xp.take_along_axis(d2, indices, axis=1), indices
 
 
 #: Narrowest column block :func:`seeds` takes a minimum over: NumPy's argmin along a short last axis
@@ -145,7 +154,10 @@ def seeds(d2, k: int, blocks_per_k: int = 4):
 
 def seed_bytes_per_pair(n: int, k: int, itemsize: int, blocks_per_k: int = 4) -> int:
     """Working bytes per (query, row) pair of :func:`seeds` over ``n`` columns, besides its input."""
-    return 0 if _blocked(n, k, blocks_per_k) else bytes_per_pair(k, itemsize)
+    if not _blocked(n, k, blocks_per_k):
+        return bytes_per_pair(k, itemsize)
+    # Blocks that cover the rows are a view; others are copied a batch of rows at a time (block_minima).
+    return 0 if n % (blocks_per_k * k) == 0 else -(-itemsize // BLOCK_BATCHES)
 
 
 def sort_rows(values, indices):

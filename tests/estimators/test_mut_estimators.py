@@ -90,6 +90,7 @@ def test_float_fold_ids_are_refused():
         cross_val_decision_sgd(SGDClassifier(), X6, Y6, np.arange(6) % 2 - 1)
 
 
+@pytest.mark.call_stack
 def test_column_vector_y_warns_as_sklearn_does_at_the_caller():
     with pytest.warns(DataConversionWarning) as ours:
         KNeighborsClassifier(n_neighbors=3).fit(X6, Y6[:, None])

@@ -181,3 +181,15 @@ def test_scores_are_written_into_the_buffer_given(algorithm):
     got = filt.scores(Fq, out=out)
     assert got is out
     np.testing.assert_array_equal(out, filt.scores(Fq))
+
+
+def test_identity_filter_reuses_the_norms_it_is_given():
+    """``sq`` given (the index's norms): the same filter as without, and no norms computed again, so its
+    working memory is a few bytes a row, not the float64 chunk of rows that :func:`sq_norms` squares."""
+    X, _ = cancelling(np.float32, n=2000, f=64)
+    sq = ed.sq_norms(X)
+    own_peak, own = extra_peak(lambda: db.IdentityFilter(X))
+    peak, filt = extra_peak(lambda: db.IdentityFilter(X, sq))
+    np.testing.assert_array_equal(filt.w, own.w)
+    assert filt.R == own.R
+    assert peak <= 24 * X.shape[0] < own_peak / 10  # w and one float64 temporary per row

@@ -52,6 +52,20 @@ def test_batch_of_one_is_sklearn_per_sample_sgd(average_after, sk_average, monke
     assert_allclose(decision_function(X, coef, intercept)[:, 0], sk.decision_function(X), rtol=1e-9, atol=1e-9)
 
 
+def test_average_over_a_single_update_is_that_update(monkeypatch):
+    """A model with one training row, one epoch, averaged from the start: the average of its one update
+    is the weights after it, as scikit-learn's ``average=True`` on that row (``partial_fit``), while the
+    other models of the fit see all the rows."""
+    monkeypatch.setattr(linear_kernels, "MIN_ROWS_PER_FIT", 0)
+    X, Y, _ = _problem(n=5, m=2)
+    M = np.ones_like(Y)
+    M[:, 1] = np.arange(5) == 2
+    coef, intercept, _ = fit_hinge_sgd(X, Y, M, batch_size=1, max_iter=1, average_after=0, random_state=0)
+    sk = SkSGDClassifier(average=True).partial_fit(X[2:3], Y[2:3, 1], classes=[-1.0, 1.0])
+    assert_allclose(coef[:, 1], sk.coef_[0], rtol=1e-12)
+    assert_allclose(intercept[1], sk.intercept_[0], rtol=1e-12)
+
+
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 1e-4)])
 def test_batched_models_equal_models_trained_alone(dtype, rtol):
     X, Y, M = _problem()

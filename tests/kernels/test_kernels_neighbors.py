@@ -404,7 +404,8 @@ def test_integer_and_bool_inputs_are_searched_as_float64(dtype):
 
 @pytest.mark.parametrize("train, query", [(np.float64, np.float32), (np.float32, np.float64)])
 def test_mixed_float_dtypes_give_float64_distances(train, query):
-    """float32 and float64 together give float64 distances, whichever side is float32 (as scikit-learn)."""
+    """float32 and float64 together give float64 distances, whichever side is float32 (as scikit-learn),
+    searched in float64: the float64 side is not rounded to float32 (which would err by ~1e-7)."""
     from sklearn.neighbors import NearestNeighbors
 
     rng = np.random.default_rng(45)
@@ -414,3 +415,7 @@ def test_mixed_float_dtypes_give_float64_distances(train, query):
     want = NearestNeighbors(n_neighbors=3).fit(X.astype(np.float64)).kneighbors(Q.astype(np.float64))
     assert_array_equal(i, want[1])
     assert_allclose(d, want[0], rtol=1e-6)
+    sq, j = nb.sq_kneighbors(X, Q, 3)
+    assert_array_equal(j, want[1])
+    assert_allclose(sq, np.take_along_axis(exact_sq_distances(X, Q), j, axis=1), rtol=1e-13)
+    assert_allclose(d, np.sqrt(sq), rtol=1e-15)

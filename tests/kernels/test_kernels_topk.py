@@ -6,6 +6,7 @@ import pytest
 
 import fake_cupy
 from gpuclf.kernels import topk
+from traced_peak import extra_peak
 
 
 def _blocks_reference(d2, n_blocks):
@@ -172,3 +173,19 @@ def test_partition_top_k_holds_for_any_argpartition_the_api_allows(monkeypatch, 
     values, indices = topk.smallest_k_by_partition(d2, k)
     np.testing.assert_array_equal(indices, want)
     np.testing.assert_array_equal(values, np.take_along_axis(d2, want, axis=1))
+
+
+def test_seed_bytes_per_pair_is_the_working_memory_of_seeds():
+    """With seeds' own default blocks, ``seed_bytes_per_pair(n, k, itemsize)`` bounds what ``seeds(d2, k)``
+    allocates per pair, and is not loose (within 4x): k = 9 float64 is argpartition's case (48 bytes a
+    pair), whereas over 39,996 = 36 x 1,111 columns the 4 k = 36 blocks of at least 1,025 columns are a
+    view of the rows, whose minima take a few bytes a block (a query's part), not a byte a pair (the
+    estimate is 0). Over 40,000 columns the blocks leave 4 out: a strided view, which NumPy's argmin
+    copies, a batch of rows at a time."""
+    rng = np.random.default_rng(9)
+    for m, n in [(4, 3_000), (4, 39_996), (64, 40_000)]:
+        d2 = np.round(rng.random((m, n)) * 50)
+        peak, _ = extra_peak(lambda d2=d2: topk.seeds(d2, 9))
+        estimate = topk.seed_bytes_per_pair(n, 9, d2.itemsize) * d2.size
+        per_query = 64 * 4 * 9 * d2.shape[0]  # the seeds' columns and values: 64 bytes a block at most
+        assert peak <= estimate + per_query and estimate <= 4 * peak + per_query

@@ -303,6 +303,19 @@ def test_the_pruned_filter_is_built_once_per_index():
     first = index.filter("pruned")
     nb.kneighbors(X, Q[:5], 3, algorithm="pruned", index=index)
     assert index.filter("pruned") is first and index.build_flops["pca"] == 2 * 500 * 64 * 64
+    assert index.build_flops["projection"] == 2 * 500 * 64 * first.d  # the rows' projection, once
+
+
+def test_kneighbors_searches_with_the_index_and_projection_it_is_given():
+    """``index``: the search builds its pruned filter on that index (kept for the next search);
+    ``projection``: that map replaces the PCA (none is fitted)."""
+    X, Q = digits(300, 8, noise=5), digits(40, 9, noise=5)
+    projection = pn.Projection(np.zeros(64), np.random.default_rng(0).normal(size=(12, 64)))
+    index = pn.NeighborIndex(X)
+    for a, b in zip(nb.kneighbors(X, Q, 5, algorithm="pruned", projection=projection, index=index),
+                    nb.kneighbors(X, Q, 5)):
+        assert_array_equal(a, b)
+    assert index.has_filter("pruned") and index.build_flops == {"projection": 2 * 300 * 64 * 12, "pca": 0}
 
 
 @pytest.mark.parametrize("algorithm", ["brute", "pruned"])
@@ -710,3 +723,89 @@ def test_an_index_says_which_filters_it_has_built():
     assert not index.has_filter("pruned")
     index.search(X[:5], 3, algorithm="pruned")
     assert index.has_filter("pruned") and index.has_filter("brute")
+
+
+def test_a_search_defaults_to_brute_force_keeping_each_querys_own_row():
+    """``search(Q, k)`` alone: brute force (``algorithm="brute"``), and a query that is a training row is
+    among its own neighbours (``exclude_self=False``), at distance 0."""
+    X = digits(200, 45, noise=3)
+    with pn.recording() as log:
+        sq, idx = pn.NeighborIndex(X).search(X[:6], 4)
+    want_d, want_i = reference(X, X[:6], 4)
+    assert log[0].algorithm == "brute"
+    assert_array_equal(idx, want_i)
+    assert_array_equal(np.sqrt(sq), want_d)
+
+
+def test_auto_counts_a_built_filter_or_a_given_projection_as_paid():
+    """``"auto"`` prices the pruned filter's build only where it is still to make (:func:`choose`'s ``built``):
+    ten queries against 12,000 rows are brute-forced on a fresh index, pruned once its filter exists or given a
+    projection, with the same neighbours."""
+    X, Q = low_rank(12_000, 46), low_rank(10, 47)
+    (n, f), k = X.shape, 3
+    assert pn.choose("auto", 10, n, f, k, built=False) == "brute"
+    assert pn.choose("auto", 10, n, f, k, built=True) == "pruned"
+    built = pn.NeighborIndex(X)
+    built.filter("pruned")
+    with pn.recording() as log:
+        got = [pn.NeighborIndex(X).search(Q, k, algorithm="auto"), built.search(Q, k, algorithm="auto"),
+               pn.NeighborIndex(X).search(Q, k, algorithm="auto", projection=pn.fit_projection(X[:500], 8))]
+    assert [s.algorithm for s in log] == ["brute", "pruned", "pruned"]
+    for sq, idx in got[1:]:
+        assert_array_equal(sq, got[0][0])
+        assert_array_equal(idx, got[0][1])
+
+
+def test_the_warm_up_brute_forces_rows_auto_cannot_prune():
+    """In :func:`every_branch` ``"auto"`` is taken as ``"pruned"``, and so falls back as a pruned search does: one
+    training row (no PCA) and rows whose PCA would overflow are brute-forced, with brute force's neighbours."""
+    rng = np.random.default_rng(0)
+    for X, Q, k in [(rng.random((1, 20)), rng.random((4, 20)), 1), (_signs(60, 5, 3e18, 35), _signs(7, 5, 1.5e18, 36), 3)]:
+        want = nb.kneighbors(X, Q, k)
+        with pn.every_branch(), pn.recording() as log:
+            got = nb.kneighbors(X, Q, k, algorithm="auto")
+        assert log[0].algorithm == "brute"
+        for a, b in zip(got, want):
+            assert_array_equal(a, b)
+
+
+def test_the_first_search_of_a_warm_up_counts_a_mask_of_every_length_class():
+    """:func:`every_branch`'s first search compiles the mask counts of every length class (on the emulated GPU),
+    whatever its own masks' lengths (here one class: 4 queries of 100 rows)."""
+    import fake_cupy
+
+    X, Q = digits(100, 48), digits(4, 49)
+    with fake_cupy.installed() as cp:
+        X_dev, Q_dev = cp.asarray(X), cp.asarray(Q)
+        fake_cupy.reset_stats()
+        with pn.every_branch():
+            nb.kneighbors(X_dev, Q_dev, 3)
+        variants = {key[3] for key in fake_cupy.stats["kernels"] if key[0] == "count_nonzero"}
+    assert {"simple", *(f"cub-block-{t}-2pass" for t in (32, 64, 128, 256, 512))} <= variants, variants
+
+
+def test_the_rows_passes_keep_within_the_index_budget():
+    """Asked before any search, ``held_bytes`` computes the rows' norms and integer bound (:meth:`_prepared`)
+    in passes within the index's budget (tracemalloc: the norms it keeps, and at most the budget besides; the
+    integer check's two temporaries fill it, and the slack is for Python's objects)."""
+    X = np.random.default_rng(50).integers(0, 256, (4000, 256)).astype(np.float32)
+    budget = 1_000_000
+    index = pn.NeighborIndex(X, budget_bytes=budget)
+    extra, _ = extra_peak(lambda: index.held_bytes("pruned", 100, 5))
+    assert X.nbytes > 4 * budget  # in one pass, the rows' temporaries would take 4 budgets or more
+    assert extra <= 1.01 * budget + index._prepared()[0].nbytes, f"{extra / budget:.2f} x the budget"
+
+
+def test_the_queries_passes_keep_within_the_search_budget():
+    """The queries' norms and integer check come in passes within the search's working memory: 8,000 queries
+    of 128 features (4 MB) against a few rows, a budget of 1.5 MB (tracemalloc), brute force's neighbours."""
+    rng = np.random.default_rng(51)
+    X, Q = rng.integers(0, 256, (100, 128)).astype(np.float32), rng.integers(0, 256, (8000, 128)).astype(np.float32)
+    budget = 1_500_000
+    want = pn.NeighborIndex(X).search(Q, 1)
+    with threadpool_limits(limits=1):
+        extra, got = extra_peak(lambda: pn.NeighborIndex(X, budget_bytes=budget).search(Q, 1))
+    assert Q.nbytes > 2 * budget
+    assert extra <= budget, f"{extra / budget:.2f} x the budget"
+    for a, b in zip(got, want):
+        assert_array_equal(a, b)
