@@ -61,13 +61,25 @@ def unit_modules(patterns: list[str]) -> list[str]:
 def own_tests(module: str) -> list[str]:
     """A module's own tests, from the layout: ``gpuclf/<room>/<name>.py`` is tested by ``tests/<room>/``,
     narrowed to the files named for it (``test_run_store.py``, ``test_mut_store.py`` for ``run/store.py``)
-    where such files exist."""
+    where such files exist; and by the test files elsewhere that import it by name (:func:`importers`)."""
     path = Path(module)
     room = path.parts[1] if len(path.parts) > 2 else path.stem
     files = sorted((ROOT / "tests" / room).glob("test_*.py"))
     stem = re.escape(path.stem)
     named = [f for f in files if re.search(rf"(^|_){stem}(_|$)", f.stem[len("test_"):])]
-    return [str(f.relative_to(ROOT)) for f in named or files]
+    return sorted({str(f.relative_to(ROOT)) for f in named or files} | set(importers(module)))
+
+
+def importers(module: str) -> list[str]:
+    """Test files that import ``module`` by name (``from gpuclf.estimators.linear import ...``, ``import
+    gpuclf.estimators.linear``, ``from gpuclf.estimators import linear``), in any room: the estimator tests
+    that train through a kernel sit with the kernels, and test the estimator too."""
+    dotted = module[:-len(".py")].replace("/", ".")
+    package, name = dotted.rsplit(".", 1)
+    pattern = re.compile(rf"^\s*(from {re.escape(dotted)} import|import {re.escape(dotted)}\b"
+                         rf"|from {re.escape(package)} import [\w\s,(]*?\b{name}\b)", re.M)
+    return sorted(str(f.relative_to(ROOT)) for f in (ROOT / "tests").rglob("test_*.py")
+                  if pattern.search(f.read_text(encoding="utf-8")))
 
 
 def unit_tests(modules: list[str]) -> list[str]:
