@@ -1116,7 +1116,9 @@ def _check_signature(name: str, args: tuple, kwargs: dict) -> None:
     """Refuse what CuPy 14 refuses where NumPy accepts it. ``args`` start with the array (methods: ``self``).
 
     - ``take_along_axis(a, indices, axis)`` has no default axis (cupy/_indexing/indexing.py);
-    - ``sort``/``argsort`` take ``kind`` None or "stable" only (``_ndarray_base._check_kind_sort``).
+    - ``sort``/``argsort`` take ``kind`` None or "stable" only (``_ndarray_base._check_kind_sort``);
+    - ``reshape`` takes integers only: its shape becomes a C++ ``shape_t`` (``_routines_manipulation._reshape``),
+      where NumPy reads ``None`` as "keep the shape".
     """
     if name == "take_along_axis" and len(args) < 3 and "axis" not in kwargs:
         raise TypeError("take_along_axis() missing 1 required positional argument: 'axis'")
@@ -1124,6 +1126,10 @@ def _check_signature(name: str, args: tuple, kwargs: dict) -> None:
         kind = kwargs.get("kind", args[2] if len(args) > 2 else None)
         if kind is not None and kind != "stable":
             raise ValueError("kind can only be None or 'stable'")
+    if name == "reshape":
+        new = args[1:] if len(args) > 2 else args[1] if len(args) > 1 else kwargs.get("shape", kwargs.get("newshape"))
+        if new is None or (isinstance(new, (tuple, list)) and any(n is None for n in new)):
+            raise TypeError("'NoneType' object cannot be interpreted as an integer")
 
 
 def _function(name, numpy_function):

@@ -75,3 +75,57 @@ def test_fitted_on_the_device_stays_there():
         np.testing.assert_array_equal(pred.get(), ref.predict(np.zeros((5, 3))))
         np.testing.assert_array_equal(model.class_prior_.get(), ref.class_prior_)
         assert model.score(None, cp.asarray(y)) == ref.score(None, y)
+
+
+def test_labels_on_the_device_keep_the_model_there():
+    """Host X, device y: the classes live in y's namespace, as the docstring says (CuPy if X or y is)."""
+    with fake_cupy.installed() as cp:
+        y = LABELS["tie"]
+        model = DummyClassifier().fit(np.zeros((len(y), 2)), cp.asarray(y))
+        assert isinstance(model.classes_, cp.ndarray) and isinstance(model.class_prior_, cp.ndarray)
+        ref = sklearn.dummy.DummyClassifier().fit(np.zeros((len(y), 2)), y)
+        np.testing.assert_array_equal(model.classes_.get(), ref.classes_)
+        np.testing.assert_array_equal(model.predict(np.zeros((3, 2))).get(), ref.predict(np.zeros((3, 2))))
+
+
+def test_score_needs_one_label_per_row_of_X_like_sklearn():
+    y = LABELS["digits"]
+    ours = DummyClassifier().fit(np.zeros((len(y), 2)), y)
+    ref = sklearn.dummy.DummyClassifier().fit(np.zeros((len(y), 2)), y)
+    X_test = np.zeros((5, 2))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        ref.score(X_test, y[:4])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        ours.score(X_test, y[:4])
+
+
+class _Shaped:
+    """An array-like that has a shape but no length (a lazy reader): converting it is refused."""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def __array__(self, dtype=None, copy=None):
+        raise RuntimeError("materialised")
+
+
+class _Sized:
+    """A sequence-like with a length but no shape: converting it is refused."""
+
+    def __len__(self):
+        return 4
+
+    def __array__(self, dtype=None, copy=None):
+        raise RuntimeError("materialised")
+
+
+def test_rows_are_counted_without_converting_X_like_sklearn():
+    """scikit-learn's _num_samples reads the shape, else the length, and never converts such X."""
+    y = np.array([3, 1, 1, 2])
+    for X in (_Shaped((4, 3)), _Shaped((4,)), _Sized()):
+        ours = DummyClassifier(strategy="most_frequent").fit(X, y)
+        ref = sklearn.dummy.DummyClassifier(strategy="most_frequent").fit(X, y)
+        assert getattr(ours, "n_features_in_", None) == getattr(ref, "n_features_in_", None)
+        np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+        np.testing.assert_array_equal(ours.predict_proba(X), ref.predict_proba(X))
+        assert ours.score(X, y) == ref.score(X, y)

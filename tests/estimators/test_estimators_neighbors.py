@@ -201,3 +201,77 @@ def test_integer_targets_skip_sklearn_s_sort_but_keep_its_errors(monkeypatch):
         KNeighborsClassifier(n_neighbors=3).fit(X, np.linspace(0, 1, 20))
     with pytest.raises(InputError):
         KNeighborsClassifier(n_neighbors=3).fit(X, np.zeros((20, 0), dtype=int))
+
+
+def test_multi_output_score_refuses_one_label_per_row_like_sklearn():
+    """Two outputs scored against 1-D labels of two rows: scikit-learn refuses the mix, so do we (no broadcast)."""
+    X = np.arange(12.0).reshape(6, 2)
+    Y = np.c_[np.arange(6) % 2, np.arange(6) // 3]
+    query, labels = X[:2], np.array([0, 1])
+    with pytest.raises(ValueError):
+        SkKNN(n_neighbors=3).fit(X, Y).score(query, labels)
+    with pytest.raises(ValueError):
+        KNeighborsClassifier(n_neighbors=3).fit(X, Y).score(query, labels)
+
+
+def test_wide_range_integer_targets_match_sklearn():
+    """int64 targets a trillion apart are encoded per output, not as a bincount over their whole range."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(40, 3))
+    Y = (rng.integers(-1, 2, size=(40, 2)) * 10**15).astype(np.int64)
+    Y[:, 0] = np.abs(Y[:, 0])  # two classes in the first output, three in the second
+    pred, expected = KNeighborsClassifier(n_neighbors=3).fit(X[:30], Y[:30]).predict(X[30:]), \
+        SkKNN(n_neighbors=3).fit(X[:30], Y[:30]).predict(X[30:])
+    assert pred.dtype == expected.dtype == np.int64
+    assert_array_equal(pred, expected)
+
+
+@pytest.mark.parametrize("weights", WEIGHTS)
+def test_multi_output_vote_keeps_to_the_budget(weights):
+    """784 pixel targets: the per-pixel vote goes in chunks of queries that fit budget_bytes, so its working
+    memory stays near the budget (the whole vote at once would take (queries, k, 784) float64 arrays)."""
+    from traced_peak import extra_peak
+
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(300, 4))
+    Y = (rng.integers(0, 4, size=(300, 784)) * 85).astype(np.uint8)
+    budget = 1 << 16
+    knn = KNeighborsClassifier(n_neighbors=5, weights=weights, budget_bytes=budget).fit(X[:150], Y[:150])
+    peak, pred = extra_peak(lambda: knn.predict(X[150:]))
+    assert peak < 8 * budget
+    assert_array_equal(pred, knn.set_params(budget_bytes=None).predict(X[150:]))  # one chunk: the same votes
+
+
+def test_device_model_keeps_queries_and_targets_on_the_device():
+    """A model fitted on the device: device queries are not sent to the host and back, and small-integer
+    targets (pixels, flags) are encoded in a few whole-array steps, not one host sync per output."""
+    import fake_cupy
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(60, 3))
+    Y = rng.integers(0, 3, size=(60, 40)).astype(np.uint8)
+    with fake_cupy.installed() as cp:
+        query = cp.asarray(X[40:])
+        for targets in (Y, Y > 0):
+            fake_cupy.reset_stats()
+            knn = KNeighborsClassifier(n_neighbors=3).fit(cp.asarray(X[:40]), cp.asarray(targets[:40]))
+            assert fake_cupy.stats["syncs"] < 10  # 40 outputs
+            fake_cupy.reset_stats()
+            pred = knn.predict(query)
+            assert fake_cupy.stats["h2d_bytes"] < query.nbytes
+            assert_array_equal(pred.get(), SkKNN(n_neighbors=3).fit(X[:40], targets[:40]).predict(X[40:]))
+
+
+@pytest.mark.parametrize("algorithm", ["brute", "pruned"])
+def test_search_keeps_to_the_budget(algorithm):
+    """budget_bytes bounds the search's working memory (all 300 x 3000 distances at once would take 7 MB)."""
+    from traced_peak import extra_peak
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(3000, 16))
+    y = (X[:, 0] > 0).astype(int)
+    budget = 1 << 16
+    knn = KNeighborsClassifier(n_neighbors=5, budget_bytes=budget, algorithm=algorithm).fit(X, y)
+    peak, (_, indices) = extra_peak(lambda: knn.kneighbors(X[:300]))
+    assert peak < 16 * budget
+    assert_array_equal(indices, SkKNN(n_neighbors=5, algorithm="brute").fit(X, y).kneighbors(X[:300])[1])

@@ -72,3 +72,21 @@ def test_a_shared_projection_is_a_parameter(digits):
 def test_bad_search_parameters_are_refused_at_fit(params, message):
     with pytest.raises(ParameterError, match=message):
         KNeighborsClassifier(**params).fit(np.zeros((4, 3)), [0, 1, 0, 1])
+
+
+def test_the_pca_is_fitted_once_and_a_given_projection_replaces_it(digits, monkeypatch):
+    """The pruned search fits its PCA at the first search and keeps it for the next ones (predict, kneighbors,
+    leave-one-out); a projection passed in is used instead, so cross-validation folds fit no PCA at all."""
+    X, y, Q = digits
+    X, y = X[:300], y[:300]
+    shared = pn.fit_projection(X)
+    fits = []
+    real = pn.Projection.fit
+    monkeypatch.setattr(pn.Projection, "fit", staticmethod(lambda *a, **kw: (fits.append(1), real(*a, **kw))[1]))
+    knn = KNeighborsClassifier(4, algorithm="pruned").fit(X, y)
+    got = [knn.predict(Q), knn.kneighbors(Q)[1], knn.kneighbors(return_distance=False)]
+    assert len(fits) == 1
+    given = KNeighborsClassifier(4, algorithm="pruned", projection=shared).fit(X, y)
+    for a, b in zip([given.predict(Q), given.kneighbors(Q)[1], given.kneighbors(return_distance=False)], got):
+        assert_array_equal(a, b)
+    assert len(fits) == 1

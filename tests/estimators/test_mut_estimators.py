@@ -198,3 +198,19 @@ def test_labels_cross_to_where_the_model_lives():
         with pytest.warns(DataConversionWarning):
             got = validate_y(est, cp.asarray(Y6[:, None]), 6, xp=cp)
         assert isinstance(got, cp.ndarray) and got.shape == (6,)
+
+
+def test_cross_validated_sgd_scores_stay_on_the_device():
+    """Device rows, labels and fold ids: the fold models train there and the scores come back there, equal to
+    the host's (the fold ids go to the rows' namespace, not NumPy's)."""
+    import fake_cupy
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    y = (X[:, 0] > 0).astype(int)
+    folds = np.arange(60) % 3
+    want = cross_val_decision_sgd(SGDClassifier(random_state=0), X, y, folds)
+    with fake_cupy.installed() as cp:
+        got = cross_val_decision_sgd(SGDClassifier(random_state=0), cp.asarray(X), cp.asarray(y), cp.asarray(folds))
+        assert isinstance(got, cp.ndarray)
+        np.testing.assert_allclose(got.get(), want, rtol=1e-12)

@@ -306,6 +306,11 @@ def test_fake_refuses_the_sort_kinds_and_the_axisless_gather_cupy_refuses():
             with pytest.raises(ValueError, match="kind can only be None or 'stable'"):
                 call()
         assert a.argsort(-1, None).get().tolist() == [[1, 2, 0]]
+        # NumPy reads reshape(a, None) as "keep the shape"; CuPy's shape is integers only.
+        for call in (lambda: cp.reshape(a, None), lambda: a.reshape(None), lambda: a.reshape(3, None)):
+            with pytest.raises(TypeError):
+                call()
+        assert cp.reshape(a, (3,)).shape == (3,) and a.reshape(-1, 1).shape == (3, 1)
 
 
 @pytest.mark.parametrize("args", [(np.zeros(2, np.float32), np.float64), (np.zeros(2, np.uint8), np.zeros(1, np.float32)),
