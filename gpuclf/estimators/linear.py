@@ -8,6 +8,7 @@ L2 penalty, one-vs-rest for more than two classes, the same ``classes_``,
 """
 from __future__ import annotations
 
+import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
@@ -75,6 +76,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
     coef_ : array of shape (1, n_features) for two classes, else (n_classes, n_features)
         float64 for float64 or integer input, float32 for float32 input.
     intercept_ : array of shape (1,) or (n_classes,)
+        float64 for two classes, else coef_'s dtype (as scikit-learn's).
     n_features_in_ : int
     n_iter_ : int
         Epochs run (the most of any one-vs-rest model, as scikit-learn).
@@ -126,7 +128,8 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         coef, intercept, n_iter = linear_kernels.fit_hinge_sgd(X, Y, xp.ones_like(Y), **params)
         self.classes_ = classes
         self.coef_ = coef.T
-        self.intercept_ = intercept
+        # scikit-learn's binary intercept_ is float64 whatever X's dtype; its one-vs-rest ones take coef_'s.
+        self.intercept_ = intercept if classes.shape[0] > 2 else intercept.astype(xp.float64)
         self.n_features_in_ = X.shape[1]
         self.n_iter_ = int(n_iter.max())
         return self
@@ -138,10 +141,14 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         also that of the result.
         """
         check_is_fitted(self)
-        # Scores in the model's dtype, as scikit-learn's (float32 X on a float64 model is promoted).
+        given = getattr(X, "dtype", None)
         X = validate_X(self, X, reset=False, xp=get_namespace(self.coef_))
-        X = X.astype(self.coef_.dtype, copy=False) if X.dtype != self.coef_.dtype else X
-        scores = linear_kernels.decision_function(X, self.coef_.T, self.intercept_)
+        # scikit-learn's dtype: the rows as given (integers too) times coef_ under NumPy's promotion, plus
+        # intercept_ (float64 for a binary model); the GEMM's operands cast to that one dtype.
+        rows = given if given is not None and np.dtype(given).kind in "biuf" else X.dtype
+        dtype = get_namespace(self.coef_).result_type(rows, self.coef_.dtype)
+        scores = linear_kernels.decision_function(X.astype(dtype, copy=False), self.coef_.T.astype(dtype, copy=False),
+                                                  self.intercept_)
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
     def predict(self, X):
@@ -192,6 +199,8 @@ def cross_val_decision_sgd(estimator, X, y, test_folds):
     fold_of_model = xp.repeat(xp.arange(n_splits), n_cls)
     mask = test_folds[:, None] != fold_of_model[None, :]
     coef, intercept, _ = linear_kernels.fit_hinge_sgd(X, xp.tile(Y, (1, n_splits)), mask, **params)
+    if n_cls == 1:  # a binary model's intercept_ is float64 (SGDClassifier.fit): so are its scores
+        intercept = intercept.astype(xp.float64)
     scores = linear_kernels.decision_function(X, coef, intercept).reshape(n, n_splits, n_cls)
     out_of_fold = scores[xp.arange(n), test_folds]
     return out_of_fold[:, 0] if n_cls == 1 else out_of_fold

@@ -214,3 +214,35 @@ def test_cross_validated_sgd_scores_stay_on_the_device():
         got = cross_val_decision_sgd(SGDClassifier(random_state=0), cp.asarray(X), cp.asarray(y), cp.asarray(folds))
         assert isinstance(got, cp.ndarray)
         np.testing.assert_allclose(got.get(), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("fit_dtype", [np.float32, np.float64])
+def test_sgd_scores_take_sklearns_dtype(n_classes, fit_dtype):
+    """scikit-learn scores ``X @ coef_.T + intercept_`` with NumPy's promotion, the rows as given: a float32
+    model scores uint8 rows in float32 and float64 or int64 rows in float64, and a binary model's intercept_
+    is float64 whatever the data (so are its scores, and the out-of-fold ones). gpuclf cast every row to the
+    model's dtype before."""
+    from sklearn.linear_model import SGDClassifier as SkSGD
+    from sklearn.model_selection import PredefinedSplit, cross_val_predict
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4)) * 20 + 100
+    y = (X[:, 0] > 100).astype(int) + (n_classes == 3) * (X[:, 1] > 100)
+    ours = SGDClassifier(random_state=0).fit(X.astype(fit_dtype), y)
+    ref = SkSGD(random_state=0).fit(X.astype(fit_dtype), y)
+    assert (ours.coef_.dtype, ours.intercept_.dtype) == (ref.coef_.dtype, ref.intercept_.dtype)
+    for score_dtype in (np.float32, np.float64, np.uint8, np.int8, np.int64):
+        Xs = np.clip(X, 0, 127).astype(score_dtype)
+        got = ours.decision_function(Xs)
+        assert got.dtype == ref.decision_function(Xs).dtype, score_dtype
+        # Same model, scored exactly: within the rounding of a GEMM in the rows' and coef_'s promoted dtype.
+        exact = (Xs.astype(np.float64) @ ours.coef_.T.astype(np.float64) + ours.intercept_).reshape(got.shape)
+        scale = (np.abs(Xs.astype(np.float64)) @ np.abs(ours.coef_.T.astype(np.float64))).reshape(got.shape)
+        eps = np.finfo(np.result_type(Xs.dtype, ours.coef_.dtype)).eps
+        assert np.all(np.abs(got - exact) <= 8 * X.shape[1] * eps * (scale + np.abs(exact)))
+    folds = np.arange(60) % 3
+    cv = cross_val_decision_sgd(SGDClassifier(random_state=0), X.astype(fit_dtype), y, folds)
+    want = cross_val_predict(SkSGD(random_state=0), X.astype(fit_dtype), y, cv=PredefinedSplit(folds),
+                             method="decision_function")
+    assert cv.dtype == want.dtype
