@@ -193,3 +193,20 @@ def test_identity_filter_reuses_the_norms_it_is_given():
     np.testing.assert_array_equal(filt.w, own.w)
     assert filt.R == own.R
     assert peak <= 24 * X.shape[0] < own_peak / 10  # w and one float64 temporary per row
+
+
+def test_rho_bounds_the_rounding_of_features_where_it_comes_close():
+    """``apply``'s ``rho`` bounds ``||features - V (x - mu)||`` for the float32 map it applies (exact reference
+    in float64), on rows where the rounding comes close to the bound: two features, where the worst case of
+    the centring and the two-term dot products is nearly reached (87% of rho here, against under 5% on
+    pixels), so a bound made smaller by a rounding factor would not hold."""
+    V = np.array([[-0.9989286025096469, 0.04627793305803225], [0.04627793305803225, 0.998928602509647]])
+    mu = np.array([-1.5966435632140903, -0.07466642158330894])
+    X = (mu + np.random.default_rng(0).normal(size=(50_000, 2))).astype(np.float32)
+    projection = db.Projection(mu, V)
+    features, rho = projection.apply(X, np.float32)
+    mean, V32, _, _ = projection.in_dtype(np.float32)
+    exact = (X.astype(np.float64) - mean.astype(np.float64)) @ V32.astype(np.float64).T
+    err = np.linalg.norm(features.astype(np.float64) - exact, axis=1)
+    assert np.all(err <= rho)
+    assert (err / rho).max() > 0.75  # the rows do reach near the bound: the check above has teeth
