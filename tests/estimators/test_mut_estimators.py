@@ -246,3 +246,49 @@ def test_sgd_scores_take_sklearns_dtype(n_classes, fit_dtype):
     want = cross_val_predict(SkSGD(random_state=0), X.astype(fit_dtype), y, cv=PredefinedSplit(folds),
                              method="decision_function")
     assert cv.dtype == want.dtype
+
+
+def test_device_labels_put_the_model_on_the_device():
+    """fit's promise: the model lives in the namespace of X and y, CuPy if either is, so host rows with device
+    labels train on the device, where predict answers (scikit-learn's predictions, there)."""
+    import fake_cupy
+
+    want = SkKNN(n_neighbors=3).fit(X6, Y6).predict(X6)
+    with fake_cupy.installed() as cp:
+        model = KNeighborsClassifier(n_neighbors=3).fit(X6, cp.asarray(Y6))
+        assert isinstance(model.classes_, cp.ndarray)
+        got = model.predict(X6)
+        assert isinstance(got, cp.ndarray) and got.get().tolist() == want.tolist()
+
+
+def test_validate_X_y_honours_the_namespace_and_float_dtype_asked():
+    """validate_X_y's ``xp`` (default: that of X and y) and ``float_dtype`` (what non-float X becomes)."""
+    import fake_cupy
+    from gpuclf.estimators.validation import validate_X_y
+
+    X_int = np.arange(12).reshape(6, 2)
+    X, y = validate_X_y(SGDClassifier(), X_int, Y6, float_dtype=np.float32)
+    assert X.dtype == np.float32 and X.tolist() == X_int.tolist()
+    X, y = validate_X_y(SGDClassifier(), X_int, Y6)
+    assert X.dtype == np.float64
+    with fake_cupy.installed() as cp:
+        X, y = validate_X_y(SGDClassifier(), cp.asarray(X6), cp.asarray(Y6), xp=np)
+        assert type(X) is np.ndarray and type(y) is np.ndarray
+        assert X.tolist() == X6.tolist() and y.tolist() == Y6.tolist()
+        X, y = validate_X_y(SGDClassifier(), X6, cp.asarray(Y6))
+        assert isinstance(X, cp.ndarray) and isinstance(y, cp.ndarray)
+
+
+def test_column_vector_warning_is_sklearns_and_names_no_gpuclf_line():
+    """scikit-learn's sentence, attributed to a line outside gpuclf (unlike the call_stack test above, this
+    holds whatever wraps the user's frame)."""
+    import os
+
+    import gpuclf
+
+    with pytest.warns(DataConversionWarning) as ours:
+        KNeighborsClassifier(n_neighbors=3).fit(X6, Y6[:, None])
+    with pytest.warns(DataConversionWarning) as theirs:
+        SkKNN(n_neighbors=3).fit(X6, Y6[:, None])
+    assert str(ours[0].message) == str(theirs[0].message)
+    assert not os.path.abspath(ours[0].filename).startswith(os.path.dirname(os.path.abspath(gpuclf.__file__)) + os.sep)
