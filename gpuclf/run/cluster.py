@@ -166,10 +166,15 @@ def _local_cluster(distributed, backend_name: str, n_workers, processes: bool, m
         except ImportError:
             raise GpuclfError("--cluster local with the gpu backend needs dask-cuda (one worker per GPU): "
                               f"pip install dask-cuda, or {extra_install('gpu-cu12')} (or gpu-cu13)") from None
-        return LocalCUDACluster(dashboard_address=None, memory_limit=memory_limit)
+        return LocalCUDACluster(dashboard_address=None, memory_limit=memory_limit, scheduler_kwargs=_NO_PORT)
     n = n_workers or os.cpu_count() or 1
     return distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
-                                    dashboard_address=None, memory_limit=memory_limit)
+                                    dashboard_address=None, memory_limit=memory_limit, scheduler_kwargs=_NO_PORT)
+
+
+#: Without a dashboard the scheduler still serves its health routes over HTTP, on port 8787 unless told
+#: otherwise, and warns in the user's terminal when another Dask cluster holds it: any free port instead.
+_NO_PORT = {"dashboard_address": ":0"}
 
 
 def check_reachable(spec: str | None) -> None:

@@ -163,6 +163,6 @@ def _unsaved_arrays_only(out_dir: str) -> bool:
     from gpuclf.chapter import STEPS
 
     folder = os.path.join(out_dir, ARRAYS_DIR)
-    with file_errors(folder, "move it away, or choose another --out"):
+    with file_errors(folder, f"move it away, or choose another {option('--out')}"):
         names = os.listdir(folder)
     return all(n.startswith(".tmp-") or n.endswith(".npz") and n.removesuffix(".npz") in STEPS for n in names)

@@ -6,6 +6,7 @@ each test pins a behaviour a user relies on, the exact sentence they read, or wh
 from __future__ import annotations
 
 import json
+import locale
 import os
 import subprocess
 import sys
@@ -259,3 +260,106 @@ def test_a_second_run_into_a_locked_folder_is_refused(tmp_path):
         holder.wait()
     with lock_output(str(tmp_path)):  # released with its process
         pass
+
+
+@pytest.mark.parametrize("theirs, mine, expected", [
+    (["T-shirt", "Trouser", "Pullover", "Dress", "Coat"], ["tee", "trousers", "Pullover", "frock", "coat"],
+     "label 0: 'T-shirt' there, 'tee' here; label 1: 'Trouser' there, 'trousers' here; label 3: 'Dress' there, "
+     "'frock' here"),  # four differ: the first three are named
+    (None, ["cat", "dog"], "no names: the digits there; cat, dog here"),
+    (["cat", "dog"], ["cat", "dog", "bird"], "cat, dog there; cat, dog, bird here"),
+])
+def test_resume_with_other_class_names_says_which(tmp_path, theirs, mine, expected):
+    ResultsStore(str(tmp_path), {**HEADER, "class_names": theirs}).write()
+    assert message(ResultsStore, str(tmp_path), {**HEADER, "class_names": mine}, resume=True) == (
+        f"--resume: {tmp_path} holds a run with other class names ({expected}); use another --out, or --force to "
+        "replace that run")
+
+
+def test_a_run_killed_before_its_first_save_is_cleared_by_the_next(tmp_path):
+    """Only arrays/ with step arrays (and a temporary): no run yet, so a new run starts there."""
+    (tmp_path / "arrays").mkdir()
+    for name in ("data.npz", ".tmp-k3j2binary_sgd.npz"):
+        (tmp_path / "arrays" / name).write_bytes(b"PK")
+    ResultsStore(str(tmp_path), HEADER).write()
+    assert sorted(os.listdir(tmp_path)) == ["results.json"]
+
+
+def test_arrays_without_a_run_that_gpuclf_did_not_write_are_kept(tmp_path):
+    (tmp_path / "arrays").mkdir()
+    for name in ("data.npz", "notes.npz"):
+        (tmp_path / "arrays" / name).write_bytes(b"PK")
+    assert message(ResultsStore, str(tmp_path), HEADER) == (
+        f"--out {tmp_path} holds arrays but no results.json: no run to continue; move them away, use --force to "
+        "replace them, or choose another --out")
+    assert sorted(os.listdir(tmp_path / "arrays")) == ["data.npz", "notes.npz"]
+
+
+def test_an_arrays_folder_that_cannot_be_listed_is_named(tmp_path, monkeypatch):
+    (tmp_path / "arrays").mkdir()
+    monkeypatch.setattr(os, "listdir", lambda p: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
+    assert message(ResultsStore, str(tmp_path), HEADER) == (
+        f"{tmp_path / 'arrays'} is not accessible (permission denied); move it away, or choose another --out")
+    with pytest.raises(GpuclfError) as info:  # from Python: the argument's name, not the flag
+        ResultsStore(str(tmp_path), HEADER)
+    assert str(info.value).endswith("move it away, or choose another out_dir")
+
+
+@pytest.mark.parametrize("content", [b"", b"\xff\xfe7\n"])
+def test_a_locked_folder_without_a_process_id_is_refused_without_one(tmp_path, content):
+    """The lock's holder has not written its id yet (or wrote bytes that are no id): no '(process ...)'."""
+    fcntl = pytest.importorskip("fcntl")
+    (tmp_path / ".gpuclf.lock").write_bytes(content)
+    fd = os.open(tmp_path / ".gpuclf.lock", os.O_RDWR)  # another open file: flock refuses this process too
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        def enter():
+            with lock_output(str(tmp_path)):
+                pass
+
+        assert message(enter) == (
+            f"another gpuclf run is writing to --out {tmp_path}; wait for it to finish, or choose another --out")
+    finally:
+        os.close(fd)
+
+
+def test_a_results_file_that_is_a_device_is_refused_unread(tmp_path):
+    os.symlink(os.devnull, tmp_path / "results.json")
+    assert message(ResultsStore, str(tmp_path), HEADER, resume=True) == (
+        f"{tmp_path / 'results.json'} is a character device, not a file; delete it, or run with --force to start "
+        "afresh")
+
+
+def test_results_json_is_read_as_utf8_whatever_the_locale(tmp_path):
+    """JSON is UTF-8: a record re-saved with raw UTF-8 (jq, an editor) reads the same under an ASCII locale."""
+    names = ["Café", "Crème"]
+    doc = {**HEADER, "class_names": names, **{part: {} for part in record.PARTS}}
+    (tmp_path / "results.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    before = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")
+    try:
+        assert read_record(str(tmp_path))["class_names"] == names
+    finally:
+        locale.setlocale(locale.LC_CTYPE, before)
+
+
+@pytest.mark.parametrize("damage, expected", [
+    ({"class_names": 3}, "'class_names' is a number, expected a list or null"),
+    ({"memory": {"data": {"peak": "big"}}}, "memory['data']['peak'] is a string, expected a number or null"),
+    ({"environment": {"device": 3}}, "environment['device'] is a number, expected a string"),
+    ({"environment": {"versions": {"numpy": 2}}},
+     "environment['versions']['numpy'] is a number, expected a string or null"),
+    ({"class_names": ["cat", 3]}, "class_names[1] is a number, expected a string"),
+])
+def test_check_record_names_what_each_damaged_key_may_be(damage, expected):
+    doc = {**HEADER, **{part: {} for part in record.PARTS}, **damage}
+    assert message(check_record, doc, "r.json") == (
+        f"r.json is not a gpuclf results file: {expected}; delete it, or run with --force to start afresh")
+
+
+def test_plot_arrays_that_are_a_device_are_refused_unread(tmp_path):
+    (tmp_path / "arrays").mkdir()
+    os.symlink(os.devnull, tmp_path / "arrays" / "data.npz")
+    assert message(load_arrays, str(tmp_path), "data") == (
+        f"plot arrays {tmp_path / 'arrays' / 'data.npz'} is a character device, not a file; step data's figures in "
+        "results.json are not affected")

@@ -284,3 +284,29 @@ def test_info_shows_the_clusters_workers(capsys, monkeypatch):
     assert cli.main(["info", "--cluster", "local"]) == 0
     line = next(li for li in capsys.readouterr().out.splitlines() if li.startswith("cluster"))
     assert "local: 2 workers, 2 threads" in line and "GPUs: none" in line
+
+
+def test_a_local_cluster_takes_a_free_port_beside_another_cluster():
+    """Another Dask cluster on this machine holds port 8787: ``--cluster local``'s scheduler (no dashboard,
+    but health routes over HTTP) takes a free port without warning in the user's terminal."""
+    import socket
+    import warnings
+
+    from gpuclf.run import cluster
+
+    holder = socket.socket()
+    try:
+        holder.bind(("127.0.0.1", 8787))
+        holder.listen()
+    except OSError:  # already held: by another cluster, which is the case tested
+        holder.close()
+        holder = None
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with cluster._local_cluster(distributed, "cpu", 1, False, None) as local:
+                assert len(local.scheduler_info["workers"]) == 1
+        assert not [w for w in caught if "8787" in str(w.message)]
+    finally:
+        if holder is not None:
+            holder.close()
