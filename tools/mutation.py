@@ -30,6 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 #: Tests left out of mutmut's runs: they assert on the call stack, which mutmut's trampolines change.
 NOT_UNDER_MUTMUT = "not call_stack"
+#: How pytest judges a mutant, in mutmut's runs and in re-checks alike: -x, one failing test kills it; no
+#: cache dir shared between mutants; -m, tests that cannot pass under mutmut 3.8, which calls every mutated
+#: function through a trampoline in its own module (the ``call_stack`` marker in pyproject.toml), left out.
+PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "-m", NOT_UNDER_MUTMUT]
 
 #: unit -> the modules mutmut mutates. A unit's tests are not listed: :func:`unit_tests` reads them from the
 #: layout, so a new test file joins its unit's run without anyone remembering to add it here.
@@ -102,8 +106,7 @@ def _test_file(test: str) -> str:
 
 def _pytest(tests: list[str]) -> list[str]:
     """One fresh pytest process over ``tests``, stopping at the first failure (what judges a mutant)."""
-    return [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "-m", NOT_UNDER_MUTMUT,
-            *tests]
+    return [sys.executable, "-m", "pytest", *PYTEST_ARGS, "-o", "addopts=", *tests]
 
 
 def tracked_files() -> list[str]:
@@ -116,7 +119,8 @@ def tracked_files() -> list[str]:
 def prepare(workdir: Path, only: list[str], tests: list[str], workers: int) -> None:
     """Copy the tree into ``workdir`` and write the mutmut section for this module."""
     # mutants/ (mutmut's results) is kept: a rerun only re-tests what changed; --fresh starts over.
-    for rel in tracked_files():
+    files = tracked_files()
+    for rel in files:
         dst = workdir / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, dst)
@@ -124,13 +128,9 @@ def prepare(workdir: Path, only: list[str], tests: list[str], workers: int) -> N
     lines = ["[mutmut]", "source_paths = gpuclf", "only_mutate ="]
     lines += [f"    {g}" for g in only]
     lines += ["pytest_add_cli_args_test_selection ="] + [f"    {t}" for t in tests]
-    # -x: one failing test kills the mutant; no cache dir shared between mutants.
-    # -m: tests that assert on the call stack cannot pass under mutmut 3.8, which calls every mutated
-    # function through a trampoline in its own module (see the ``call_stack`` marker in pyproject.toml).
-    lines += ["pytest_add_cli_args =", "    -x", "    -q", "    -p", "    no:cacheprovider", "    -m",
-              f"    {NOT_UNDER_MUTMUT}"]
+    lines += ["pytest_add_cli_args ="] + [f"    {arg}" for arg in PYTEST_ARGS]
     # mutmut copies only the sources and tests/ into mutants/; the tests also read the docs, run bench/...
-    lines += ["also_copy ="] + [f"    {top}" for top in sorted({rel.split("/")[0] for rel in tracked_files()})
+    lines += ["also_copy ="] + [f"    {top}" for top in sorted({rel.split("/")[0] for rel in files})
                                 if top not in ("gpuclf", "tests", "pyproject.toml")]
     lines += ["use_git_change_detection = false", "track_dependencies = false"]
     # A mutant that loops (an SGD epoch count gone wrong) is a timeout, i.e. caught. mutmut's limit is this

@@ -35,6 +35,12 @@ def _ovr_targets(y_idx, n_classes: int, xp, dtype):
     return xp.where(y_idx[:, None] == positive[None, :], 1, -1).astype(dtype)
 
 
+def _sklearn_intercept(intercept, binary: bool, xp):
+    """Intercepts in scikit-learn's dtype: a binary model's are float64 whatever X's dtype (so are its
+    scores); one-vs-rest ones keep coef_'s."""
+    return intercept.astype(xp.float64) if binary else intercept
+
+
 class SGDClassifier(ClassifierMixin, BaseEstimator):
     """Linear classifier (hinge loss, L2 penalty) by batched mini-batch SGD.
 
@@ -128,8 +134,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         coef, intercept, n_iter = linear_kernels.fit_hinge_sgd(X, Y, xp.ones_like(Y), **params)
         self.classes_ = classes
         self.coef_ = coef.T
-        # scikit-learn's binary intercept_ is float64 whatever X's dtype; its one-vs-rest ones take coef_'s.
-        self.intercept_ = intercept if classes.shape[0] > 2 else intercept.astype(xp.float64)
+        self.intercept_ = _sklearn_intercept(intercept, classes.shape[0] <= 2, xp)
         self.n_features_in_ = X.shape[1]
         self.n_iter_ = int(n_iter.max())
         return self
@@ -142,11 +147,12 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         given = getattr(X, "dtype", None)
-        X = validate_X(self, X, reset=False, xp=get_namespace(self.coef_))
+        xp = get_namespace(self.coef_)
+        X = validate_X(self, X, reset=False, xp=xp)
         # scikit-learn's dtype: the rows as given (integers too) times coef_ under NumPy's promotion, plus
         # intercept_ (float64 for a binary model); the GEMM's operands cast to that one dtype.
         rows = given if given is not None and np.dtype(given).kind in "biuf" else X.dtype
-        dtype = get_namespace(self.coef_).result_type(rows, self.coef_.dtype)
+        dtype = xp.result_type(rows, self.coef_.dtype)
         scores = linear_kernels.decision_function(X.astype(dtype, copy=False), self.coef_.T.astype(dtype, copy=False),
                                                   self.intercept_)
         return scores[:, 0] if scores.shape[1] == 1 else scores
@@ -199,8 +205,7 @@ def cross_val_decision_sgd(estimator, X, y, test_folds):
     fold_of_model = xp.repeat(xp.arange(n_splits), n_cls)
     mask = test_folds[:, None] != fold_of_model[None, :]
     coef, intercept, _ = linear_kernels.fit_hinge_sgd(X, xp.tile(Y, (1, n_splits)), mask, **params)
-    if n_cls == 1:  # a binary model's intercept_ is float64 (SGDClassifier.fit): so are its scores
-        intercept = intercept.astype(xp.float64)
+    intercept = _sklearn_intercept(intercept, n_cls == 1, xp)
     scores = linear_kernels.decision_function(X, coef, intercept).reshape(n, n_splits, n_cls)
     out_of_fold = scores[xp.arange(n), test_folds]
     return out_of_fold[:, 0] if n_cls == 1 else out_of_fold
