@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -44,8 +45,9 @@ def test_a_module_with_files_named_for_it_runs_those():
     assert mutation.own_tests("gpuclf/run/store.py") == [
         "tests/chapter/test_knn_plus.py", "tests/report/test_report.py", "tests/run/test_cluster_lost.py",
         "tests/run/test_mut_store.py", "tests/run/test_run_atomic.py", "tests/run/test_run_store.py"]
-    assert mutation.own_tests("gpuclf/benchmarks/stats.py") == ["tests/benchmarks/test_bench_machines.py",
-                                                                "tests/benchmarks/test_bench_stats.py"]
+    stats = mutation.own_tests("gpuclf/benchmarks/stats.py")
+    assert {"tests/benchmarks/test_bench_stats.py", "tests/benchmarks/test_mut_stats.py"} <= set(stats)  # named
+    assert "tests/benchmarks/test_bench_flops.py" not in stats  # its room's, neither named for it nor importing it
 
 
 def test_a_test_file_in_another_room_joins_the_modules_it_imports(tmp_path, monkeypatch):
@@ -202,3 +204,33 @@ def test_mutmut_copies_what_the_tests_read_and_leaves_out_call_stack_tests(tmp_p
     args = cfg.pytest_add_cli_args
     assert args[args.index("-m") + 1] == mutation.NOT_UNDER_MUTMUT == "not call_stack"
     assert "call_stack" in (ROOT / "pyproject.toml").read_text()  # a registered marker
+
+
+def test_mutants_not_run_are_judged_by_named_tests_and_recorded_as_a_run_would(tmp_path, monkeypatch):
+    """``--recheck --not-run --tests FILE``: the mutants mutmut has not reached are run against FILE and written
+    into its ``.meta`` as its own run writes them (1: a test failed, 0: survived); the others keep their codes,
+    and the unmutated copy must pass first."""
+    codes = {"gpuclf.kernels.m.x_f__mutmut_1": 1, "gpuclf.kernels.m.x_f__mutmut_2": 0,
+             "gpuclf.kernels.m.x_f__mutmut_3": None, "gpuclf.kernels.m.x_f__mutmut_4": None}
+    work = _run(tmp_path / "build" / "mutation" / "kernels", codes, killed_now=[], hashes={"x_f": "h1"})
+    (work / "setup.cfg").write_text("")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_fast.py").write_text("")
+    seen, saved = [], []
+
+    def fake_run(cmd, cwd, env, **kwargs):  # mutant 3 fails the test, mutant 4 passes it
+        seen.append(env["MUTANT_UNDER_TEST"])
+        return subprocess.CompletedProcess(cmd, 1 if env["MUTANT_UNDER_TEST"].endswith("_3") else 0, "", "")
+
+    monkeypatch.setattr(mutation, "ROOT", tmp_path)
+    monkeypatch.setattr(mutation, "tracked_files", lambda: [])
+    monkeypatch.setattr(mutation.subprocess, "run", fake_run)
+    monkeypatch.setattr(mutation, "save_ledger", lambda name, workdir: saved.append(name))
+    res = mutation.recheck("kernels", [], explicit=["tests/test_fast.py"], not_run=True)
+    assert seen == ["", "gpuclf.kernels.m.x_f__mutmut_3", "gpuclf.kernels.m.x_f__mutmut_4"]  # base line first
+    assert res["killed_now"] == ["gpuclf.kernels.m.x_f__mutmut_3"] and saved == ["kernels"]
+    assert mutation.exit_codes(work) == {**codes, "gpuclf.kernels.m.x_f__mutmut_3": 1,
+                                         "gpuclf.kernels.m.x_f__mutmut_4": 0}
+    assert mutation.score(work)["open"] == ["gpuclf.kernels.m.x_f__mutmut_2", "gpuclf.kernels.m.x_f__mutmut_4"]
+    with pytest.raises(SystemExit, match="--tests"):  # which tests judge them is always said
+        mutation.recheck("kernels", ["tests/test_fast.py"], not_run=True)

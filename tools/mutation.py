@@ -338,13 +338,19 @@ def survivors(workdir: Path, timeouts: bool = False) -> list[str]:
 
 
 def recheck(name: str, tests: list[str], only: list[str] | None = None, explicit: list[str] | None = None,
-            timeouts: bool = False, workers: int = 1) -> dict:
+            timeouts: bool = False, workers: int = 1, not_run: bool = False) -> dict:
     """Run the module's current test files against each recorded survivor (after tests were added).
 
     mutmut's trampolines switch a mutant on through ``MUTANT_UNDER_TEST``; the tests are copied
     into the mutated tree first, so the survivors meet the tests as they are now. With ``timeouts``,
     the mutants mutmut stopped at its time limit are run too, without a limit, to tell the ones
     that loop (still running after ``TIMEOUT_S``: caught) from the ones that were only slow.
+
+    With ``not_run`` (and ``explicit`` test files), the mutants mutmut has not run yet are judged instead
+    and recorded as its run would record them (:func:`record_codes`): mutmut runs the slowest last, and
+    where a function's only covering tests take minutes (a whole ``gpuclf bench``), a fast test file
+    written for it judges its mutants in seconds. A kill by any test of the suite is a kill; a survivor
+    is recorded as survived, and open until judged, as any other.
     """
     workdir = ROOT / "build" / "mutation" / name
     mutated = workdir / "mutants"
@@ -356,6 +362,8 @@ def recheck(name: str, tests: list[str], only: list[str] | None = None, explicit
         tests = all_tests
     if explicit:
         tests = explicit
+    if not_run and not explicit:
+        raise SystemExit("--not-run judges mutants with the test files you name: give them with --tests")
     if not tests:
         return {"killed_now": [], "still_survived": survivors(workdir), "still_timeout": []}
     for rel in [*(_test_file(t) for t in tests), *(p for p in tracked_files() if p.startswith("tests/"))]:
@@ -383,17 +391,37 @@ def recheck(name: str, tests: list[str], only: list[str] | None = None, explicit
         return verdict
 
     result = {"killed_now": [], "still_survived": [], "still_timeout": []}
-    mutants = [m for m in survivors(workdir, timeouts) if not only or any(m.startswith(p) for p in only)]
+    pending = [m for m, code in exit_codes(workdir).items() if code is None] if not_run else survivors(workdir, timeouts)
+    mutants = [m for m in pending if not only or any(m.startswith(p) for p in only)]
     # Re-checks are often run a few modules at a time: keep the kills of earlier ones.
     killed_before = _killed_by_recheck(workdir)
     # Each mutant is its own pytest process: run ``workers`` of them at a time.
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for mutant, verdict in zip(mutants, pool.map(judge, mutants)):
             result[verdict].append(mutant)
+    if not_run:
+        verdicts = {m: v for v, ms in result.items() for m in ms}
+        record_codes(workdir, {m: CODE_OF[v] for m, v in verdicts.items()})
+        save_ledger(name, workdir)
+        return result
     merged = dict(result, killed_now=sorted(killed_before | set(result["killed_now"])))
     (workdir / "recheck.json").write_text(json.dumps(merged, indent=2))
     save_ledger(name, workdir)
     return result
+
+
+#: A re-check's verdict as mutmut's exit code (:data:`SURVIVED`, pytest's 1 for a failing test, :data:`TIMEOUT`).
+CODE_OF = {"killed_now": 1, "still_survived": SURVIVED, "still_timeout": TIMEOUT}
+
+
+def record_codes(workdir: Path, codes: dict[str, int]) -> None:
+    """Write exit codes into the ``.meta`` files of a run under ``workdir``, as mutmut writes its own."""
+    for meta in sorted((workdir / "mutants").rglob("*.py.meta")):
+        data = json.loads(meta.read_text())
+        mine = {m: c for m, c in codes.items() if m in data.get("exit_code_by_key", {})}
+        if mine:
+            data["exit_code_by_key"].update(mine)
+            meta.write_text(json.dumps(data, indent=1))
 
 
 def _scored(name: str, equivalents: dict) -> dict:
@@ -444,6 +472,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", nargs="*", help="with --recheck: these test files instead")
     parser.add_argument("--timeouts", action="store_true",
                         help="with --recheck: also re-run the mutants that timed out, without mutmut's limit")
+    parser.add_argument("--not-run", action="store_true",
+                        help="with --recheck and --tests: judge the mutants mutmut has not run yet with these test "
+                             "files, recorded as its run records them (for functions whose only tests are slow)")
     parser.add_argument("--score", action="store_true",
                         help="print each unit's score from its run (or the ledger), its re-checks and the "
                              "equivalents file")
@@ -462,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.recheck:
         for name in names:
             res = recheck(name, unit_tests(unit_modules(UNITS[name])), args.mutants, args.tests, args.timeouts,
-                          args.workers)
+                          args.workers, args.not_run)
             print(f"{name}: {len(res['killed_now'])} killed now, {len(res['still_survived'])} still survive, "
                   f"{len(res['still_timeout'])} still past {TIMEOUT_S} s")
         return 0

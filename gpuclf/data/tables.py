@@ -29,6 +29,7 @@ import csv
 import gzip
 import os
 import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,14 +114,15 @@ def read_table(path: str, subject: str, *, label_column: str | None = None, read
     fmt = table_format(path)
     sep, names = csv_layout(path, subject) if fmt == "csv" else (None, None)
     header = fmt != "csv" or names is not None
-    frame = _read(path, fmt, sep, header, reader)
+    try:
+        frame = _read(path, fmt, sep, header, reader)
+    except _WiderThanHeader:
+        raise GpuclfError(f"{subject} has more fields in its rows than its header names ({len(names)}); "
+                          "give every row as many fields as the header") from None
     # The names as written: pandas renames a repeated one ("label.1"), hiding it.
     columns = names if names is not None and len(names) == len(frame.columns) else [str(c) for c in frame.columns]
     if not len(frame) or not columns:
         raise GpuclfError(f"{subject} has no rows of data; {TABLE_HINT}")
-    if fmt == "csv" and reader == "pandas" and type(frame.index).__name__ != "RangeIndex":
-        raise GpuclfError(f"{subject} has more fields in its rows than its header names ({len(columns)}); "
-                          "give every row as many fields as the header")
     frame.columns = [f"c{i}" for i in range(len(columns))]  # unique keys, whatever the names
     keys = [f"c{i}" for i in range(len(columns))]
     if header and columns[0] == "" and _row_numbers(frame["c0"], reader):
@@ -249,7 +251,19 @@ def _read(path: str, fmt: str, sep: str | None, header: bool, reader: str):
         except ImportError:
             raise GpuclfError(f"reading Parquet with pandas needs pyarrow: pip install pyarrow, or "
                               f"{extra_install('parquet')}") from None
-    return pd.read_csv(path, sep=sep, header=0 if header else None, compression="infer", low_memory=False)
+    # index_col=False: rows wider than the header would otherwise make their first field an index, which pandas 3
+    # stores as a RangeIndex where it counts up evenly (row numbers), indistinguishable from none; pandas warns.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            return pd.read_csv(path, sep=sep, header=0 if header else None, index_col=False, compression="infer",
+                               low_memory=False)
+        except pd.errors.ParserWarning:
+            raise _WiderThanHeader from None
+
+
+class _WiderThanHeader(Exception):
+    """pandas read data rows with more fields than the header names."""
 
 
 def _pattern(name: str) -> str:

@@ -329,3 +329,86 @@ def test_a_failing_suite_shows_the_end_of_its_log(tmp_path, monkeypatch, capsys)
     assert "E   ValueError: boom" in err and "filler 5\n" not in err
     assert err.rstrip().endswith(f"gpuclf: error: the benchmark suite failed (pytest exit code 1); its output is in "
                                  f"{out / 'bench-small.log'}, whose end is above")
+
+
+def _sweep_row(step, backend, n_train, median, rounds=3, estimators=None):
+    """One sweep row as ``Results.sweep()`` gives it: min/max ±10 % of ``median``."""
+    from gpuclf.benchmarks.stats import Spread
+
+    return {"step": step, "backend": backend, "n_train": n_train, "size": str(n_train),
+            "spread": Spread(median, median * 0.9, median * 1.1, median, median, rounds),
+            "estimators": estimators or {}}
+
+
+def test_sweep_exponent_of_exactly_two_sizes():
+    """Two sizes are enough for a growth exponent ("None below two sizes"): 1 s then 4 s at twice the rows is 2."""
+    from gpuclf.benchmarks.sweep import exponent
+
+    pts = [(r["n_train"], r["spread"]) for r in (_sweep_row("knn", "cpu", 1_000, 1.0),
+                                                  _sweep_row("knn", "cpu", 2_000, 4.0))]
+    assert exponent(pts) == pytest.approx(2.0, abs=1e-12)
+    assert exponent(pts[:1]) is None
+
+
+def test_sweep_crossover_judges_only_the_sizes_both_measured_and_two_are_enough():
+    """numpy 10x faster (its slowest round beats cpu's fastest) at the two sizes both ran: faster at every size,
+    judged over those two; a size numpy alone ran (4,000) is left out, and below two shared sizes there is none."""
+    from gpuclf.benchmarks.sweep import step_crossover
+
+    rows = [_sweep_row("knn", "cpu", n, n / 1_000) for n in (1_000, 2_000)]
+    rows += [_sweep_row("knn", "numpy", n, n / 10_000) for n in (1_000, 2_000, 4_000)]
+    c = step_crossover(rows, "knn", "numpy")
+    assert (c.kind, c.lo, c.hi) == ("always", 1_000, 2_000)
+    assert c.text() == "faster at every size (1,000–2,000)"
+    assert step_crossover(rows, "knn", "cpu") is None  # the reference itself
+    assert step_crossover([r for r in rows if r["n_train"] != 2_000], "knn", "numpy") is None
+
+
+def test_sweep_crossover_of_one_estimator_spans_every_shared_size():
+    """cpu and numpy ran scikit-learn's SVC at 1,000, 2,000 and 4,000 rows: "same", judged from the first
+    shared size to the last (``lo``, ``hi``), whatever the times."""
+    from gpuclf.benchmarks.sweep import step_crossover
+
+    svc = {"svc": {"device": "cpu", "library": "scikit-learn", "class": "SVC", "params": {}}}
+    rows = [_sweep_row("multiclass:svc", b, n, n / k, estimators=svc)
+            for b, k in (("cpu", 1_000), ("numpy", 10_000)) for n in (1_000, 2_000, 4_000)]
+    c = step_crossover(rows, "multiclass:svc", "numpy")
+    assert (c.kind, c.rows, c.lo, c.hi, c.estimator) == ("same", None, 1_000, 4_000, "scikit-learn SVC")
+
+
+def test_sweep_plan_table_is_the_published_rounds_section():
+    """The "Rounds at each size" subsection (docs/benchmarking.md names it) renders as in the published report
+    docs/benchmarks.md: a level-3 heading under "Cost vs size", the same paragraph, a "Rows" column, and "–"
+    for a backend given no decision at a size."""
+    from gpuclf.benchmarks.pages import markdown
+    from gpuclf.benchmarks.sweep import _plan_table
+
+    assert "(`Rounds at each size`)" in (REPO / "docs" / "benchmarking.md").read_text()
+    published = (REPO / "docs" / "benchmarks.md").read_text()
+    start = published.index("### Rounds at each size")
+    expected = published[start:published.index("| --- |", start)]
+    plan = {"1000": [{"backend": "cpu", "rounds": 3, "why": "3 rounds as asked"},
+                     {"backend": "numpy", "rounds": 3, "why": "3 rounds as asked"}],
+            "2000": [{"backend": "cpu", "rounds": 0, "why": "stopped: one round was estimated at 25 min"}]}
+    md = markdown(_plan_table(plan, ["cpu", "numpy"], [1_000, 2_000]))
+    assert md.startswith(expected) and expected.endswith("| Rows | cpu | numpy |\n")
+    assert md[len(expected):].splitlines()[1:] == [
+        "| 1,000 | 3: 3 rounds as asked | 3: 3 rounds as asked |",
+        "| 2,000 | 0: stopped: one round was estimated at 25 min | – |"]
+    assert _plan_table({}, ["cpu"], [1_000]) == []
+
+
+def test_sweep_curves_ascend_in_rows_only():
+    """Each (step, backend) curve ascends in training rows, whatever the input order, and orders by rows alone:
+    two sweep points cut to the same rows (``pytest bench --bench-size 5000`` on the 4,000-row sample next to
+    ``--bench-size 4000``) stay two points instead of failing to compare their Spreads."""
+    from gpuclf.benchmarks.sweep import curves
+
+    rows = [_sweep_row("knn", "cpu", 4_000, 2.0), _sweep_row("knn", "cpu", 1_000, 0.5),
+            _sweep_row("knn", "numpy", 2_000, 0.1), _sweep_row("knn", "cpu", 4_000, 3.0)]
+    rows[-1]["size"] = "5000"
+    out = curves(rows)
+    assert set(out) == {("knn", "cpu"), ("knn", "numpy")}
+    assert [n for n, _ in out["knn", "cpu"]] == [1_000, 4_000, 4_000]
+    assert sorted(s.median for _, s in out["knn", "cpu"]) == [0.5, 2.0, 3.0]
+    assert out["knn", "numpy"] == [(2_000, rows[2]["spread"])]

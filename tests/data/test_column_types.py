@@ -76,5 +76,9 @@ def test_pixel_numbers_of_every_numeric_type_read_as_the_plain_table(rows, tmp_p
     plain = load_mnist(str(_write(_frame(X, y), tmp_path / "plain.parquet")))
     df = _frame(X, y)
     df["pixel5"] = convert(df["pixel5"])
-    assert load_mnist(str(_write(df, tmp_path / "typed.parquet"))).fingerprint() == plain.fingerprint()
+    typed = _write(df, tmp_path / "typed.parquet")
+    if pd.read_parquet(typed)["pixel5"].dtype != df["pixel5"].dtype:  # else the case would test plain integers
+        pytest.skip(f"this pandas and pyarrow read a {df['pixel5'].dtype} Parquet column back as "
+                    f"{pd.read_parquet(typed)['pixel5'].dtype} (tables._pixel_dtype is tested on it directly)")
+    assert load_mnist(str(typed)).fingerprint() == plain.fingerprint()
     np.testing.assert_array_equal(plain.X_train, X[:60])
