@@ -71,6 +71,16 @@ def _where(n: int, data) -> str:
     return "the training set" if n == len(data.y_train) else f"the first {n} training rows"
 
 
+def _gives(n: int, data) -> str:
+    """``_where`` with its verb: "the training set gives", "the first 12 training rows give"."""
+    return f"{_where(n, data)} {'gives' if n == len(data.y_train) else 'give'}"
+
+
+def _class(data, label: int) -> str:
+    """One class as the data names it: ``digit 4``, or ``class 'Sandal'`` where the classes have names."""
+    return f"digit {label}" if data.class_names is None else f"class {data.class_name(label)!r}"
+
+
 def fives_and_others(folds: bool):
     """The detector's two classes (the book's 5s and other digits), each at least ``cv`` times for CV.
 
@@ -109,16 +119,17 @@ def two_digits(rows_of: str | None = None):
 
 
 def digits_per_fold(folds_of: str = "cv", rows_of: str | None = None):
-    """Stratified folds need every digit present at least once per fold."""
+    """Stratified folds need every class present (digits 0-9, or each named class) at least once per fold."""
     def check(data, config):
         k, n = getattr(config, folds_of), _rows(data, config, rows_of)
-        counts = np.bincount(data.y_train[:n], minlength=10)
-        rare = [d for d in range(10) if 0 < counts[d] < k]
+        counts = np.bincount(data.y_train[:n])
+        rare = [d for d in range(len(counts)) if 0 < counts[d] < k]
         if not rare:
             return None
         d = rare[0]
-        return f"at least {k} images of each digit in {_where(n, data)} for its {k}-fold cross-validation; " \
-               f"digit {d} has {counts[d]}"
+        kind = "digit" if data.class_names is None else "class"
+        return f"at least {k} images of each {kind} in {_where(n, data)} for its {k}-fold cross-validation; " \
+               f"{_class(data, d)} has {counts[d]}"
     return check
 
 
@@ -132,7 +143,7 @@ def neighbors(n_neighbors: int, folds_of: str | None = None, rows_of: str | None
             return None
         where = f" in each training fold of its {k}-fold cross-validation" if k else ""
         return f"at least {n_neighbors} rows to fit KNN with n_neighbors={n_neighbors}{where}; " \
-               f"{_where(n, data)} gives {fit_rows}"
+               f"{_gives(n, data)} {fit_rows}"
     return check
 
 

@@ -363,3 +363,26 @@ def test_plot_arrays_that_are_a_device_are_refused_unread(tmp_path):
     assert message(load_arrays, str(tmp_path), "data") == (
         f"plot arrays {tmp_path / 'arrays' / 'data.npz'} is a character device, not a file; step data's figures in "
         "results.json are not affected")
+
+
+def test_check_output_refuses_a_run_unless_asked_and_says_what_it_leaves(tmp_path):
+    """``check_output``'s defaults are neither resume nor force: a folder holding a run is refused. With force
+    nothing is kept, so it reports no unsaved run to clear (False). The finished steps are listed, comma-separated,
+    or "none"; outputs without a run are named, comma-separated."""
+    from gpuclf.run.folder import check_output
+
+    doc = {**HEADER, **{part: {"data": value, "binary_sgd": value} for part, value in
+                        {"steps": {}, "seconds": 1.0, "memory": {}, "placement": {}, "warnings": []}.items()}}
+    (tmp_path / "results.json").write_text(json.dumps(doc))
+    assert message(check_output, str(tmp_path)) == (
+        f"--out {tmp_path} already holds a run (2 finished step(s): data, binary_sgd); continue it with: gpuclf run "
+        f"--resume --out {tmp_path}, replace it with --force, or choose another --out")
+    assert check_output(str(tmp_path), force=True) is False
+    empty = {**HEADER, **{part: {} for part in ("steps", "seconds", "memory", "placement", "warnings")}}
+    (tmp_path / "results.json").write_text(json.dumps(empty))
+    assert "(0 finished step(s): none);" in message(check_output, str(tmp_path))
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "report.html").write_text("")
+    (other / "arrays").mkdir()
+    assert message(check_output, str(other)).startswith(f"--out {other} holds arrays, report.html but no results.json")
