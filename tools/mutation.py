@@ -400,8 +400,7 @@ def recheck(name: str, tests: list[str], only: list[str] | None = None, explicit
         for mutant, verdict in zip(mutants, pool.map(judge, mutants)):
             result[verdict].append(mutant)
     if not_run:
-        verdicts = {m: v for v, ms in result.items() for m in ms}
-        record_codes(workdir, {m: CODE_OF[v] for m, v in verdicts.items()})
+        record_codes(workdir, {m: CODE_OF[verdict] for verdict, ms in result.items() for m in ms})
         save_ledger(name, workdir)
         return result
     merged = dict(result, killed_now=sorted(killed_before | set(result["killed_now"])))

@@ -111,9 +111,16 @@ def test_a_refused_pixel_column_is_described_with_its_dtype_only_where_it_says_m
 
 # -- which first lines are headers ----------------------------------------------
 
-def _read(path, text):
+def _read(path, text, **kwargs):
     path.write_text(text)
-    return read_table(str(path), "t.csv")
+    return read_table(str(path), "t.csv", **kwargs)
+
+
+def _refusal(tmp_path, text, **kwargs) -> str:
+    """The one-sentence refusal of a ``t.csv`` holding ``text`` (``kwargs``: ``read_table``'s options)."""
+    with pytest.raises(GpuclfError) as info:
+        _read(tmp_path / "t.csv", text, **kwargs)
+    return str(info.value)
 
 
 def test_a_first_field_naming_the_label_makes_a_header_in_any_case(tmp_path):
@@ -218,13 +225,10 @@ def test_pattern_blanks_the_numbers_of_a_name(name, pattern):
 
 def test_a_first_column_named_like_the_pixels_is_refused_with_the_other_names(tmp_path):
     """No label name, and the first of ``Pixel0 … pixel2, digit`` is named like most columns: refused."""
-    path = tmp_path / "t.csv"
-    path.write_text("Pixel0,pixel1,PIXEL2,digit\n1,2,3,4\n5,6,7,8\n")
-    with pytest.raises(GpuclfError) as info:
-        read_table(str(path), "t.csv")
-    assert str(info.value) == ("t.csv has no column named label, class or y, and its first column 'Pixel0' is "
-                               "named like its pixel columns; give the label column with --label-column "
-                               "(columns named otherwise: digit)")
+    message = _refusal(tmp_path, "Pixel0,pixel1,PIXEL2,digit\n1,2,3,4\n5,6,7,8\n")
+    assert message == ("t.csv has no column named label, class or y, and its first column 'Pixel0' is "
+                       "named like its pixel columns; give the label column with --label-column "
+                       "(columns named otherwise: digit)")
 
 
 # -- a CSV's first line: separator and names ------------------------------------
@@ -278,7 +282,8 @@ def test_a_byte_order_mark_is_not_part_of_the_first_name(tmp_path):
 
 
 def test_bytes_that_are_not_utf8_do_not_stop_the_layout(tmp_path):
-    """csv_layout raises only for a file with no non-blank line: other bytes are the reader's to judge (cuDF reads them)."""
+    """csv_layout raises only for a file with no non-blank line: other bytes are the reader's to judge (cuDF reads
+    them)."""
     path = tmp_path / "t.csv"
     path.write_bytes(b"label;caf\xe9;pixel1\n1;2;3\n")
     sep, names = csv_layout(str(path), "t.csv")
@@ -306,22 +311,16 @@ def test_a_label_column_named_with_capital_letters_at_the_end(tmp_path):
 
 def test_two_columns_of_a_labels_name_are_refused_with_their_positions(tmp_path):
     """``label`` and ``Label`` (columns 1 and 3): both named, with their 1-based positions."""
-    path = tmp_path / "t.csv"
-    path.write_text("label,pixel0,Label,pixel1\n1,2,3,4\n5,6,7,8\n")
-    with pytest.raises(GpuclfError) as info:
-        read_table(str(path), "t.csv")
-    assert str(info.value) == ("t.csv has 2 columns named 'label' and 'Label' (columns 1 and 3): which is the "
-                               "label? Keep one, or give --label-column with a name that is there once")
+    message = _refusal(tmp_path, "label,pixel0,Label,pixel1\n1,2,3,4\n5,6,7,8\n")
+    assert message == ("t.csv has 2 columns named 'label' and 'Label' (columns 1 and 3): which is the "
+                       "label? Keep one, or give --label-column with a name that is there once")
 
 
 def test_a_label_column_option_naming_two_columns_is_refused(tmp_path):
     """``--label-column digit`` with ``digit`` twice (columns 2 and 4): the name once, both positions."""
-    path = tmp_path / "t.csv"
-    path.write_text("pixel0,digit,pixel1,digit\n1,2,3,4\n5,6,7,8\n")
-    with pytest.raises(GpuclfError) as info:
-        read_table(str(path), "t.csv", label_column="digit")
-    assert str(info.value) == ("t.csv has 2 columns named 'digit' (columns 2 and 4); rename all but one, or give "
-                               "--label-column another column")
+    message = _refusal(tmp_path, "pixel0,digit,pixel1,digit\n1,2,3,4\n5,6,7,8\n", label_column="digit")
+    assert message == ("t.csv has 2 columns named 'digit' (columns 2 and 4); rename all but one, or give "
+                       "--label-column another column")
 
 
 @pytest.mark.parametrize("header, shown", [
@@ -330,33 +329,25 @@ def test_a_label_column_option_naming_two_columns_is_refused(tmp_path):
 ])
 def test_a_label_column_option_not_there_shows_five_columns_then_an_ellipsis(tmp_path, header, shown):
     """Up to five column names are shown; ``…`` follows only when there are more than five."""
-    path = tmp_path / "t.csv"
-    path.write_text(header + "\n" + ",".join(["1"] * (header.count(",") + 1)) + "\n")
-    with pytest.raises(GpuclfError) as info:
-        read_table(str(path), "t.csv", label_column="target")
-    assert str(info.value) == f"--label-column 'target' is not a column of t.csv (it has {shown})"
+    text = header + "\n" + ",".join(["1"] * (header.count(",") + 1)) + "\n"
+    message = _refusal(tmp_path, text, label_column="target")
+    assert message == f"--label-column 'target' is not a column of t.csv (it has {shown})"
 
 
 def test_a_label_column_option_for_a_file_without_header(tmp_path):
     """A CSV of numbers has no names: ``--label-column`` is refused, saying the label is the first column."""
-    path = tmp_path / "t.csv"
-    path.write_text("3,200,7\n5,17,9\n")
-    with pytest.raises(GpuclfError) as info:
-        read_table(str(path), "t.csv", label_column="label")
-    assert str(info.value) == ("--label-column 'label': t.csv has no header row to name it; its label is the "
-                               "first column")
+    message = _refusal(tmp_path, "3,200,7\n5,17,9\n", label_column="label")
+    assert message == ("--label-column 'label': t.csv has no header row to name it; its label is the "
+                       "first column")
 
 
 # -- empty cells and categorical pixels -----------------------------------------
 
 def test_empty_cells_are_named_by_their_first_column(tmp_path):
     """The first column (left to right) holding an empty cell is named in the sentence."""
-    path = tmp_path / "t.csv"
-    path.write_text("label,pixel0,pixel1,pixel2\n1,2,3,4\n5,6,,8\n9,10,11,\n")
-    with pytest.raises(GpuclfError) as info:
-        read_table(str(path), "t.csv")
-    assert str(info.value) == ("t.csv has empty cells (missing values), the first in column 'pixel1'; every "
-                               "image needs a label and 784 pixel values")
+    message = _refusal(tmp_path, "label,pixel0,pixel1,pixel2\n1,2,3,4\n5,6,,8\n9,10,11,\n")
+    assert message == ("t.csv has empty cells (missing values), the first in column 'pixel1'; every "
+                       "image needs a label and 784 pixel values")
 
 
 @pytest.mark.parametrize("dtype, expected", [
@@ -377,13 +368,9 @@ def test_a_categorical_column_of_numbers_is_pixels_of_its_categories_type(dtype,
 
 def test_the_names_unlike_the_pixels_are_listed_five_at_most(tmp_path):
     """Twelve ``pixel#`` columns first and six others: the refusal lists the first five others, comma-separated."""
-    path = tmp_path / "t.csv"
     names = [f"pixel{i}" for i in range(12)] + ["a", "b", "c", "d", "e", "f"]
-    path.write_text(",".join(names) + "\n" + ",".join(str(i) for i in range(18)) + "\n")
-    with pytest.raises(GpuclfError) as info:
-        read_table(str(path), "t.csv")
-    assert str(info.value).endswith("give the label column with --label-column (columns named otherwise: "
-                                    "a, b, c, d, e)")
+    message = _refusal(tmp_path, ",".join(names) + "\n" + ",".join(str(i) for i in range(18)) + "\n")
+    assert message.endswith("give the label column with --label-column (columns named otherwise: a, b, c, d, e)")
 
 
 # -- the readers: cuDF (emulated) with the layout found, pandas without pyarrow ---
@@ -445,12 +432,9 @@ def test_parquet_with_pandas_but_no_pyarrow_says_what_to_install(tmp_path, monke
 
 def test_a_csv_of_blank_lines_is_empty(tmp_path):
     """A CSV with no line that is not blank is named as empty, with what a table should hold."""
-    path = tmp_path / "t.csv"
-    path.write_text("\n  \n\r\n")
-    with pytest.raises(GpuclfError) as info:
-        read_table(str(path), "t.csv")
-    assert str(info.value) == ("t.csv is empty; give a table with one row per image: a label column (named label, "
-                               "class or y, or the first column) and 784 pixel columns")
+    message = _refusal(tmp_path, "\n  \n\r\n")
+    assert message == ("t.csv is empty; give a table with one row per image: a label column (named label, "
+                       "class or y, or the first column) and 784 pixel columns")
 
 
 def test_a_parquet_table_of_labels_only_names_its_column(tmp_path):
@@ -483,13 +467,9 @@ def test_rows_with_more_fields_than_the_header_are_refused(tmp_path, first):
     """Rows one field wider than the header are refused, whatever the extra first fields hold. pandas would
     take them as an index, which pandas 3 stores as a RangeIndex where they count up evenly (0, 1, 2 as a file
     written with its row numbers has): that file was read shifted by one column, without a word."""
-    path = tmp_path / "t.csv"
     rows = "".join(f"{a},{a + 1},3,4\n" for a in first)
-    path.write_text("label,pixel0,pixel1\n" + rows)
-    with pytest.raises(GpuclfError) as info:
-        read_table(str(path), "t.csv")
-    assert str(info.value) == ("t.csv has more fields in its rows than its header names (3); give every row as "
-                               "many fields as the header")
+    assert _refusal(tmp_path, "label,pixel0,pixel1\n" + rows) == (
+        "t.csv has more fields in its rows than its header names (3); give every row as many fields as the header")
 
 
 def test_a_two_column_parquet_table_is_named_by_the_file(tmp_path):
