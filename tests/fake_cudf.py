@@ -8,7 +8,8 @@ What gpuclf relies on, as real cuDF does it (cuDF 26.x API reference):
   emulated CuPy counts no host-to-device copy of them;
 - ``DataFrame.to_cupy()`` is one device matrix (rows x columns) in the
   columns' common dtype, in F order (``cupy.empty(shape, dtype, order="F")``
-  filled column by column, ``cudf/core/frame.py``); ``Series.to_pandas()`` / ``to_numpy()`` come to the host;
+  filled column by column, ``cudf/core/frame.py``); ``Series.to_pandas()`` / ``to_numpy()`` come to the host, ``to_numpy()`` refusing lists and
+  booleans with a gap;
 - ``DataFrame.isnull().any()`` is a Series of booleans; ``.any()`` of that a NumPy bool;
 - header-less CSV columns are named "0", "1", "2", ... (strings; pandas names them with integers,
   and cuDF does too only under ``mode.pandas_compatible``, ``cudf/io/csv.py``).
@@ -23,6 +24,7 @@ import types
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 import fake_cupy
 
@@ -52,6 +54,14 @@ class Series:
         return self._s.copy()
 
     def to_numpy(self, dtype=None, copy=True, na_value=None) -> np.ndarray:
+        # Stricter than ``to_pandas().to_numpy()``, as cuDF 26.10 is: a list column has no NumPy dtype
+        # (``cudf/core/frame.py`` ``_to_array``), and booleans with a missing value have no bool array
+        # (``NumericalColumn.values``).
+        kind = infer_dtype(self._s, skipna=True)
+        if kind == "mixed":
+            raise NotImplementedError("list cannot be exposed as an array")
+        if kind == "boolean" and self._s.isna().any():
+            raise ValueError("Column must have no nulls for dtype=bool")
         return self._s.to_numpy(dtype=dtype)
 
     def to_cupy(self, dtype=None, copy=True, na_value=None):

@@ -40,7 +40,8 @@ def test_a_units_tests_are_its_rooms(unit, room):
 
 
 def test_a_module_with_files_named_for_it_runs_those():
-    assert mutation.unit_tests(mutation.unit_modules(mutation.UNITS["knn_plus"])) == ["tests/chapter/test_knn_plus.py"]
+    assert mutation.unit_tests(mutation.unit_modules(mutation.UNITS["knn_plus"])) == ["tests/chapter/test_knn_plus.py",
+                                                                                      "tests/chapter/test_mut_knn_plus.py"]
     # ... and those that import it, in its room (a crash mid-save) or another (the report reads a store).
     assert mutation.own_tests("gpuclf/run/store.py") == [
         "tests/chapter/test_knn_plus.py", "tests/report/test_report.py", "tests/run/test_cluster_lost.py",

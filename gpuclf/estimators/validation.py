@@ -125,6 +125,11 @@ def check_fitted(estimator) -> None:
     check_is_fitted(estimator)
 
 
+def _empty(what: str, shape: tuple, name: str) -> InputError:
+    """scikit-learn's refusal of an array with no samples or no features (``check_array``'s minimum of 1)."""
+    return InputError(f"Found array with 0 {what} (shape={shape}) while a minimum of 1 is required by {name}")
+
+
 # -- X -------------------------------------------------------------------------
 def validate_X(estimator, X, *, reset: bool, xp=None, float_dtype=np.float64, allow_nan: bool = False):
     """Check ``X`` and return it as a float array in namespace ``xp``.
@@ -188,9 +193,7 @@ def validate_X(estimator, X, *, reset: bool, xp=None, float_dtype=np.float64, al
         )
     for axis, what in ((0, "sample(s)"), (1, "feature(s)")):
         if Xa.shape[axis] == 0:
-            raise InputError(
-                f"Found array with 0 {what} (shape={Xa.shape}) while a minimum of 1 is required by {name}"
-            )
+            raise _empty(what, Xa.shape, name)
     if not allow_nan and not bool(xp.isfinite(Xa).all()):
         raise InputError(f"X contains NaN or infinity; {name} needs finite values (impute or drop them)")
     if not reset and Xa.shape[1] != estimator.n_features_in_:
@@ -303,8 +306,9 @@ def validate_y(estimator, y, n_samples: int, *, xp, multi_output: bool = False):
             f"Found input variables with inconsistent numbers of samples: [{n_samples}, {y_host.shape[0]}]"
         )
     if n_samples == 0:
-        raise InputError(f"Found array with 0 sample(s) (shape={y_host.shape}) while a minimum of 1 is required "
-                         f"by {name}")
+        raise _empty("sample(s)", y_host.shape, name)
+    if y_host.ndim == 2 and y_host.shape[1] == 0:  # scikit-learn checks a 2-D y as it checks X
+        raise _empty("feature(s)", y_host.shape, name)
     if device_ints:
         return y_host if xp is not np else to_host(y_host)
     if y_host.dtype.kind in "fc" and not np.isfinite(y_host).all():

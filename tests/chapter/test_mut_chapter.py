@@ -300,6 +300,18 @@ def test_error_analysis_of_another_positive_class_shows_what_it_is_taken_for(dat
     assert step_error_analysis(ctx)["pair"] == [4, 9]
 
 
+def test_most_confused_rates_a_class_of_one_image_by_that_image():
+    """Rates are per true class: a class with one image, taken for another, has an error rate of 1 (not 1/2);
+    the diagonal counts no error; the largest rates come first with their counts."""
+    from gpuclf.chapter.error_analysis import most_confused
+
+    cm = np.array([[0, 1, 0], [0, 6, 2], [1, 0, 3]])
+    errors, pairs = most_confused(cm, n=2)
+    np.testing.assert_allclose(errors, [[0, 1, 0], [0, 0, 0.25], [0.25, 0, 0]])
+    assert pairs[0] == {"true": 0, "predicted": 1, "rate": 1.0, "count": 1}
+    assert {(p["true"], p["predicted"]) for p in pairs[1:]} <= {(1, 2), (2, 0)}
+
+
 def test_error_pair():
     errors = np.zeros((10, 10))
     errors[5, 8] = 0.3

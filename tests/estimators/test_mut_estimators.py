@@ -56,6 +56,8 @@ MESSAGES = {
               "y should be a 1d array, got an array of shape (6, 1, 2) instead"),
     "y 2-D for SGD": (lambda: SGDClassifier().fit(X6, np.zeros((6, 2))), InputError,
                       "y should be a 1d array, got an array of shape (6, 2) instead"),
+    "X infinity": (lambda: SGDClassifier().fit(np.r_[[[np.inf, 0.0]], X6[1:]], Y6), InputError,
+                   "X contains NaN or infinity; SGDClassifier needs finite values (impute or drop them)"),
     "y NaN": (lambda: DummyClassifier().fit(X6, np.r_[np.nan, Y6[1:]]), InputError,
               "Input y contains NaN or infinity; DummyClassifier needs finite class labels"),
     "no rows": (lambda: DummyClassifier().fit(np.zeros((0, 2)), np.zeros(0)), InputError,
@@ -195,6 +197,8 @@ def test_labels_cross_to_where_the_model_lives():
         assert isinstance(got, cp.ndarray) and got.get().tolist() == Y6.tolist()
         same = cp.asarray(Y6)
         assert validate_y(est, same, 6, xp=cp) is same  # already there: no round trip
+        floats = cp.asarray(Y6.astype(np.float64))  # checked on the host, handed back as they came
+        assert validate_y(est, floats, 6, xp=cp) is floats
         with pytest.warns(DataConversionWarning):
             got = validate_y(est, cp.asarray(Y6[:, None]), 6, xp=cp)
         assert isinstance(got, cp.ndarray) and got.shape == (6,)
@@ -292,3 +296,47 @@ def test_column_vector_warning_is_sklearns_and_names_no_gpuclf_line():
         SkKNN(n_neighbors=3).fit(X6, Y6[:, None])
     assert str(ours[0].message) == str(theirs[0].message)
     assert not os.path.abspath(ours[0].filename).startswith(os.path.dirname(os.path.abspath(gpuclf.__file__)) + os.sep)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_validate_X_does_not_copy_float_input(dtype):
+    """A float32 or float64 ``X`` is used as it is, as scikit-learn's ``check_array(copy=False)`` uses it: a
+    60,000 x 784 training set is not duplicated on the device by the check."""
+    from sklearn.utils import check_array
+
+    from gpuclf.estimators import SGDClassifier
+    from gpuclf.estimators.validation import validate_X
+
+    X = np.arange(12, dtype=dtype).reshape(4, 3)
+    assert np.shares_memory(check_array(X), X)
+    out = validate_X(SGDClassifier(), X, reset=True)
+    assert out.dtype == dtype and np.shares_memory(out, X)
+
+
+def test_multilabel_y_with_no_columns_is_refused_as_scikit_learn_refuses_it():
+    """A 2-D ``y`` with no columns is refused with scikit-learn's words (it checks a 2-D ``y`` as it checks X:
+    "Found array with 0 feature(s)"), whatever the labels' type, and never passes as integer labels."""
+    from sklearn.neighbors import KNeighborsClassifier as Sk
+
+    for dtype in (int, float, bool):
+        y = np.zeros((6, 0), dtype=dtype)
+        with pytest.raises(ValueError) as sk:
+            Sk().fit(X6, y)
+        with pytest.raises(InputError) as ours:
+            KNeighborsClassifier().fit(X6, y)
+        assert str(ours.value) + "." == str(sk.value)  # gpuclf's messages end without a full stop
+
+
+@pytest.mark.parametrize("fit_dtype", [np.float32, np.float64])
+def test_sgd_scores_of_object_rows_are_floats_as_scikit_learns(fit_dtype):
+    """Numbers in an object array are checked into float64 rows, as scikit-learn's ``check_array`` does: the
+    scores are float64 values, equal to those of the same rows given as float64."""
+    from sklearn.linear_model import SGDClassifier as Sk
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = SGDClassifier(random_state=0).fit(X.astype(fit_dtype), y)
+    got = model.decision_function(X.astype(object))
+    assert got.dtype == Sk(random_state=0).fit(X.astype(fit_dtype), y).decision_function(X.astype(object)).dtype
+    np.testing.assert_array_equal(got, model.decision_function(X))

@@ -6,6 +6,8 @@ margin that were too small would fail them.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -117,6 +119,32 @@ def test_the_top_eigenvalue_bounds_the_squared_norm_of_any_shape(shape):
     exact = np.linalg.norm(M, 2) ** 2
     assert exact <= db._top_eigenvalue(M) <= exact * (1 + 1e-9)
     assert db._top_eigenvalue(np.zeros((0, 4))) == 0.0
+
+
+@pytest.mark.parametrize("shape, scale", [((2000, 2), 1.0), ((3, 7), 1e-7), ((16, 784), 1e-9)])
+def test_the_top_eigenvalue_margin_is_relative_to_the_maps_own_size(shape, scale):
+    """The margin scales with ``M``: a tall map (many components, few features: the rounding term counts its
+    rows) is still bounded from above, and a tiny map's bound is as tight as a unit map's (no absolute term)."""
+    M = np.random.default_rng(shape[0]).normal(size=shape) * scale
+    exact = np.linalg.norm(M, 2) ** 2
+    assert exact <= db._top_eigenvalue(M) <= exact * (1 + 1e-9)
+
+
+def test_the_bound_of_a_map_is_taken_in_the_dtype_it_is_applied_in():
+    """The float32 map rounds ``1 + 0.75 * 2**-23`` up to ``1 + 2**-23``: its ``s`` bounds the rounded map's
+    norm, which is above the float64 map's."""
+    projection = db.Projection(np.zeros(1), np.array([[1 + 3 * 2.0**-25]]))
+    V32 = projection.in_dtype(np.float32)[1]
+    assert float(V32[0, 0]) == 1 + 2.0**-23
+    assert float(V32[0, 0]) ** 2 <= projection.sq_norm(np.float32) <= float(V32[0, 0]) ** 2 * (1 + 1e-9)
+    assert projection.sq_norm(np.float64) < float(V32[0, 0]) ** 2
+
+
+@pytest.mark.parametrize("n, u, want", [(1, 0.25, 1 / 3), (3, 2.0**-24, 3 * 2.0**-24 / (1 - 3 * 2.0**-24)),
+                                         (2, 0.5, math.inf), (1, 1.0, math.inf)])
+def test_gamma_is_highams_factor_and_infinite_past_its_range(n, u, want):
+    """Higham's ``gamma_n = n u / (1 - n u)``; no finite factor once ``n u`` reaches 1."""
+    assert db.gamma(n, u) == want
 
 
 def test_round_up_never_rounds_down():

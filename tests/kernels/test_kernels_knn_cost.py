@@ -103,3 +103,17 @@ def test_default_components_is_an_eighth_of_the_features_to_the_nearest_16():
             continue
         nearest = low if eighth - low < 8 else low + 16
         assert default_components(f) == min(f, max(8, min(128, nearest))), f
+
+
+def test_auto_prunes_only_where_the_estimate_saves_a_fifth():
+    """``choose("auto", ...)``: pruned where :func:`estimate_flops` puts it below 0.8 of brute force, brute
+    force where it saves less than a fifth, and where it costs more."""
+    ratios = []
+    for n_query in (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 5000):
+        for n_train in (1000, 3000, 10_000, 60_000):
+            args = (n_query, n_train, 784, 5)
+            ratio = knn_cost.estimate_flops("pruned", *args) / knn_cost.estimate_flops("brute", *args)
+            assert knn_cost.choose("auto", *args, built=False) == ("pruned" if ratio < 0.8 else "brute"), args
+            ratios.append(ratio)
+    # Both sides are met, and searches that pruning would make cheaper, but by less than a fifth.
+    assert min(ratios) < 0.8 and any(0.8 <= r < 1.0 for r in ratios) and max(ratios) > 1.0

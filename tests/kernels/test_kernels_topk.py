@@ -189,3 +189,19 @@ def test_seed_bytes_per_pair_is_the_working_memory_of_seeds():
         estimate = topk.seed_bytes_per_pair(n, 9, d2.itemsize) * d2.size
         per_query = 64 * 4 * 9 * d2.shape[0]  # the seeds' columns and values: 64 bytes a block at most
         assert peak <= estimate + per_query and estimate <= 4 * peak + per_query
+
+
+def test_one_block_per_k_takes_each_blocks_minimum():
+    """``blocks_per_k=1`` still means blocks: ``k`` blocks of ``n // k`` columns, each row's minimum of each
+    (the two smallest values sharing a block give one seed), and ``d2`` is left as it was."""
+    rng = np.random.default_rng(8)
+    n, k = 2 * topk.MIN_SEED_BLOCK, 2
+    d2 = rng.uniform(10, 20, size=(3, n))
+    d2[:, [5, 6]] = [1.0, 2.0]  # both in the first block
+    before = d2.copy()
+    values, indices = topk.seeds(d2, k, blocks_per_k=1)
+    half = n // 2
+    np.testing.assert_array_equal(np.sort(values, axis=1), np.sort(np.c_[before[:, :half].min(1),
+                                                                          before[:, half:].min(1)], axis=1))
+    assert all(set(row) == {5, half + int(np.argmin(before[i, half:]))} for i, row in enumerate(indices.tolist()))
+    np.testing.assert_array_equal(d2, before)

@@ -224,15 +224,18 @@ def test_statistics_of_a_search():
 
 
 
-def test_a_pruned_search_keeps_within_its_budget():
+@pytest.mark.parametrize("components", [None, 48])
+def test_a_pruned_search_keeps_within_its_budget(components):
     """The pruned filter's scores come in the rows' float32, from float32 features (tracemalloc: a search adds no
     more than its budget, the filter it builds included), with brute force's neighbours, and silently (no
-    warning, such as a NumPy deprecation that a later NumPy raises)."""
+    warning, such as a NumPy deprecation that a later NumPy raises). A given map of 48 components (the
+    default for 64 features is 8) is counted in what the search holds."""
     import tracemalloc
     import warnings
 
     X, Q = low_rank(6000, 1), low_rank(600, 2)
     budget = 20_000_000
+    projection = None if components is None else pn.fit_projection(X, components)
     want = nb.kneighbors(X, Q, 5, algorithm="brute")
     with threadpool_limits(limits=1):
         tracemalloc.start()
@@ -241,7 +244,7 @@ def test_a_pruned_search_keeps_within_its_budget():
             base = tracemalloc.get_traced_memory()[0]
             with pn.recording() as log, warnings.catch_warnings():
                 warnings.simplefilter("error")
-                got = nb.kneighbors(X, Q, 5, algorithm="pruned", budget_bytes=budget)
+                got = nb.kneighbors(X, Q, 5, algorithm="pruned", budget_bytes=budget, projection=projection)
             peak = tracemalloc.get_traced_memory()[1] - base
         finally:
             tracemalloc.stop()
@@ -250,6 +253,25 @@ def test_a_pruned_search_keeps_within_its_budget():
     assert peak <= budget, f"{peak / budget:.2f} x the budget"
     for a, b in zip(got, want):
         assert_array_equal(a, b)
+
+
+def test_a_given_maps_arrays_are_counted_before_the_working_budget(monkeypatch):
+    """The working memory gets what the index's arrays leave of the budget, the given map's features (48
+    components, against 8 by default for 64 features) counted: the filter is built within that remainder."""
+    X, Q = low_rank(3000, 1), low_rank(300, 2)
+    projection, given = pn.fit_projection(X, 48), 20_000_000
+    index = pn.NeighborIndex(X, budget_bytes=given)
+    held = index.held_bytes("pruned", len(Q), 5, projection)
+    assert held > index.held_bytes("pruned", len(Q), 5) + 3000 * 40 * 4  # 40 more features a row, at least
+    asked, build = [], pn.NeighborIndex.filter
+
+    def spy(self, algorithm, projection=None, budget_bytes=None):
+        asked.append(budget_bytes)
+        return build(self, algorithm, projection, budget_bytes)
+
+    monkeypatch.setattr(pn.NeighborIndex, "filter", spy)
+    index.search(Q, 5, algorithm="pruned", projection=projection)
+    assert asked == [given - held]
 
 
 def test_noise_no_axis_captures_hands_the_search_to_the_brute_filter():
