@@ -235,3 +235,27 @@ def test_mutants_not_run_are_judged_by_named_tests_and_recorded_as_a_run_would(t
     assert mutation.score(work)["open"] == ["gpuclf.kernels.m.x_f__mutmut_2", "gpuclf.kernels.m.x_f__mutmut_4"]
     with pytest.raises(SystemExit, match="--tests"):  # which tests judge them is always said
         mutation.recheck("kernels", ["tests/test_fast.py"], not_run=True)
+
+
+def test_a_timeout_that_passes_every_test_given_the_time_is_a_survivor(tmp_path, monkeypatch):
+    """``--recheck --timeouts``: a mutant mutmut stopped at its limit is run again without it; one that then fails
+    a test stays caught, one that passes them all was only slow, and is recorded survived (open until judged)."""
+    codes = {"gpuclf.kernels.m.x_f__mutmut_1": mutation.TIMEOUT, "gpuclf.kernels.m.x_f__mutmut_2": mutation.TIMEOUT,
+             "gpuclf.kernels.m.x_f__mutmut_3": 1}
+    work = _run(tmp_path / "build" / "mutation" / "kernels", codes, killed_now=[], hashes={"x_f": "h1"})
+    (work / "setup.cfg").write_text("")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_fast.py").write_text("")
+
+    def fake_run(cmd, cwd, env, **kwargs):  # mutant 1 fails the test, mutant 2 passes it
+        return subprocess.CompletedProcess(cmd, 1 if env["MUTANT_UNDER_TEST"].endswith("_1") else 0, "", "")
+
+    monkeypatch.setattr(mutation, "ROOT", tmp_path)
+    monkeypatch.setattr(mutation, "tracked_files", lambda: [])
+    monkeypatch.setattr(mutation.subprocess, "run", fake_run)
+    monkeypatch.setattr(mutation, "save_ledger", lambda name, workdir: None)
+    assert mutation.score(work)["score"] == 1.0  # timeouts count as caught ...
+    mutation.recheck("kernels", [], explicit=["tests/test_fast.py"], timeouts=True)
+    assert mutation.exit_codes(work)["gpuclf.kernels.m.x_f__mutmut_2"] == mutation.SURVIVED
+    assert mutation.exit_codes(work)["gpuclf.kernels.m.x_f__mutmut_1"] == mutation.TIMEOUT
+    assert mutation.score(work)["open"] == ["gpuclf.kernels.m.x_f__mutmut_2"]  # ... until one is only slow

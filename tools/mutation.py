@@ -403,6 +403,10 @@ def recheck(name: str, tests: list[str], only: list[str] | None = None, explicit
         record_codes(workdir, {m: CODE_OF[verdict] for verdict, ms in result.items() for m in ms})
         save_ledger(name, workdir)
         return result
+    # A mutant that timed out under mutmut's limit but passes every test given the time was only slow: it
+    # survived, and stays open until judged (a timeout counts as caught).
+    codes = exit_codes(workdir)
+    record_codes(workdir, {m: SURVIVED for m in result["still_survived"] if codes.get(m) == TIMEOUT})
     merged = dict(result, killed_now=sorted(killed_before | set(result["killed_now"])))
     (workdir / "recheck.json").write_text(json.dumps(merged, indent=2))
     save_ledger(name, workdir)

@@ -5,16 +5,18 @@ import numpy as np
 
 from gpuclf.chapter.context import Context
 from gpuclf.chapter.multiclass import scaled_sgd_predictions
-from gpuclf.chapter.preconditions import digits_per_fold, needs, two_digits
+from gpuclf.chapter.preconditions import digits_per_fold, needs, positive_class, two_digits
 from gpuclf.xp import get_namespace
 
 
-@needs(two_digits(), digits_per_fold("cv"))
+@needs(positive_class(), two_digits(), digits_per_fold("cv"))
 def step_error_analysis(ctx: Context) -> dict:
     """Confusion matrix of the scaled SGD, row-normalised errors, most confused pairs."""
     m, y = ctx.backend.metrics, ctx.y_train
     pred = scaled_sgd_predictions(ctx)
-    cm = ctx.host(m.confusion_matrix(y, pred)).astype(np.int64)
+    # One row and column per class of the data (labels 0 .. n_classes - 1), present or not: the matrix is
+    # indexed by label, as error_pair and the report read it.
+    cm = ctx.host(m.confusion_matrix(y, pred, labels=np.arange(ctx.data.n_classes))).astype(np.int64)
     errors, pairs = most_confused(cm)
     a, b = error_pair(ctx.config.positive_class, errors, digits=ctx.data.class_names is None)
     y_host, p_host = ctx.data.y_train, ctx.host(pred)

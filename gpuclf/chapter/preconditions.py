@@ -81,6 +81,25 @@ def _class(data, label: int) -> str:
     return f"digit {label}" if data.class_names is None else f"class {data.class_name(label)!r}"
 
 
+def _positive(data, config) -> int:
+    """``config.positive_class`` as a label of ``data``; the default (the book's 5) on data without a 5, or a
+    given class that is not one of its labels, refused (the binary steps and the error analysis use it)."""
+    if config.positive_class == BOOK_POSITIVE and data.n_classes <= BOOK_POSITIVE:  # not given: the default
+        raise GpuclfError(f"{data.source} has no label {BOOK_POSITIVE} for the book's {BOOK_POSITIVE}-detector "
+                          f"(the default {option('--positive-class')}): its labels are {data.labels_text()}; "
+                          f"give {option('--positive-class')}, or leave the binary steps and error_analysis out of "
+                          f"{option('--steps')}")
+    return data.label_of(config.positive_class)
+
+
+def positive_class():
+    """The error analysis shows the positive class's mix-ups: it must be a label of the data."""
+    def check(data, config):
+        _positive(data, config)
+        return None
+    return check
+
+
 def fives_and_others(folds: bool):
     """The detector's two classes (the book's 5s and other digits), each at least ``cv`` times for CV.
 
@@ -88,12 +107,7 @@ def fives_and_others(folds: bool):
     of the data is refused here, before any step runs.
     """
     def check(data, config):
-        if config.positive_class == BOOK_POSITIVE and data.n_classes <= BOOK_POSITIVE:  # not given: the default
-            raise GpuclfError(f"{data.source} has no label {BOOK_POSITIVE} for the book's {BOOK_POSITIVE}-detector "
-                              f"(the default {option('--positive-class')}): its labels are {data.labels_text()}; "
-                              f"give {option('--positive-class')}, or leave the binary steps out of "
-                              f"{option('--steps')}")
-        positive = data.label_of(config.positive_class)
+        positive = _positive(data, config)
         name = data.class_name(positive)
         n5 = int(np.count_nonzero(data.y_train == positive))
         others = len(data.y_train) - n5

@@ -512,3 +512,77 @@ def test_error_images_come_from_data_left_on_the_device(data):
         ctx.host = lambda a: a.get() if isinstance(a, cp.ndarray) else np.asarray(a)
         got = _image_rows(ctx, np.array([3, 1, 4]))
     np.testing.assert_array_equal(got, data.X_train[[3, 1, 4]])
+
+
+def test_a_run_whose_sgd_library_is_not_recorded_is_held_to_the_parity_tolerances():
+    """``book_tolerance(h, None)``: a results.json that does not say which library ran its SGD (older runs) is
+    held to each family's parity tolerance, the SGD rates included, not shown as differing by design."""
+    from gpuclf.chapter.published import FIGURE_FAMILIES, HEADLINES, TOLERANCES, book_tolerance
+
+    rates = [h for h in HEADLINES if FIGURE_FAMILIES[h.key] == "sgd_rate"]
+    assert rates
+    for h in rates:
+        assert book_tolerance(h, None) is TOLERANCES["sgd_rate"]
+        assert not book_tolerance(h, "gpuclf").comparable
+
+
+def test_figures_default_to_one_sgd_and_one_missing_value_is_not_compared():
+    """``applied_tolerance``'s default is one SGD library (the family's own tolerance, not "differs by
+    design"); ``verdict`` compares nothing where either value is missing."""
+    from gpuclf.chapter.published import BY_DESIGN, TOLERANCES, applied_tolerance, verdict
+
+    assert applied_tolerance("sgd_rate", full_mnist=True) is TOLERANCES["sgd_rate"]
+    same = TOLERANCES["identical"]
+    assert verdict(None, 0.5, same) == verdict(0.5, None, same) == "not compared"
+    assert verdict(0.5, 0.5, same) == "identical"
+    assert verdict(None, 0.5, TOLERANCES["sgd_rate"]) == BY_DESIGN  # a missing rate: its reason shown
+
+
+def test_scale_factor_is_how_many_times_larger_and_none_where_it_cannot_be():
+    """``scale_factor(ours, reference, key)``: ``ours[key] / reference[key]``; None where either is missing
+    (or None) or the reference is 0."""
+    from gpuclf.chapter.sgd_sweep import scale_factor
+
+    assert scale_factor({"s": 6}, {"s": 2}, "s") == 3.0 and isinstance(scale_factor({"s": 6}, {"s": 2}, "s"), float)
+    assert scale_factor({"s": 6}, {"s": 1}, "s") == 6.0
+    assert scale_factor({"s": -1.5}, {"s": 0.5}, "s") == -3.0
+    for ours, reference in [({}, {"s": 2}), ({"s": 6}, {}), ({"s": None}, {"s": 2}), ({"s": 6}, {"s": None}),
+                            ({"s": 6}, {"s": 0}), ({None: 6}, {"s": 2}), ({"s": 6}, {None: 2})]:
+        assert scale_factor(ours, reference, "s") is None, (ours, reference)
+
+
+def test_verdict_leaves_a_hair_of_slack_and_listings_read_as_english():
+    """A difference exactly at the tolerance, or a float hair above it (0.1 + 0.2 - 0.2), is within it; a
+    listing joins two items with "and", three with commas and "and"."""
+    from gpuclf.chapter.published import Tolerance, _listing, verdict
+
+    assert verdict(0.75, 0.5, Tolerance("0.25", abs=0.25)) == "within tolerance"
+    assert verdict(0.1 + 0.2, 0.2, Tolerance("0.1", abs=0.1)) == "within tolerance"
+    assert verdict(0.3001, 0.2, Tolerance("0.1", abs=0.1)) == "outside tolerance"
+    assert [_listing(items) for items in (["a"], ["a", "b"], ["a", "b", "c"])] == ["a", "a and b", "a, b and c"]
+
+
+def test_the_books_setup_is_full_mnists_split_and_not_the_sample():
+    """``is_book_setup``: 60,000 training and 10,000 test images of the book's task, read from anything but
+    the bundled sample (a record without a source counts as the book's data); either size off, or the
+    sample at those sizes, is not the book's setup."""
+    from gpuclf.chapter.published import BOOK_N_TEST, BOOK_N_TRAIN, is_book_setup
+
+    book = {"n_train": BOOK_N_TRAIN, "n_test": BOOK_N_TEST, "data_source": "openml:mnist_784", "positive_class": 5}
+    assert is_book_setup(book)
+    assert is_book_setup({k: v for k, v in book.items() if k != "data_source"})
+    assert not is_book_setup({**book, "n_test": BOOK_N_TEST - 1})
+    assert not is_book_setup({**book, "n_train": BOOK_N_TRAIN - 1})
+    assert not is_book_setup({**book, "n_train": BOOK_N_TRAIN - 1, "n_test": BOOK_N_TEST - 1})
+    assert not is_book_setup({**book, "data_source": "sample (bundled)"})
+    assert is_book_setup({**book, "data_source": "npz:SAMPLE.npz"})  # only the bundled sample's name counts
+
+
+def test_a_missing_or_empty_figure_has_no_difference():
+    """``difference`` is None where either figure is missing or has no values (never NaN), and the
+    difference of the means otherwise."""
+    from gpuclf.chapter.published import difference
+
+    for a, b in [(0.5, None), (None, 0.5), (None, None), ([], [0.5]), ([0.5], [])]:
+        assert difference(a, b) is None, (a, b)
+    assert difference([0.5, 0.7], [0.5]) == pytest.approx(0.1)

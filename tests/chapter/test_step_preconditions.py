@@ -96,7 +96,7 @@ def test_every_step_with_estimators_declares_its_needs():
 
 from gpuclf.chapter import Context  # noqa: E402
 from gpuclf.chapter.preconditions import (check_needs, digit_classes, digits_per_fold, fives_and_others,  # noqa: E402
-                                          neighbors, skip_reason, two_digits)
+                                          neighbors, positive_class, skip_reason, two_digits)
 from gpuclf.errors import command_line  # noqa: E402
 
 
@@ -156,12 +156,49 @@ def test_default_detector_without_a_label_5_is_refused(names):
         fives_and_others(folds=False)(data, RunConfig())
     assert str(info.value) == \
         f"toy has no label 5 for the book's 5-detector (the default RunConfig(positive_class=...)): its labels " \
-        f"are {labels}; give RunConfig(positive_class=...), or leave the binary steps out of RunConfig(steps=...)"
+        f"are {labels}; give RunConfig(positive_class=...), or leave the binary steps and error_analysis out of RunConfig(steps=...)"
     with command_line("gpuclf run"), pytest.raises(GpuclfError) as info:
         fives_and_others(folds=True)(data, RunConfig())
     assert str(info.value) == \
         f"toy has no label 5 for the book's 5-detector (the default --positive-class): its labels are {labels}; " \
-        f"give --positive-class, or leave the binary steps out of --steps"
+        f"give --positive-class, or leave the binary steps and error_analysis out of --steps"
+
+
+def _run_error_analysis(tmp_path, labels, **data):
+    """The error analysis alone (no binary step) on 300 random images of ``labels``."""
+    from gpuclf import get_backend, run_workflow
+
+    y = np.asarray(labels, np.uint8)[np.arange(300) % len(labels)]
+    X = np.random.default_rng(0).integers(0, 256, size=(300, 784)).astype(np.uint8)
+    d = MnistData(X[:250], y[:250], X[250:], y[250:], "some classes", **data)
+    return run_workflow(get_backend("cpu"), d, RunConfig(steps=["error_analysis"], positive_class=labels[-1]),
+                        str(tmp_path), progress=False).doc["steps"]["error_analysis"]
+
+
+def test_the_error_analysis_reads_its_matrix_by_label(tmp_path):
+    """Digits 0, 1, 2 and 7 (an IndexError before: the matrix had a row per digit present, read by label):
+    one row and column per digit, zero where absent, and the pair and the most confused pairs in labels."""
+    step = _run_error_analysis(tmp_path, [0, 1, 2, 7])
+    cm = np.array(step["confusion_matrix"])
+    assert cm.shape == (10, 10) and cm.sum() == 250
+    assert cm[[3, 4, 5, 6, 8, 9]].sum() == 0 and cm[7].sum() == np.count_nonzero(np.arange(250) % 4 == 3)
+    assert step["pair"][0] == 7 and step["pair"][1] in (0, 1, 2)
+    assert all(p["true"] in (0, 1, 2, 7) and p["count"] == cm[p["true"], p["predicted"]]
+               for p in step["most_confused"] if p["count"])
+
+
+def test_the_error_analysis_alone_checks_the_positive_class(tmp_path):
+    """Named classes, five of them, and the default positive class 5: refused before any step (the error
+    analysis reads the positive class's row), as the binary steps refuse it."""
+    from gpuclf import get_backend, run_workflow
+    y = (np.arange(60) % 5).astype(np.uint8)
+    data = MnistData(np.zeros((60, 784), np.uint8), y, np.zeros((5, 784), np.uint8), np.arange(5, dtype=np.uint8),
+                     "five classes", class_names=("a", "b", "c", "d", "e"))
+    with pytest.raises(GpuclfError) as info:
+        run_workflow(get_backend("cpu"), data, RunConfig(steps=["error_analysis"]), str(tmp_path), progress=False)
+    assert str(info.value).startswith("five classes has no label 5 for the book's 5-detector")
+    assert str(info.value).endswith("or leave the binary steps and error_analysis out of RunConfig(steps=...)")
+    assert positive_class()(data, RunConfig(positive_class=3)) is None
 
 
 def test_a_given_positive_class_or_a_label_5_is_not_the_missing_default():

@@ -547,7 +547,7 @@ def test_the_default_positive_class_is_named_as_the_default(rows, tmp_path, caps
     frame(X, y, labels=np.array(["ant", "bee", "cow"])[y % 3]).to_csv(path, index=False)
     assert refused(capsys, "run", "--data", path, *QUIET, "--out", tmp_path / "o", out=tmp_path / "o") == (
         "csv:three.csv has no label 5 for the book's 5-detector (the default --positive-class): its labels are "
-        "0 (ant), 1 (bee), 2 (cow); give --positive-class, or leave the binary steps out of --steps")
+        "0 (ant), 1 (bee), 2 (cow); give --positive-class, or leave the binary steps and error_analysis out of --steps")
     assert run_refused(capsys, tmp_path, "--data", path, "--positive-class", "5") == \
         "--positive-class 5 is not a class of csv:three.csv; its labels are 0 (ant), 1 (bee), 2 (cow)"
 

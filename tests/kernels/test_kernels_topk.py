@@ -205,3 +205,27 @@ def test_one_block_per_k_takes_each_blocks_minimum():
                                                                           before[:, half:].min(1)], axis=1))
     assert all(set(row) == {5, half + int(np.argmin(before[i, half:]))} for i, row in enumerate(indices.tolist()))
     np.testing.assert_array_equal(d2, before)
+
+
+def test_blocks_narrower_than_the_minimum_give_the_k_smallest_instead():
+    """``seeds(d2, k)`` with the default 4 blocks per k: for ``n`` under ``4 k MIN_SEED_BLOCK`` columns the
+    blocks would be too narrow, so the seeds are the ``k`` smallest of each row (whatever ``k``), not block
+    minima; from there on, ``4 k`` block minima."""
+    rng = np.random.default_rng(9)
+    for k in (2, 3):
+        n = 4 * k * topk.MIN_SEED_BLOCK - 1
+        d2 = rng.uniform(size=(2, n))
+        want = np.sort(d2, axis=1)[:, :k]
+        values, _ = topk.seeds(d2.copy(), k)
+        np.testing.assert_array_equal(np.sort(values, axis=1), want)
+        wide = rng.uniform(size=(2, n + 1))
+        assert topk.seeds(wide, k)[0].shape == (2, 4 * k)
+
+
+def test_seed_bytes_are_whole_bytes_a_pair():
+    """Where the blocks leave columns out, each batch copies ``1 / BLOCK_BATCHES`` of the rows: that share of
+    a score's bytes a pair, rounded up to whole bytes (an int, as the budget arithmetic takes it)."""
+    n, k = 4 * 2 * topk.MIN_SEED_BLOCK + 1, 2
+    for itemsize in (4, 8):
+        got = topk.seed_bytes_per_pair(n, k, itemsize)
+        assert isinstance(got, int) and got == -(-itemsize // topk.BLOCK_BATCHES) >= itemsize / topk.BLOCK_BATCHES
