@@ -58,7 +58,7 @@ MIN_THREADED_PAIRS = 1 << 22
 @functools.cache
 def _blas():
     """threadpoolctl's controller of the BLAS libraries loaded (scanning them once: NumPy's is loaded by now)."""
-    from threadpoolctl import ThreadpoolController  # scikit-learn's dependency; only a NumPy search needs it
+    from threadpoolctl import ThreadpoolController  # scikit-learn's dependency
 
     return ThreadpoolController().select(user_api="blas")
 
@@ -76,13 +76,23 @@ def workers(xp, n_chunks: int, n_pairs: int) -> int:
     return max(1, min(n_chunks, blas_threads()))
 
 
+def single_blas_thread():
+    """A context in which BLAS runs on one thread (process-wide, then restored).
+
+    threadpoolctl's ``threadpool_limits`` scans every loaded library on each call, allocating in proportion
+    to them (over 0.6 MB in a full test run); the scan here is made once, so a small solve under a memory
+    budget stays within it.
+    """
+    return _blas().limit(limits=1)
+
+
 @contextlib.contextmanager
 def one_blas_thread(n_workers: int):
     """BLAS on one thread while ``n_workers > 1`` chunks run side by side (process-wide, then restored)."""
     if n_workers <= 1:
         yield
         return
-    with _blas().limit(limits=1):
+    with single_blas_thread():
         yield
 
 
@@ -112,4 +122,5 @@ def map_in_order(fn, items, n_workers: int, make_state):
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-__all__ = ["MIN_THREADED_PAIRS", "ChunkBuffers", "blas_threads", "map_in_order", "one_blas_thread", "workers"]
+__all__ = ["MIN_THREADED_PAIRS", "ChunkBuffers", "blas_threads", "map_in_order", "one_blas_thread",
+           "single_blas_thread", "workers"]

@@ -98,9 +98,7 @@ def _top_eigenvalue(M) -> float:
     """
     if M.size == 0:
         return 0.0
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
+    with chunk_runs.single_blas_thread():
         gram = M @ M.T
         top = float(np.linalg.eigvalsh(gram)[-1])
     frobenius_sq = float(np.sum(M * M))

@@ -13,9 +13,9 @@ is positive.
 from __future__ import annotations
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from gpuclf.errors import GpuclfError
+from gpuclf.kernels.chunk_runs import single_blas_thread
 from gpuclf.kernels.chunking import DEFAULT_BUDGET_BYTES, rows_per_chunk
 from gpuclf.xp import get_namespace, to_host, to_namespace
 
@@ -61,7 +61,7 @@ def pca_fit(X, n_components: int, budget_bytes: int | None = None):
         centred = X[start:start + rows].astype(dtype, copy=False) - shift
         cov += centred.T @ centred
         del centred
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_blas_thread():
         values, vectors = np.linalg.eigh(to_host(cov).astype(np.float64) / (n - 1))
     top = np.argsort(values, kind="stable")[::-1][:int(n_components)]
     components = vectors[:, top].T

@@ -235,3 +235,37 @@ def test_chunk_buffers_are_reused_and_grow_for_a_longer_chunk():
         assert np.shares_memory(get(10), first) and np.shares_memory(get(4), first)
         longer = get(25)
         assert longer.shape == (25, 40) and longer.dtype == dtype
+
+
+def test_small_solves_run_on_one_blas_thread_without_rescanning_the_libraries(monkeypatch):
+    """The PCA's ``eigh`` and the bounds' ``eigvalsh`` run on one BLAS thread (the count restored after), and
+    threadpoolctl scans the loaded libraries at most once a process: a scan per call allocates in proportion to
+    the libraries loaded (0.6 MB in a full test run), beyond a small fit's memory budget."""
+    import threadpoolctl
+
+    from gpuclf.kernels import distance_bounds, pca
+
+    scans = []
+    real_init = threadpoolctl.ThreadpoolController.__init__
+
+    def counted(self, *args, **kwargs):
+        scans.append(1)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(threadpoolctl.ThreadpoolController, "__init__", counted)
+    chunk_runs._blas.cache_clear()
+    seen = []
+    real_eigh, real_eigvalsh = np.linalg.eigh, np.linalg.eigvalsh
+    monkeypatch.setattr(np.linalg, "eigh", lambda a: (seen.append(chunk_runs.blas_threads()), real_eigh(a))[1])
+    monkeypatch.setattr(np.linalg, "eigvalsh",
+                        lambda a: (seen.append(chunk_runs.blas_threads()), real_eigvalsh(a))[1])
+    X = np.random.default_rng(0).normal(size=(300, 6))
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        before = chunk_runs.blas_threads()
+        for _ in range(3):
+            pca.pca_fit(X, 2, budget_bytes=4096)
+            distance_bounds._top_eigenvalue(X[:4])
+        assert chunk_runs.blas_threads() == before
+    scans_in_calls = len(scans) - 1  # the threadpool_limits above is one scan of its own
+    assert seen == [1] * 6
+    assert scans_in_calls <= 1
