@@ -586,3 +586,79 @@ def test_a_missing_or_empty_figure_has_no_difference():
     for a, b in [(0.5, None), (None, 0.5), (None, None), ([], [0.5]), ([0.5], [])]:
         assert difference(a, b) is None, (a, b)
     assert difference([0.5, 0.7], [0.5]) == pytest.approx(0.1)
+
+
+# -- the SGD sweep's point ------------------------------------------------------------------------------------
+def _folds_of(y):
+    """Test-fold id per sample under the chapter's ``StratifiedKFold(3)``."""
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = np.empty(len(y), dtype=int)
+    for k, (_, test) in enumerate(StratifiedKFold(3).split(np.zeros((len(y), 1)), y)):
+        folds[test] = k
+    return folds
+
+
+def _sweep_reference(y5, scores):
+    """The 5-detector's figures as the book computes them from out-of-fold ``scores``."""
+    from sklearn.metrics import roc_auc_score
+
+    pred, folds = scores > 0, _folds_of(y5)  # scikit-learn's predict: positive where the score is above 0
+    precisions, _, thresholds = precision_recall_curve(y5, scores)
+    reached = precisions[:-1] >= 0.90
+    return {"n_train": len(y5), "cv_accuracy": [float(np.mean(pred[folds == k] == y5[folds == k])) for k in range(3)],
+            "accuracy": float(np.mean(pred == y5)), "predicted_classes": len(np.unique(pred)),
+            "median_abs_score": float(np.median(np.abs(scores))), "auc": float(roc_auc_score(y5, scores)),
+            "threshold_90_precision": float(thresholds[reached.argmax()]) if reached.any() else None}
+
+
+def _assert_same_figures(figures, expected):
+    assert set(figures) == set(expected)
+    for key, value in expected.items():
+        assert figures[key] == (value if value is None else pytest.approx(value, rel=1e-12)), key
+
+
+def test_sweep_point_is_the_books_5_detector_on_the_cpu_backend(data):
+    """``sweep_point(cpu, ..., "5-detector")``: exactly the figures of scikit-learn's
+    ``SGDClassifier(random_state=42)`` cross-validated on ``y == 5`` by ``StratifiedKFold(3)``, the threshold
+    of 90% precision included, and no other keys."""
+    from gpuclf.chapter.sgd_sweep import TASKS, sweep_point
+
+    X, y = data.X_train[:300].astype(np.float64), data.y_train[:300]
+    y5 = y == 5
+    scores = cross_val_predict(SGDClassifier(random_state=42), X, y5, cv=3, method="decision_function")
+    figures = sweep_point(gpuclf.get_backend("cpu"), X, y, TASKS[0])
+    expected = _sweep_reference(y5, scores)
+    assert expected["threshold_90_precision"] is not None  # these data reach 90% precision
+    _assert_same_figures(figures, expected)
+
+
+@pytest.mark.parametrize("reaches", [True, False])
+def test_sweep_point_reads_scores_as_scikit_learns_predict(monkeypatch, reaches):
+    """Out-of-fold scores of exactly 0 predict "not 5" and scores in (0, 1] predict "5", as
+    ``LinearClassifierMixin.predict``'s ``scores > 0``; the threshold of 90% precision is the book's
+    ``thresholds[(precisions >= 0.90).argmax()]``, or None when a "not 5" scores highest and no threshold
+    reaches 90%."""
+    from gpuclf.chapter.sgd_sweep import TASKS, sweep_point
+
+    y = np.array([5, 1, 5, 2, 5, 3, 5, 4, 5, 6, 7, 8, 9, 0, 1, 2, 5, 3])
+    y5 = y == 5
+    # 5s at 0.5, 1.0 and 0.7 (above 0, not above 1); "not 5"s at exactly 0.0
+    scores = np.array([0.5, 0.0, 1.0, 0.0, 0.7, -1.0, 4.0, -2.0, 3.5, -0.5, 0.0, -3.0, 2.0, -4.0, -1.5, 1.5,
+                       3.0, -2.5])
+    if not reaches:
+        scores[11] = 9.0  # a "not 5" on top: precision never reaches 90%
+    backend = gpuclf.get_backend("cpu")
+    monkeypatch.setattr(backend, "cross_val_predict", lambda *args, **kwargs: scores.copy())
+    figures = sweep_point(backend, np.zeros((len(y), 4)), y, TASKS[0])
+    _assert_same_figures(figures, _sweep_reference(y5, scores))
+    assert (figures["threshold_90_precision"] is None) is not reaches
+
+
+def test_sweep_point_names_the_tasks_on_an_unknown_one():
+    """An unknown task is refused with the tasks' names."""
+    from gpuclf.chapter.sgd_sweep import sweep_point
+
+    with pytest.raises(GpuclfError, match=r"^unknown sweep task '5-detektor'; choose one of 5-detector, "
+                                          r"10-class scaled$"):
+        sweep_point(gpuclf.get_backend("cpu"), np.zeros((6, 2)), np.zeros(6), "5-detektor")
