@@ -159,6 +159,26 @@ def test_map_in_order_raises_a_chunks_error_and_starts_no_more():
     assert chunk_runs.blas_threads() == before  # BLAS's threads given back
 
 
+def test_map_in_order_raises_once_the_running_items_have_ended():
+    """A chunk's error is raised once the chunks already running have ended, not while they still write
+    into the caller's arrays."""
+    import time
+
+    ended = []
+
+    def fn(item, state):
+        if item == 0:
+            time.sleep(0.05)  # item 1 is running by now
+            raise ValueError("chunk 0")
+        time.sleep(0.5)
+        ended.append(item)
+        return item
+
+    with pytest.raises(ValueError, match="chunk 0"):
+        chunk_runs.map_in_order(fn, [0, 1], 2, dict)
+    assert ended == [1]
+
+
 def test_chunk_buffers_reuse_one_allocation():
     buffers = chunk_runs.ChunkBuffers(np, np.dtype(np.float32), 10, 7)
     a, b = buffers.scores(10), buffers.scores(4)

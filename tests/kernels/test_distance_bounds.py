@@ -242,3 +242,90 @@ def test_rho_bounds_the_rounding_of_features_where_it_comes_close():
     err = np.linalg.norm(features.astype(np.float64) - exact, axis=1)
     assert np.all(err <= rho)
     assert (err / rho).max() > 0.75  # the rows do reach near the bound: the check above has teeth
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_round_up_keeps_values_the_dtype_holds(dtype):
+    """``_round_up``: the smallest ``dtype`` value not below each float64 value: a value the dtype holds
+    exactly is itself, any other the next one up."""
+    exact = np.array([0.0, 1.0, -0.5, 3.0, 2.0 ** -20, -7.25])
+    assert np.array_equal(db._round_up(exact, dtype), exact.astype(dtype))
+    inexact = np.array([0.1, -0.1, 1 / 3])
+    up = db._round_up(inexact, dtype)
+    assert np.all(up.astype(np.float64) >= inexact)
+    below = np.nextafter(up, np.array(-np.inf, dtype=dtype))
+    assert np.all(below.astype(np.float64) < inexact) or dtype is np.float64
+
+
+def test_the_projection_filter_projects_queries_within_its_budget():
+    """``ProjectionFilter(X, projection, budget_bytes).query(Q)`` projects the queries under the same
+    budget as the rows: block by block, not all of ``Q`` centred at once."""
+    rng = np.random.default_rng(0)
+    X, Q = rng.normal(size=(500, 40)), rng.normal(size=(20_000, 40))
+    projection = db.Projection.fit(X, 4)
+    budget = 64 * 1024
+    f = db.ProjectionFilter(X, projection, budget_bytes=budget)
+    f.query(Q[:10])  # the map's constants in this dtype are made once, before measuring
+    peak, (features, rho) = extra_peak(lambda: f.query(Q))
+    assert peak < Q.nbytes / 4  # beyond the blocks, three float64s a query (the squared norms, rho)
+    assert extra_peak(lambda: db.ProjectionFilter(X, projection).query(Q))[0] >= Q.nbytes  # all at once
+    expected, expected_rho = projection.apply(Q, Q.dtype)
+    np.testing.assert_allclose(features, expected, rtol=1e-12, atol=1e-12)  # GEMMs of other block sizes
+    np.testing.assert_allclose(rho, expected_rho, rtol=1e-12)
+
+
+def test_projection_fit_uses_evenly_spaced_rows_up_to_max_rows():
+    """``Projection.fit(X, n, max_rows=m)``: the PCA of every ``ceil(n_rows / m)``-th row (``X[::step]``), as
+    scikit-learn's ``PCA`` fits them (axes up to sign); all rows where there are no more than ``m``."""
+    from sklearn.decomposition import PCA
+
+    X = np.random.default_rng(3).normal(size=(1000, 6)) * np.arange(1, 7) + np.linspace(0, 5, 1000)[:, None]
+    for max_rows, step in [(100, 10), (300, 4), (1000, 1), (5000, 1)]:
+        projection = db.Projection.fit(X, 3, max_rows=max_rows)
+        ref = PCA(3, svd_solver="full").fit(X[::step])
+        np.testing.assert_allclose(projection.mean, ref.mean_, rtol=1e-12, atol=1e-12, err_msg=str(max_rows))
+        np.testing.assert_allclose(np.abs(projection.components), np.abs(ref.components_), atol=1e-9)
+        assert projection.mean.dtype == projection.components.dtype == np.float64
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_finite_scores_is_false_wherever_a_score_can_overflow(dtype):
+    """``finite_scores(Fq)`` says whether every score of the queries is finite: False (the chunk is then
+    brute-forced) wherever a row's or a query's norm lets ``-2 q.x + ||x||^2`` overflow the dtype, whichever
+    of the two is large; True for ordinary norms, whose scores are the squared distances less ``||q||^2``."""
+    big = math.sqrt(float(np.finfo(dtype).max))  # a norm whose square is the dtype's largest value
+    cases = [  # (row norm, query norm): the query opposite the row, so that -2 q.x adds to ||x||^2
+        (0.98 * big, 0.11 * big),  # the row large, the query small
+        (0.8 * big, 0.8 * big),    # both large
+        (0.2 * big, 4.0 * big),    # the query large
+    ]
+    for row, query in cases:
+        X = np.array([[row, 0.0], [1.0, 1.0]], dtype=dtype)
+        Fq = np.array([[-query, 0.0]], dtype=dtype)
+        f = db.IdentityFilter(X)
+        with np.errstate(over="ignore"):
+            overflowed = not np.isfinite(f.scores(Fq)).all()
+        assert overflowed, (row, query)  # each case really overflows
+        assert not f.finite_scores(Fq), (row, query)
+    X = np.array([[3.0, 4.0], [1.0, 1.0]], dtype=dtype)
+    f = db.IdentityFilter(X)
+    Fq = np.array([[-1.0, 2.0]], dtype=dtype)
+    assert f.finite_scores(Fq)
+    np.testing.assert_allclose(f.scores(Fq), ((Fq[:, None, :] - X[None]) ** 2).sum(-1) - (Fq ** 2).sum(1)[:, None])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_threshold_keeps_every_pair_at_distance_tau(dtype):
+    """Step 4 of the module docstring: ``c_ij <= tau_i`` implies ``g_ij <= T_i``. Here ``tau`` is each pair's
+    own exact squared distance (long double, rounded up), the tightest case, on 784 features near each
+    other, where the GEMM's roundings are largest against the distances."""
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(200, 784)) + 3).astype(dtype)
+    Q = (X[rng.integers(0, 200, 20)] + rng.normal(scale=0.05, size=(20, 784))).astype(dtype)
+    f = db.IdentityFilter(X)
+    Fq, rho = f.query(Q)
+    g = f.scores(Fq).astype(np.float64)
+    c = ((Q.astype(np.longdouble)[:, None, :] - X.astype(np.longdouble)[None]) ** 2).sum(-1)
+    tau = np.nextafter(c.astype(np.float64), np.inf)
+    T = np.stack([f.threshold(tau[:, j], Fq, rho, 0.0) for j in range(X.shape[0])], axis=1)
+    assert np.all(g <= T)

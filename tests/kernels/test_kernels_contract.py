@@ -37,6 +37,17 @@ def test_rows_per_chunk(bytes_per_row, budget, n_rows, expected):
     assert got == expected and type(got) is int
 
 
+@pytest.mark.parametrize("budget,cap,expected", [(None, 1 << 20, 7), (1 << 20, 1 << 30, 7), (64, 1 << 20, 8),
+                                                 (1 << 20, 80, 10)])
+def test_stream_rows_is_rows_per_chunk_under_the_cap(budget, cap, expected):
+    """``stream_rows``: ``rows_per_chunk`` under the smaller of the budget and the cap, never more rows than
+    the ``n_rows`` there are (7 here)."""
+    from gpuclf.kernels.chunking import stream_rows
+
+    got = stream_rows(8, budget, 7 if expected == 7 else 100, cap=cap)
+    assert got == expected and type(got) is int
+
+
 def test_fold_accuracy_equals_cross_val_score():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 3, 90)
