@@ -271,9 +271,13 @@ def encode_columns(y):
     lo = int(y.min()) if y.dtype != bool else 0
     span = int(y.max()) - lo + 1 if y.dtype != bool else 2
     # Flat indices column * span + value, built in place in the narrowest integer type that holds them.
-    where = y.astype(index_dtype(m * span))
-    if lo:
-        where -= lo
+    index = np.iinfo(index_dtype(m * span))
+    if y.dtype == bool or index.min <= lo and lo + span - 1 <= index.max:
+        where = y.astype(index.dtype)
+        if lo:
+            where -= lo
+    else:  # labels beyond the index type, with a small spread: take the minimum off in y's own type first
+        where = (y - xp.asarray(lo, dtype=y.dtype)).astype(index.dtype)
     where += xp.arange(m, dtype=where.dtype) * span
     present = xp.bincount(where.ravel(), minlength=m * span).reshape(m, span) > 0
     counts = to_host(present.sum(axis=1))
@@ -283,7 +287,8 @@ def encode_columns(y):
     # Absent values sort last; the padding repeats each column's largest class.
     table = xp.sort(xp.where(present, value, span), axis=1)[:, :int(counts.max())]
     table = xp.minimum(table, xp.max(xp.where(present, value, -1), axis=1, keepdims=True))
-    table = (table + lo).astype(y.dtype)
+    wide = xp.uint64 if y.dtype.kind == "u" else xp.int64  # holds every label of y, and so lo + a class
+    table = (table.astype(wide) + xp.asarray(lo, dtype=wide)).astype(y.dtype)
     return [table[j, :c] for j, c in enumerate(counts.tolist())], codes, table
 
 

@@ -73,6 +73,16 @@ def test_multilabel_matches_sklearn(data, weights):
     assert knn.score(X_test, sk.predict(X_test)) == 1.0
 
 
+def test_multi_output_labels_beyond_int32_match_sklearn(data):
+    """Multi-output labels such as IDs of 3 billion (a spread of a few): predictions as scikit-learn's."""
+    X = data[0]
+    Y = 3_000_000_000 + np.column_stack([X[:, 0] > 0, 5 + (X[:, 1] > 0.5)]).astype(np.int64)
+    want = SkKNN(n_neighbors=3).fit(X, Y).predict(X[:40])
+    got = KNeighborsClassifier(n_neighbors=3).fit(X, Y).predict(X[:40])
+    assert_array_equal(got, want)
+    assert got.dtype == want.dtype
+
+
 @pytest.mark.parametrize("weights", WEIGHTS)
 def test_denoising_pixel_targets_match_sklearn(weights):
     """The book's denoising: noisy images in, every clean pixel a target."""

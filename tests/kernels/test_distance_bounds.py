@@ -297,7 +297,7 @@ def test_finite_scores_is_false_wherever_a_score_can_overflow(dtype):
     cases = [  # (row norm, query norm): the query opposite the row, so that -2 q.x adds to ||x||^2
         (0.98 * big, 0.11 * big),  # the row large, the query small
         (0.8 * big, 0.8 * big),    # both large
-        (0.2 * big, 4.0 * big),    # the query large
+        (0.1 * big, 6.0 * big),    # the query large (the row below the limit)
     ]
     for row, query in cases:
         X = np.array([[row, 0.0], [1.0, 1.0]], dtype=dtype)
@@ -328,4 +328,5 @@ def test_the_threshold_keeps_every_pair_at_distance_tau(dtype):
     c = ((Q.astype(np.longdouble)[:, None, :] - X.astype(np.longdouble)[None]) ** 2).sum(-1)
     tau = np.nextafter(c.astype(np.float64), np.inf)
     T = np.stack([f.threshold(tau[:, j], Fq, rho, 0.0) for j in range(X.shape[0])], axis=1)
+    assert T.dtype == dtype  # in the features' dtype, rounded up
     assert np.all(g <= T)

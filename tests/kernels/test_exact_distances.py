@@ -111,6 +111,32 @@ def test_digit_plans():
     assert ed.digit_plan(784, 255, 255, input_bits=0) is None  # half precision: nothing is exact
 
 
+def test_digit_plans_at_their_limits():
+    """Hand-computed plans at each limit of ``digit_plan``: the distances must stay exact in float64
+    (``2 n (mx + mq)^2 < 2^53``), the base is the largest power of two up to 4096 with
+    ``n mx (base - 1) < 2^24``, and the count the fewest digits whose last stays within ``base - 2``."""
+    P = ed.DigitPlan
+    # n = 2^20 features of bound 1: base 16 (2^20 * 15 < 2^24 <= 2^20 * 31); 65534 needs 5 digits of base 16
+    assert ed.digit_plan(2 ** 20, 1, 2 ** 16 - 2) == P(16, 5)
+    assert ed.digit_plan(2 ** 20, 1, 2 ** 16 - 1) is None  # 2 n (mx + mq)^2 = 2^53 exactly
+    assert ed.digit_plan(2 ** 20, 1, 2 ** 16) is None
+    # one feature: 2100 * 4095 < 2^24, so base 4096; two features: 4200 * 4095 >= 2^24, so 2048
+    assert ed.digit_plan(1, 2100, 100) == P(4096, 1)
+    assert ed.digit_plan(2, 2100, 100) == P(2048, 1)
+    assert ed.digit_plan(0, 2100, 100) == P(4096, 1)  # no features: counted as one
+    assert ed.digit_plan(1, 1, 5) == P(4096, 1)  # the base stops at 4096 however small the rows
+    # 4098 * 4094 < 2^24 <= 4098 * 4095: base 4096 would let a partial sum reach 2^24, so 2048
+    assert ed.digit_plan(1, 4098, 1) == P(2048, 1)
+    # TF32 keeps 11 bits of each input: digits up to 2047, so base 2048 and no more
+    assert ed.digit_plan(1, 1, 5, input_bits=11) == P(2048, 1)
+    # n mx = 2^24 admits no base, not even 2 (x . q_r could reach 2^24); just below, base 2 for q = 0 only
+    assert ed.digit_plan(2, 2 ** 23, 0) is None
+    assert ed.digit_plan(8, 10 ** 6, 0) == P(2, 1)
+    # one digit holds |q| up to base - 2, so 4094 in base 4096; 4095 needs two
+    assert ed.digit_plan(1, 1, 4094) == P(4096, 1)
+    assert ed.digit_plan(1, 1, 4095) == P(4096, 2)
+
+
 def test_rows_that_leave_only_base_two_get_no_plan_and_a_search_ends():
     """Rows with 2^24 / 3 <= n_features * train_bound < 2^24 admit base 2 only, whose last digit has no room:
     no plan (the definition, evaluated sequentially), where the digit count used to loop for ever. Run in a
@@ -456,3 +482,103 @@ def test_digit_pairs_keep_within_the_budget(f, bx, bq, compact, budget):
     index = 8 * 6 * (n_pairs + ed.BLOCK * len(Q))
     assert extra - index <= limit, f"{(extra - index) / limit:.2f} x the budget"
     assert_array_equal(got, _exact(X, Q, queries, rows))
+
+
+# -- the row-chunked passes: integer_bound and sq_norms -------------------------------------------------------
+
+@pytest.mark.parametrize("values, want", [
+    (np.empty((0, 3)), 0), (np.empty((4, 0)), 0), (np.zeros((3, 2)), 0), ([[7.0]], 7), ([[-9.0]], 9),
+    ([[-0.5]], None),
+])
+def test_integer_bound_of_empty_zero_and_single_entry_arrays(values, want):
+    """No entry (no rows, or rows without features) and all zeros: the largest magnitude is 0, the least bound
+    every entry meets; a single entry is its own magnitude, or None when it is not an integer."""
+    assert ed.integer_bound(np.asarray(values, dtype=np.float32)) == want
+
+
+@pytest.mark.parametrize("where", [0, 1234, 1999])
+def test_integer_bound_reads_every_row_in_chunks_within_its_budget(where):
+    """With a budget of 50 rows' temporaries (two per chunk) the check goes through all 2,000 rows chunk by chunk:
+    a large value or a fraction in the first, a middle or the last row is found; the check's temporaries stay
+    within ``budget_bytes`` (tracemalloc)."""
+    rng = np.random.default_rng(where)
+    X = rng.integers(-100, 101, (2000, 100)).astype(np.float32)
+    budget = 2 * 100 * 4 * 50
+    X[where, 7] = -12345.0
+    extra, got = extra_peak(lambda: ed.integer_bound(X, budget))
+    assert got == 12345
+    assert extra <= 1.5 * budget, f"{extra / budget:.2f} x the budget"  # beyond it, a few scalars and views
+    X[where, 3] = 0.5
+    assert ed.integer_bound(X, budget) is None
+
+
+def test_sq_norms_cover_every_row_in_chunks_within_the_budget():
+    """``sum_j x_j^2`` of each of 2,000 rows (exact: int64 arithmetic), computed in chunks whose float64 copy
+    (16 bytes per feature and row counted: the next chunk's copy is made while the last one's is alive) stays within
+    ``budget_bytes``."""
+    rng = np.random.default_rng(21)
+    X = rng.integers(-300, 301, (2000, 100)).astype(np.float32)
+    budget = 16 * 100 * 25
+    extra, got = extra_peak(lambda: ed.sq_norms(X, budget))
+    assert got.dtype == np.float64
+    assert_array_equal(got, (X.astype(np.int64) ** 2).sum(axis=1))
+    assert extra <= 1.5 * budget, f"{extra / budget:.2f} x the budget"  # beyond it, each chunk's 25 sums
+
+
+def test_norms_and_empty_pairs_stay_on_the_emulated_device():
+    """Device arrays in, device arrays out: ``sq_norms`` of device rows, and ``pairs`` of no pairs (float64,
+    empty) on both evaluations."""
+    import fake_cupy
+
+    X = np.arange(12, dtype=np.float32).reshape(4, 3)
+    with fake_cupy.installed() as cp:
+        norms = ed.sq_norms(cp.asarray(X))
+        assert isinstance(norms, cp.ndarray) and norms.dtype == np.float64
+        assert_array_equal(norms.get(), (X.astype(np.int64) ** 2).sum(axis=1))
+        none = cp.asarray(np.zeros(0, dtype=np.int64))
+        for plan in ("auto", None):
+            ev = evaluator(cp.asarray(X), cp.asarray(X[:2]), plan=plan)
+            assert ev.exact == (plan == "auto")
+            got = ev.pairs(none, none)
+            assert isinstance(got, cp.ndarray) and got.dtype == np.float64 and got.shape == (0,)
+
+
+def test_tall_narrow_rows_keep_both_passes_within_the_budget():
+    """200,000 rows of one feature and a budget of 2,000 rows' temporaries: many more rows than budget bytes, and
+    still each chunk of ``integer_bound`` and ``sq_norms`` stays within ``budget_bytes``; the exact bound and
+    norms."""
+    rng = np.random.default_rng(22)
+    X = rng.integers(-1000, 1001, (200_000, 1)).astype(np.float32)
+    X[-1, 0] = 4321.0
+    budget = 16_000
+    extra, got = extra_peak(lambda: ed.integer_bound(X, budget))
+    assert got == 4321
+    assert extra <= 1.5 * budget, f"{extra / budget:.2f} x the budget"
+    extra, got = extra_peak(lambda: ed.sq_norms(X, budget))
+    assert_array_equal(got, X[:, 0].astype(np.int64) ** 2)
+    assert extra <= 1.5 * budget, f"{extra / budget:.2f} x the budget"
+
+
+def test_many_blocks_of_one_feature_keep_each_batch_within_the_budget(monkeypatch):
+    """One feature, 100,000 pairs (6,250 blocks) and a budget of a dozen blocks: more blocks than budget bytes,
+    and still each batched GEMM's operands fit in ``budget_bytes``; the exact values."""
+    rng = np.random.default_rng(23)
+    X = rng.integers(0, 256, (300, 1)).astype(np.float32)
+    Q = rng.integers(0, 256, (3, 1)).astype(np.float32)
+    budget = 1500
+    ev = evaluator(X, Q, budget_bytes=budget)
+    assert ev.exact
+    sizes = []
+    matmul = np.matmul
+
+    def spy(a, b, *args, **kwargs):
+        sizes.append(a.nbytes + b.nbytes)
+        return matmul(a, b, *args, **kwargs)
+
+    queries = np.sort(rng.integers(0, 3, 100_000))
+    rows = rng.integers(0, 300, 100_000)
+    monkeypatch.setattr(np, "matmul", spy)
+    got = ev.pairs(queries, rows)
+    monkeypatch.undo()
+    assert_array_equal(got, _exact(X, Q, queries, rows))
+    assert len(sizes) > 100 and max(sizes) <= budget

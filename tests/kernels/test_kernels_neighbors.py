@@ -419,3 +419,20 @@ def test_mixed_float_dtypes_give_float64_distances(train, query):
     assert_array_equal(j, want[1])
     assert_allclose(sq, np.take_along_axis(exact_sq_distances(X, Q), j, axis=1), rtol=1e-13)
     assert_allclose(d, np.sqrt(sq), rtol=1e-15)
+
+
+@pytest.mark.parametrize("y", [
+    np.array([[3_000_000_000, 3_000_000_007], [3_000_000_001, 3_000_000_007], [3_000_000_000, 3_000_000_009]]),
+    np.array([[2**64 - 1, 2**64 - 9], [2**64 - 3, 2**64 - 8], [2**64 - 1, 2**64 - 8]], dtype=np.uint64),
+    np.array([[-2**40, -2**40 + 300], [-2**40 + 5, -2**40 + 7], [-2**40, -2**40]]),
+    np.array([[-128, 127], [127, -128], [0, 0]], dtype=np.int8),  # the whole int8 range
+])
+def test_encode_columns_takes_labels_of_any_size_with_a_small_spread(y):
+    """Each column's classes and codes are ``np.unique(column, return_inverse=True)``'s, for labels beyond
+    the narrow index type (int32) as long as their spread (over every column) is small."""
+    classes, codes, _ = nb.encode_columns(y)
+    for j in range(y.shape[1]):
+        want, inverse = np.unique(y[:, j], return_inverse=True)
+        assert_array_equal(classes[j], want)
+        assert classes[j].dtype == y.dtype
+        assert_array_equal(codes[:, j], inverse)

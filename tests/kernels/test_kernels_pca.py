@@ -125,3 +125,26 @@ def test_chunked_fit_adds_up_every_chunk(dtype, rtol):
     assert_allclose(variance, sk.explained_variance_, rtol=rtol)
     assert_allclose(mean, sk.mean_, rtol=rtol, atol=rtol)
     assert_allclose(np.abs(components @ sk.components_.T), np.eye(5), atol=1e2 * rtol)
+
+
+def test_float32_fit_keeps_within_its_budget():
+    """float32 rows are centred, multiplied and summed in float32: 256 features, a 2.5 MiB budget holds the
+    float32 covariance, a chunk's product and 2 MiB of float32 rows (tracemalloc; a float64 covariance would
+    take 1.1 budgets, float64 centred rows nearly 2)."""
+    import tracemalloc
+
+    X = np.random.default_rng(11).normal(size=(8000, 256)).astype(np.float32)
+    budget = 5 * 2**19
+    pca_fit(X[:10], 2)  # first-call imports: not working memory
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        mean, components, variance = pca_fit(X, 4, budget_bytes=budget)
+        extra = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert X.nbytes > 3 * budget
+    assert extra <= 1.05 * budget, f"{extra / budget:.2f} x the budget"
+    sk = PCA(4, svd_solver="full").fit(X.astype(np.float64))
+    assert_allclose(variance, sk.explained_variance_, rtol=1e-4)
