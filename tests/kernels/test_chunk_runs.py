@@ -28,9 +28,16 @@ def threads(monkeypatch):
         seen["workers"].append(n_workers)
         seen["first"] = items[0] if items else None
 
+        # Each of the n_workers threads waits on its first item until all have one: on a busy machine one
+        # thread could otherwise run every chunk before the others start, and the test would see one name.
+        barrier, started = threading.Barrier(max(1, n_workers), timeout=120), threading.local()
+
         def named(item, state):
             if n_workers > 1:
                 seen["names"].add(threading.current_thread().name)
+                if not getattr(started, "done", False):
+                    started.done = True
+                    barrier.wait()
             return fn(item, state)
         return real(named, items, n_workers, make_state)
 

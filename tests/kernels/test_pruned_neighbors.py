@@ -831,3 +831,89 @@ def test_the_queries_passes_keep_within_the_search_budget():
     assert extra <= budget, f"{extra / budget:.2f} x the budget"
     for a, b in zip(got, want):
         assert_array_equal(a, b)
+
+
+def test_a_pruned_search_counts_the_projection_of_its_rows_and_queries():
+    """``flops["projection"]`` (:class:`SearchStats`: the features of rows and queries): a fresh index's pruned
+    search projects its 2,000 rows and its 100 queries on ``d`` axes, ``2 f d`` FLOPs each, once."""
+    X, Q = low_rank(2000, 11), low_rank(100, 12)
+    with pn.recording() as log:
+        nb.kneighbors(X, Q, 5, algorithm="pruned")
+    (stats,) = log
+    d = stats.n_components
+    assert stats.algorithm == "pruned" and stats.switched_queries == 0 and d == 8
+    assert stats.flops["projection"] == 2 * 2000 * 64 * d + 2 * 100 * 64 * d
+
+
+def test_a_pruned_search_with_blocked_seeds_finds_the_exact_neighbours():
+    """8,400 rows and k = 2: the pruned filter seeds with the minima of 4 k blocks (each at least
+    ``topk.MIN_SEED_BLOCK`` wide), more seeds than k, so ``tau`` is their k-th smallest distance; the neighbours
+    are the exact ones (int64 reference, ties by row) and brute force's, bit for bit."""
+    from gpuclf.kernels import topk
+
+    X, Q = low_rank(8400, 31), low_rank(60, 32)
+    assert 8400 // (4 * 2) >= topk.MIN_SEED_BLOCK
+    with pn.recording() as log:
+        got = nb.kneighbors(X, Q, 2, algorithm="pruned")
+    assert log[0].algorithm == "pruned" and log[0].switched_queries == 0
+    want_d, want_i = reference(X, Q, 2)
+    assert_array_equal(got[1], want_i)
+    np.testing.assert_allclose(got[0], want_d, rtol=1e-6)
+    for a, b in zip(got, nb.kneighbors(X, Q, 2, algorithm="brute")):
+        assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("algorithm", ["brute", "pruned"])
+def test_every_branch_leaves_each_query_out_of_its_own_neighbours(algorithm):
+    """In :func:`every_branch` a leave-one-out search (``exclude_self``) runs its extra branches too (the
+    exhaustive one included), with the exact neighbours (int64 reference) of the search outside the block."""
+    X = digits(300, 52, noise=4)
+    want = nb.kneighbors(X, X, 4, algorithm=algorithm, exclude_self=True)
+    with pn.every_branch():
+        got = nb.kneighbors(X, X, 4, algorithm=algorithm, exclude_self=True)
+    for a, b in zip(got, want):
+        assert_array_equal(a, b)
+    assert_array_equal(got[1], reference(X, X, 4, exclude_self=True)[1])
+
+
+@pytest.mark.parametrize("algorithm", ["brute", "pruned"])
+def test_every_branch_keeps_a_search_within_its_budget(algorithm):
+    """The warm-up's extra exhaustive pass over each chunk is sized by what the chunk's working memory leaves
+    beside its score and mask buffers (tracemalloc: the search adds no more than its budget; low-rank rows, so
+    the refine's candidates are few), with the neighbours of the search outside the block."""
+    import tracemalloc
+
+    X, Q = low_rank(2000, 61), low_rank(270, 62)
+    budget = 3_000_000
+    want = nb.kneighbors(X, Q, 5, algorithm=algorithm)
+    with threadpool_limits(limits=1), pn.every_branch():
+        nb.kneighbors(X[:10], Q[:2], 1, algorithm=algorithm)  # imports and first-call caches: not working memory
+        tracemalloc.start()
+        try:
+            tracemalloc.reset_peak()
+            base = tracemalloc.get_traced_memory()[0]
+            d, i = nb.kneighbors(X, Q, 5, algorithm=algorithm, budget_bytes=budget)
+            extra = tracemalloc.get_traced_memory()[1] - base - d.nbytes - i.nbytes
+        finally:
+            tracemalloc.stop()
+    assert extra <= budget, f"{extra / budget:.2f} x the budget"
+    for a, b in zip((d, i), want):
+        assert_array_equal(a, b)
+
+
+def test_every_branch_runs_the_blocked_argmin_from_one_block_of_rows(monkeypatch):
+    """The warm-up compiles the seeds' blocked argmin wherever one block fits (``n >= topk.MIN_SEED_BLOCK``
+    rows, here exactly that many), though brute force's seeds take the k smallest; outside the block it is not
+    run. The neighbours are the same."""
+    from gpuclf.kernels import topk
+
+    calls, real = [], topk.block_minima
+    monkeypatch.setattr(topk, "block_minima", lambda d2, n_blocks: (calls.append(n_blocks), real(d2, n_blocks))[1])
+    X, Q = digits(topk.MIN_SEED_BLOCK, 53, noise=3), digits(5, 54, noise=3)
+    want = nb.kneighbors(X, Q, 1, algorithm="brute")
+    assert calls == []
+    with pn.every_branch():
+        got = nb.kneighbors(X, Q, 1, algorithm="brute")
+    assert calls and set(calls) == {1}
+    for a, b in zip(got, want):
+        assert_array_equal(a, b)
