@@ -120,7 +120,7 @@ def test_projection_keeps_within_the_budget():
 
     train = np.random.default_rng(7).normal(size=(20_000, 8)).astype(np.float32) * np.arange(1, 9)
     budget = 64 * 1024
-    chunk_runs.single_blas_thread()  # threadpoolctl's one scan of the loaded libraries is the process's
+    chunk_runs.blas_threads()  # threadpoolctl's one scan of the loaded libraries (the process's), made first
     peak, transform = extra_peak(lambda: _projection(train, Preprocessing(False, 0.0, 3), budget))
     assert peak < train.nbytes / 2
     assert extra_peak(lambda: _projection(train, Preprocessing(False, 0.0, 3)))[0] >= train.nbytes
