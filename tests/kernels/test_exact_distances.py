@@ -1,6 +1,8 @@
 """The one squared distance every KNN search ranks by: its definition, its exact fast path, its batch-independence."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -426,6 +428,21 @@ def test_digit_pairs_gather_the_compact_rows_instead_of_the_training_rows():
     assert len(queries) * 100 <= sum(clog.log) < (len(queries) + ed.BLOCK * len(_COUNTS)) * 100
 
 
+def _pairs_and_gemm_operands(monkeypatch, ev, queries, rows):
+    """``ev.pairs(queries, rows)``, and the dtype, size and bytes of both operands of each ``np.matmul`` it made."""
+    operands, matmul = [], np.matmul
+
+    def spy(a, b, *args, **kwargs):
+        operands.append(tuple(SimpleNamespace(dtype=x.dtype, size=x.size, nbytes=x.nbytes) for x in (a, b)))
+        return matmul(a, b, *args, **kwargs)
+
+    monkeypatch.setattr(np, "matmul", spy)
+    try:
+        return ev.pairs(queries, rows), operands
+    finally:
+        monkeypatch.setattr(np, "matmul", matmul)
+
+
 @pytest.mark.parametrize("f, bx, bq, compact", [(784, 255, 255, True), (50, 65535, 9_000_000, True),
                                                 (50, 65535, 9_000_000, False), (300, 255, 2_000_000, False)])
 def test_each_batch_of_blocks_holds_its_arrays_within_the_budget(monkeypatch, f, bx, bq, compact):
@@ -441,23 +458,15 @@ def test_each_batch_of_blocks_holds_its_arrays_within_the_budget(monkeypatch, f,
     source = X if rows_copy is None else rows_copy
     budget = 150_000
     ev = ed.PairEvaluator(X, ed.sq_norms(X), Q, ed.sq_norms(Q), plan, budget, compact=rows_copy)
-    batches = []
-    matmul = np.matmul
-
-    def spy(a, b, *args, **kwargs):
-        gathered = a.size * source.itemsize if source.dtype != a.dtype else 0
-        batches.append((a.dtype, b.dtype, gathered + a.nbytes + b.nbytes))
-        return matmul(a, b, *args, **kwargs)
-
     queries = np.sort(rng.integers(0, 12, 3000))
     rows = rng.integers(0, 300, 3000)
-    monkeypatch.setattr(np, "matmul", spy)
-    got = ev.pairs(queries, rows)
-    monkeypatch.undo()
+    got, operands = _pairs_and_gemm_operands(monkeypatch, ev, queries, rows)
     assert_array_equal(got, _exact(X, Q, queries, rows))
-    assert len(batches) >= 4
-    assert all(a == b == np.float32 for a, b, _ in batches)
-    assert max(size for _, _, size in batches) <= budget
+    assert len(operands) >= 4
+    assert all(a.dtype == b.dtype == np.float32 for a, b in operands)
+    # a gathered copy of the rows in another dtype is alive beside the operands
+    assert max((a.size * source.itemsize if source.dtype != a.dtype else 0) + a.nbytes + b.nbytes
+               for a, b in operands) <= budget
 
 
 @pytest.mark.parametrize("f, bx, bq, compact, budget", [
@@ -568,17 +577,8 @@ def test_many_blocks_of_one_feature_keep_each_batch_within_the_budget(monkeypatc
     budget = 1500
     ev = evaluator(X, Q, budget_bytes=budget)
     assert ev.exact
-    sizes = []
-    matmul = np.matmul
-
-    def spy(a, b, *args, **kwargs):
-        sizes.append(a.nbytes + b.nbytes)
-        return matmul(a, b, *args, **kwargs)
-
     queries = np.sort(rng.integers(0, 3, 100_000))
     rows = rng.integers(0, 300, 100_000)
-    monkeypatch.setattr(np, "matmul", spy)
-    got = ev.pairs(queries, rows)
-    monkeypatch.undo()
+    got, operands = _pairs_and_gemm_operands(monkeypatch, ev, queries, rows)
     assert_array_equal(got, _exact(X, Q, queries, rows))
-    assert len(sizes) > 100 and max(sizes) <= budget
+    assert len(operands) > 100 and max(a.nbytes + b.nbytes for a, b in operands) <= budget

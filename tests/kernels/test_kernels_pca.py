@@ -6,6 +6,7 @@ from sklearn.decomposition import PCA
 
 from gpuclf.errors import GpuclfError
 from gpuclf.kernels.pca import pca_fit, pca_transform
+from traced_peak import extra_peak
 
 
 @pytest.fixture(scope="module")
@@ -95,19 +96,10 @@ def test_the_default_budget_fits_a_small_pca_in_one_chunk():
 def test_the_fit_keeps_within_its_budget_when_the_covariance_weighs():
     """256 features: the covariance and a chunk's product take a quarter of a 4 MB budget, and the chunks
     of centred rows get the rest (tracemalloc; chunks sized without the two d x d arrays held 1.3 budgets)."""
-    import tracemalloc
-
     X = np.random.default_rng(9).normal(size=(6000, 256))
     budget = 4 * 2**20
     pca_fit(X[:10], 2)  # first-call imports: not working memory
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        pca_fit(X, 4, budget_bytes=budget)
-        extra = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
+    extra, _ = extra_peak(lambda: pca_fit(X, 4, budget_bytes=budget))
     assert X.nbytes > 2 * budget
     assert extra <= 1.05 * budget, f"{extra / budget:.2f} x the budget"
 
@@ -131,19 +123,10 @@ def test_float32_fit_keeps_within_its_budget():
     """float32 rows are centred, multiplied and summed in float32: 256 features, a 2.5 MiB budget holds the
     float32 covariance, a chunk's product and 2 MiB of float32 rows (tracemalloc; a float64 covariance would
     take 1.1 budgets, float64 centred rows nearly 2)."""
-    import tracemalloc
-
     X = np.random.default_rng(11).normal(size=(8000, 256)).astype(np.float32)
     budget = 5 * 2**19
     pca_fit(X[:10], 2)  # first-call imports: not working memory
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        mean, components, variance = pca_fit(X, 4, budget_bytes=budget)
-        extra = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
+    extra, (mean, components, variance) = extra_peak(lambda: pca_fit(X, 4, budget_bytes=budget))
     assert X.nbytes > 3 * budget
     assert extra <= 1.05 * budget, f"{extra / budget:.2f} x the budget"
     sk = PCA(4, svd_solver="full").fit(X.astype(np.float64))
