@@ -76,14 +76,16 @@ def workers(xp, n_chunks: int, n_pairs: int) -> int:
     return max(1, min(n_chunks, blas_threads()))
 
 
+@contextlib.contextmanager
 def single_blas_thread():
     """A context in which BLAS runs on one thread (process-wide, then restored).
 
     threadpoolctl's ``threadpool_limits`` scans every loaded library on each call, allocating in proportion
     to them (over 0.6 MB in a full test run); the scan here is made once, so a small solve under a memory
-    budget stays within it.
+    budget stays within it. The limit is set on entering the block, not when the context is made.
     """
-    return _blas().limit(limits=1)
+    with _blas().limit(limits=1):
+        yield
 
 
 @contextlib.contextmanager

@@ -293,6 +293,11 @@ def test_small_solves_run_on_one_blas_thread_without_rescanning_the_libraries(mo
             pca.pca_fit(X, 2, budget_bytes=4096)
             distance_bounds._top_eigenvalue(X[:4])
         assert chunk_runs.blas_threads() == before
+        made = chunk_runs.single_blas_thread()  # the limit is set on entering, not when the context is made
+        assert chunk_runs.blas_threads() == before
+        with made:
+            assert chunk_runs.blas_threads() == 1
+        assert chunk_runs.blas_threads() == before
     scans_in_calls = len(scans) - 1  # the threadpool_limits above is one scan of its own
     assert seen == [1] * 6
     assert scans_in_calls <= 1
